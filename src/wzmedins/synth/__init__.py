@@ -1,0 +1,19 @@
+"""Seeded synthetic data: claims (:mod:`.claims`) and DRG cases (:mod:`.drg`).
+
+Examples
+--------
+>>> from wzmedins import synth
+>>> synth.claims(10, seed=1).num_rows
+10
+"""
+
+from __future__ import annotations
+
+from .claims import CLAIMS_SCHEMA, Mix, accounts, claim_batches, claims, persons
+
+try:  # written separately; the claims generator works without it
+    from . import drg
+except ImportError:  # pragma: no cover
+    drg = None
+
+__all__ = ["CLAIMS_SCHEMA", "Mix", "accounts", "claim_batches", "claims", "drg", "persons"]
