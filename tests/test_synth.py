@@ -124,7 +124,16 @@ def test_claims_spread_over_the_year_and_unsorted(sample):
     months = np.bincount([d.month for d in days], minlength=13)[1:]
     assert months.min() > 0.06 * len(days)
     person = sample.column("person_id").to_pylist()
-    assert person != sorted(person) and days != sorted(days)
+    assert person != sorted(person)
+    assert days == sorted(days)  # a daily feed: batches can be settled in turn
+
+
+def test_without_daily_order_dates_are_in_no_order():
+    t = synth.claims(5000, seed=1, daily=False)
+    days = t.column("settle_date").to_pylist()
+    assert days != sorted(days)
+    assert min(days) < dt.date(2022, 2, 1) and max(days) > dt.date(2022, 12, 1)
+    assert not t.equals(synth.claims(5000, seed=1))
 
 
 def test_some_persons_could_reach_the_fund_cap(sample):

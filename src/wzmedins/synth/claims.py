@@ -228,7 +228,16 @@ def _enum(codes: np.ndarray, vocab: tuple[str, ...]) -> pa.DictionaryArray:
 # ------------------------------------------------------------------ claims
 
 
-def _block(block: int, n_rows: int, n_persons: int, seed: int, year: int, mix: Mix) -> pa.Table:
+def _block(
+    block: int,
+    n_rows: int,
+    n_claims: int,
+    n_persons: int,
+    seed: int,
+    year: int,
+    mix: Mix,
+    daily: bool,
+) -> pa.Table:
     """Rows ``block * BLOCK`` ... ``+ n_rows`` of the claims of (seed, year)."""
     rng = np.random.default_rng([seed, year, block])
     # persons: a skewed draw (a few heavy users), permuted so heavy users are spread over ids,
@@ -293,10 +302,16 @@ def _block(block: int, n_rows: int, n_persons: int, seed: int, year: int, mix: M
     first = _days(year, 1, 1)
     n_days = _days(year + 1, 1, 1) - first
     day_weight = 1.0 + mix.winter_peak * np.cos(2 * math.pi * (np.arange(n_days) - 14) / n_days)
-    day = rng.choice(n_days, size=n_rows, p=day_weight / day_weight.sum()).astype(np.int32) + first
+    claim_no = block * BLOCK + np.arange(n_rows, dtype=np.int64)
+    if daily:  # a daily settlement feed: claim i falls on the day where (i + jitter) / n lands
+        cum = np.cumsum(day_weight) / day_weight.sum()
+        where = (claim_no + rng.random(n_rows)) / n_claims
+        day = np.minimum(np.searchsorted(cum, where, side="right"), n_days - 1)
+    else:
+        day = rng.choice(n_days, size=n_rows, p=day_weight / day_weight.sum())
+    day = day.astype(np.int32) + first
     seq = rng.integers(0, 4, n_rows).astype(np.int64)
 
-    claim_no = block * BLOCK + np.arange(n_rows, dtype=np.int64)
     return pa.table(
         [
             _fixed_ids(f"C{year}", claim_no, 10),
@@ -347,12 +362,16 @@ def claim_batches(
     seed: int = 0,
     year: int = 2022,
     batch_size: int = 1_000_000,
+    daily: bool = True,
     mix: Mix = DEFAULT_MIX,
 ) -> Iterator[pa.RecordBatch]:
     """Stream ``n_claims`` synthetic claims for ``year`` as Arrow record batches.
 
     Columns follow the **claims** table of ``interfaces.md`` (enum columns dictionary-encoded,
-    money int64 fen, string ids); rows are in no particular order of person or date.
+    money int64 fen, string ids). Rows are in no order of person. With ``daily`` (the default)
+    the stream is a daily settlement feed: dates never go back from one row to the next, so
+    batches can be settled one after another with the carried state. Without it every row
+    draws its date independently (no order at all; settle such data as one batch).
 
     Parameters
     ----------
@@ -366,6 +385,8 @@ def claim_batches(
         Insurance year; every ``settle_date`` falls in it.
     batch_size : int
         Rows per batch (the last may be shorter).
+    daily : bool
+        Dates in stream order (a daily feed) rather than in no order.
     mix : Mix
         Population shares and cost shapes.
 
@@ -389,7 +410,7 @@ def claim_batches(
         for block in range(start // BLOCK, (stop - 1) // BLOCK + 1):
             if cached is None or cached[0] != block:
                 rows = min(BLOCK, n_claims - block * BLOCK)
-                cached = (block, _block(block, rows, n_persons, seed, year, mix))
+                cached = (block, _block(block, rows, n_claims, n_persons, seed, year, mix, daily))
             lo = max(start - block * BLOCK, 0)
             hi = min(stop - block * BLOCK, BLOCK)
             parts.append(cached[1].slice(lo, hi - lo))
