@@ -1,0 +1,215 @@
+"""Claim settlement (报销结算): the wrapper around the numba kernel.
+
+The wrapper checks and codes the claims (``columns``), orders them per person without a
+Python loop, lays out state and accounts for the kernel (``state``), runs ``_kernel`` and
+builds the Arrow outputs. See settlement.md and ``docs/settlement.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import tables as t
+from ..policy import Policy
+from ..vocab import VISIT_POOL
+from . import _kernel as k
+from .columns import ClaimColumns, claim_columns
+from .state import ACCOUNT_FIELDS, STATE_FIELDS, KeyedRows, carried_state, state_table
+
+# settled table: output column -> kernel output field (interfaces.md "settled")
+OUTPUT_COLUMNS = {
+    "eligible": k.ELIGIBLE,
+    "account_current": k.ACCOUNT_CURRENT,
+    "deductible": k.DEDUCTIBLE,
+    "fund": k.FUND_OUT,
+    "coinsurance": k.COINSURANCE,
+    "over_cap": k.OVER_CAP,
+    "critical_illness": k.CRITICAL_ILLNESS,
+    "medical_assistance": k.MEDICAL_ASSISTANCE,
+    "account_hist": k.ACCOUNT_HIST,
+    "cash": k.CASH,
+    "ratio_bp": k.RATIO_BP,
+    "ci_base_added": k.CI_ADDED,
+    "ma_base_added": k.MA_ADDED,
+}
+PAYERS = ("account_current", "fund", "critical_illness", "medical_assistance", "account_hist", "cash")
+
+
+@dataclass
+class SettleResult:
+    """What a batch came to: ``settled`` (accepted claims, input order), ``rejected`` (row,
+    claim_id, reason, message) and ``state`` (one row per person and year, to carry on)."""
+
+    settled: pa.Table
+    rejected: pa.Table
+    state: pa.Table
+
+    def totals(self) -> dict[str, int]:
+        """Sum in fen of each payer column and of total cost.
+
+        Examples
+        --------
+        >>> import datetime as dt, pyarrow as pa, wzmedins as wz
+        >>> claims = pa.table({"claim_id": [1, 2], "person_id": [7, 7],
+        ...     "settle_date": [dt.date(2022, 5, 1)] * 2, "scheme": ["resident"] * 2,
+        ...     "category": ["student"] * 2, "visit_type": ["outpatient"] * 2,
+        ...     "facility_level": ["primary"] * 2, "total_cost": [500.0, 100.0]})
+        >>> totals = wz.settle(claims, wz.load_policy("wenzhou-2022")).totals()
+        >>> totals["fund"], totals["cash"], totals["total_cost"]
+        (18000, 42000, 60000)
+        """
+        sums = {c: int(pc.sum(self.settled[c]).as_py() or 0) for c in ("eligible", *PAYERS)}
+        sums["total_cost"] = sum(sums[c] for c in PAYERS)
+        return sums
+
+
+def order_by_person(person_codes: np.ndarray, date: np.ndarray, seq: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Rows sorted by (person, settle_date, seq, input position), as settlement.md §3 says."""
+    # np.lexsort is stable, so input position breaks the remaining ties
+    return rows[np.lexsort((seq[rows], date[rows], person_codes[rows]))]
+
+
+def _metadata(policy: Policy) -> dict[bytes, bytes]:
+    return {b"wzmedins.policy": policy.name.encode(), b"wzmedins.fingerprint": policy.fingerprint.encode()}
+
+
+class Prepared:
+    """A batch ready for the kernel: ``run()`` executes only the compiled loop (for timing),
+    ``result()`` builds the Arrow tables."""
+
+    def __init__(self, cols: ClaimColumns, policy: Policy, state: pa.Table | None, accounts: pa.Table | None):
+        self.cols = cols
+        self.policy = policy
+        self.state_in = state
+        accepted = cols.accepted
+        n = cols.table.num_rows
+        person_all = cols.person_id.take(pa.array(accepted))
+        encoded = pc.dictionary_encode(person_all)
+        self.persons = encoded.dictionary
+        self.person_code = np.full(n, -1, dtype=np.int64)
+        self.person_code[accepted] = encoded.indices.to_numpy().astype(np.int64)
+        self.order = order_by_person(self.person_code, cols.date, cols.seq, accepted)
+        self.state = KeyedRows(state, STATE_FIELDS, self.persons, "state")
+        self.accounts = KeyedRows(accounts, ACCOUNT_FIELDS, self.persons, "accounts")
+        self.out = np.zeros((n, k.N_OUT), dtype=np.int64)
+        ordered = self.person_code[self.order] * 4096 + cols.year[self.order]
+        n_person_years = int(np.count_nonzero(np.diff(ordered)) + 1) if len(ordered) else 0
+        self.st_person = np.zeros(n_person_years, dtype=np.int64)
+        self.st_year = np.zeros(n_person_years, dtype=np.int64)
+        self.st_vals = np.zeros((n_person_years, k.N_STATE), dtype=np.int64)
+        self.st_used = np.zeros(len(self.state.years), dtype=np.bool_)
+        self.visit_pool = np.asarray(VISIT_POOL, dtype=np.int64)
+
+    def run(self) -> int:
+        """Run the kernel over the prepared arrays; returns the number of state rows."""
+        c = self.cols
+        if len(self.order) == 0:
+            return 0
+        return k.settle_kernel(
+            self.order, self.person_code, c.year, c.profile, c.scheme, c.category, c.visit,
+            c.level, c.area, c.assistance, c.total, c.self_pay, c.class_b,
+            self.policy.compiled, self.visit_pool,
+            self.state.ptr, self.state.years, self.state.values,
+            self.accounts.ptr, self.accounts.years, self.accounts.values,
+            self.out, self.st_person, self.st_year, self.st_vals, self.st_used,
+        )  # fmt: skip
+
+    def result(self, carry: tuple[str, ...] = ()) -> SettleResult:
+        c = self.cols
+        n_state = self.run()
+        accepted = pa.array(c.accepted)
+        cols: dict[str, Any] = {
+            "claim_id": c.claim_id.take(accepted),
+            "person_id": c.person_id.take(accepted),
+            "year": pa.array(c.year[c.accepted]),
+        }
+        out = self.out[c.accepted]
+        for name, j in OUTPUT_COLUMNS.items():
+            values = out[:, j]
+            cols[name] = pa.array(values.astype(np.int32) if name == "ratio_bp" else values)
+        for name in carry:
+            cols[name] = t.required(c.table, name, "a column to carry").take(accepted)
+        settled = pa.table(cols).replace_schema_metadata(_metadata(self.policy))
+        new_state = state_table(self.persons, self.st_person[:n_state], self.st_year[:n_state], self.st_vals[:n_state])
+        used = self.state.rows[self.st_used]
+        state = carried_state(self.state_in, used, new_state).replace_schema_metadata(_metadata(self.policy))
+        return SettleResult(settled, c.rejected(), state)
+
+
+def prepare(claims: Any, policy: Policy, *, state: Any = None, accounts: Any = None, known_claim_ids=None) -> Prepared:
+    """Check, code and order a batch for the kernel without running it."""
+    cols = claim_columns(claims, policy, known_claim_ids=known_claim_ids)
+    state = None if state is None else t.to_table(state)
+    accounts = None if accounts is None else t.to_table(accounts)
+    return Prepared(cols, policy, state, accounts)
+
+
+def settle(
+    claims: Any,
+    policy: Policy,
+    *,
+    state: Any = None,
+    accounts: Any = None,
+    known_claim_ids: pa.Array | None = None,
+    carry: Iterable[str] = (),
+) -> SettleResult:
+    """Settle a batch of claims: split each across personal accounts, the pooled fund,
+    critical-illness insurance (大病保险), medical assistance (医疗救助) and cash.
+
+    Parameters
+    ----------
+    claims
+        The claims table (interfaces.md "claims"): Arrow, polars or a Parquet path.
+    policy
+        From :func:`wzmedins.load_policy`.
+    state
+        The ``state`` of an earlier batch, to carry each person's year on.
+    accounts
+        Opening balances ``(person_id, year, current_balance, hist_balance)``.
+    known_claim_ids
+        Claim ids settled in earlier batches; repeating one is ``DUPLICATE_CLAIM_ID``.
+    carry
+        Input columns to copy into ``settled``.
+
+    Examples
+    --------
+    Worked example 1 of settlement.md §9: a resident's 50 000 yuan tertiary admission.
+
+    >>> import datetime as dt, pyarrow as pa, wzmedins as wz
+    >>> claims = pa.table({
+    ...     "claim_id": ["c1"], "person_id": ["p1"], "settle_date": [dt.date(2022, 3, 1)],
+    ...     "scheme": ["resident"], "category": ["adult"], "visit_type": ["inpatient"],
+    ...     "facility_level": ["tertiary"], "total_cost": [5_000_000],
+    ... })
+    >>> out = wz.settle(claims, wz.load_policy("wenzhou-2022"))
+    >>> out.settled.select(["deductible", "fund", "coinsurance", "cash"]).to_pylist()
+    [{'deductible': 80000, 'fund': 3444000, 'coinsurance': 1476000, 'cash': 1556000}]
+    >>> out.state["inpatient_deductible_used"].to_pylist(), out.rejected.num_rows
+    ([80000], 0)
+    """
+    return prepare(claims, policy, state=state, accounts=accounts, known_claim_ids=known_claim_ids).result(tuple(carry))
+
+
+def settle_stream(
+    batches: Iterable[Any], policy: Policy, *, state: Any = None, accounts: Any = None
+) -> Iterator[SettleResult]:
+    """Settle batches one after another, carrying the state; yields one result per batch.
+
+    Each result's ``state`` is the whole carried state after that batch. Claims of one person
+    must come in date order across batches (within a batch, any order).
+    """
+    state = None if state is None else t.to_table(state)
+    accounts = None if accounts is None else t.to_table(accounts)
+    for batch in batches:
+        result = settle(batch, policy, state=state, accounts=accounts)
+        state = result.state
+        yield result
+
+
+__all__ = ["SettleResult", "settle", "settle_stream", "prepare", "Prepared", "OUTPUT_COLUMNS", "PAYERS"]

@@ -1,0 +1,138 @@
+"""Check and code a claims table: every row either becomes integer columns or gets a reason.
+
+This is the one place where claims are validated; ``wz.settle`` and ``wz.reference.settle``
+both start here, so they see the same accepted rows (settlement.md §7).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import tables as t
+from ..policy import Policy
+from ..reasons import REASONS
+from ..vocab import AREAS, ASSISTANCE, CATEGORY_SCHEME, ENUMS, FACILITY_LEVELS, SCHEMES, VISIT_TYPES
+
+MESSAGES = {
+    "MISSING_VALUE": "a required column is null",
+    "NEGATIVE_AMOUNT": "an amount is negative",
+    "SPLIT_EXCEEDS_TOTAL": "self_pay + class_b_self_pay exceeds total_cost",
+    "AMOUNT_NOT_IN_FEN": "an amount is not a whole number of fen",
+    "AMOUNT_TOO_LARGE": "an amount is above 10^12 fen",
+    "UNKNOWN_SCHEME": "scheme is not one of " + ", ".join(SCHEMES),
+    "UNKNOWN_CATEGORY": "category is unknown or does not belong to the scheme",
+    "UNKNOWN_VISIT_TYPE": "visit_type is not one of " + ", ".join(VISIT_TYPES),
+    "UNKNOWN_FACILITY_LEVEL": "facility_level is not one of " + ", ".join(FACILITY_LEVELS),
+    "UNKNOWN_AREA": "area is not one of " + ", ".join(AREAS),
+    "UNKNOWN_ASSISTANCE": "assistance is not one of " + ", ".join(ASSISTANCE),
+    "DUPLICATE_CLAIM_ID": "claim_id was already settled (earlier in this batch or before)",
+    "POLICY_NOT_IN_FORCE": "no loaded profile is in force on settle_date",
+    "UNKNOWN_ORIGINAL": "reverses names no settled claim",
+    "ALREADY_REVERSED": "the original claim is already reversed",
+    "REVERSAL_PERSON_MISMATCH": "the original claim belongs to another person",
+}
+assert set(MESSAGES) <= set(REASONS)
+
+
+@dataclass
+class ClaimColumns:
+    """A claims batch as numpy columns (input order). Rows with ``reason != NO_REASON`` are
+    rejected; their other values are meaningless."""
+
+    table: pa.Table
+    claim_id: pa.Array
+    person_id: pa.Array
+    date: np.ndarray  # int32 days since 1970-01-01
+    year: np.ndarray  # int32
+    seq: np.ndarray
+    profile: np.ndarray  # int64 index into policy.profiles
+    scheme: np.ndarray
+    category: np.ndarray
+    visit: np.ndarray
+    level: np.ndarray
+    area: np.ndarray
+    assistance: np.ndarray
+    total: np.ndarray
+    self_pay: np.ndarray
+    class_b: np.ndarray
+    reason: np.ndarray
+
+    @property
+    def accepted(self) -> np.ndarray:
+        return np.flatnonzero(self.reason == t.NO_REASON)
+
+    @property
+    def rejected_rows(self) -> np.ndarray:
+        return np.flatnonzero(self.reason != t.NO_REASON)
+
+    def rejected(self) -> pa.Table:
+        return t.rejected_table(self.rejected_rows, self.claim_id, self.reason, MESSAGES)
+
+
+def _enum(table, name, reason, default=None):
+    code = "UNKNOWN_" + name.upper()
+    return t.enum_codes(table, name, ENUMS[name], reason, code, default=default)
+
+
+def claim_columns(claims, policy: Policy, *, known_claim_ids: pa.Array | None = None) -> ClaimColumns:
+    """Validate and code a claims table (any input accepted by ``tables.to_table``).
+
+    ``known_claim_ids`` are ids settled in earlier batches (a ledger passes them); a row
+    repeating one, or an earlier accepted row of this batch, is ``DUPLICATE_CLAIM_ID``.
+    """
+    table = t.to_table(claims)
+    n = table.num_rows
+    reason = np.full(n, t.NO_REASON, dtype=np.int16)
+    claim_id = t.ids(table, "claim_id", reason)
+    person_id = t.ids(table, "person_id", reason)
+    date = t.dates(table, "settle_date", reason)
+    seq = t.integers(table, "seq", 0)
+    scheme = _enum(table, "scheme", reason)
+    category = _enum(table, "category", reason)
+    visit = _enum(table, "visit_type", reason)
+    level = _enum(table, "facility_level", reason)
+    area = _enum(table, "area", reason, default="local")
+    assistance = _enum(table, "assistance", reason, default="none")
+    wrong_scheme = np.asarray(CATEGORY_SCHEME, dtype=np.int8)[category] != scheme
+    # a known category of the other scheme; a row with an unknown scheme keeps that reason
+    t.flag(reason, wrong_scheme, "UNKNOWN_CATEGORY")
+    total = t.money(table, "total_cost", reason, is_required=True)
+    self_pay = t.money(table, "self_pay", reason, is_required=False)
+    class_b = t.money(table, "class_b_self_pay", reason, is_required=False)
+    t.flag(reason, self_pay + class_b > total, "SPLIT_EXCEEDS_TOTAL")
+
+    c = policy.compiled
+    profile = np.searchsorted(c.start, date, side="right") - 1
+    in_force = (profile >= 0) & (date <= c.end[np.maximum(profile, 0)])
+    t.flag(reason, ~in_force, "POLICY_NOT_IN_FORCE")
+    profile = np.maximum(profile, 0)
+
+    _flag_duplicates(claim_id, reason, known_claim_ids)
+    return ClaimColumns(
+        table, claim_id, person_id, date, t.year_of(date), seq, profile, scheme, category, visit,
+        level, area, assistance, total, self_pay, class_b, reason,
+    )  # fmt: skip
+
+
+def _flag_duplicates(claim_id: pa.Array, reason: np.ndarray, known: pa.Array | None) -> None:
+    """Among rows that passed every other check, all but the first of an id are duplicates."""
+    ok = np.flatnonzero(reason == t.NO_REASON)
+    if len(ok) == 0:
+        return
+    ids = claim_id.take(pa.array(ok))
+    codes = pc.dictionary_encode(ids).indices.to_numpy()
+    first = np.zeros(len(ok), dtype=bool)
+    first[np.unique(codes, return_index=True)[1]] = True
+    dup = ~first
+    if known is not None and len(known):
+        dup |= pc.is_in(ids, value_set=known.cast(ids.type)).to_numpy(zero_copy_only=False)
+    mask = np.zeros(len(reason), dtype=bool)
+    mask[ok[dup]] = True
+    t.flag(reason, mask, "DUPLICATE_CLAIM_ID")
+
+
+__all__ = ["ClaimColumns", "claim_columns", "MESSAGES"]
