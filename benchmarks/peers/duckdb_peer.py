@@ -91,6 +91,7 @@ def settle(
     tables = lookup_tables(policy)
     con = connection or duckdb.connect()
     try:
+        con.execute("SET enable_progress_bar = false")
         con.register("claims", claims)
         con.register("benefit", tables["benefit"])
         con.register("area", tables["area"])
