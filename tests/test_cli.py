@@ -247,3 +247,10 @@ def test_python_dash_m_runs_the_cli():
         check=False,
     )
     assert done.returncode == 0 and "claims" in done.stdout
+
+
+def test_summary_names_every_payer():
+    from wzmedins.cli import PAYER_LABELS
+    from wzmedins.settle import PAYERS
+
+    assert tuple(PAYER_LABELS) == tuple(PAYERS)

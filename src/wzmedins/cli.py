@@ -2,12 +2,6 @@
 
 Every command has ``--help``. A problem that stops a command (a bad file, a bad policy, a
 missing column) is one line on stderr and exit status 1; bad usage is exit status 2.
-
-Examples
---------
->>> main(["policy", "check", "/no/such/file.toml"])  # doctest: +SKIP
-wzmedins: error: ...
-1
 """
 
 from __future__ import annotations
@@ -27,15 +21,15 @@ from .tables import fen_to_yuan
 
 PROG = "wzmedins"
 
-# payer columns of the settled table, in the order a claim is split (settlement.md §4)
-PAYERS = (
-    ("account_current", "current-year account (当年账户)"),
-    ("fund", "pooled fund (统筹基金)"),
-    ("critical_illness", "critical illness (大病保险)"),
-    ("medical_assistance", "medical assistance (医疗救助)"),
-    ("account_hist", "historical account (历年账户)"),
-    ("cash", "cash (现金)"),
-)
+# how the summary names the payer columns of the settled table (``wzmedins.settle.PAYERS``)
+PAYER_LABELS = {
+    "account_current": "current-year account (当年账户)",
+    "fund": "pooled fund (统筹基金)",
+    "critical_illness": "critical illness (大病保险)",
+    "medical_assistance": "medical assistance (医疗救助)",
+    "account_hist": "historical account (历年账户)",
+    "cash": "cash (现金)",
+}
 
 
 class CommandError(WzmedinsError):
@@ -131,19 +125,18 @@ class Summary:
 
     def __init__(self) -> None:
         self.claims = self.accepted = self.rejected = 0
-        self.totals = dict.fromkeys((name for name, _ in PAYERS), 0)
+        self.totals = dict.fromkeys(PAYER_LABELS, 0)
         self.reasons: dict[str, int] = {}
         self.started = time.perf_counter()
 
     def add(self, result) -> None:
-        import pyarrow.compute as pc
-
         settled, rejected = result.settled, result.rejected
         self.accepted += settled.num_rows
         self.rejected += rejected.num_rows
         self.claims += settled.num_rows + rejected.num_rows
+        totals = result.totals()
         for name in self.totals:
-            self.totals[name] += int(pc.sum(settled.column(name)).as_py() or 0)
+            self.totals[name] += totals[name]
         if rejected.num_rows:
             for row in rejected.group_by("reason").aggregate([("row", "count")]).to_pylist():
                 self.reasons[row["reason"]] = self.reasons.get(row["reason"], 0) + row["row_count"]
@@ -158,8 +151,8 @@ class Summary:
         ]
         out += [f"  {reason}: {count:,}" for reason, count in sorted(self.reasons.items())]
         out.append("paid by (yuan):")
-        width = max(len(label) for _, label in PAYERS)
-        for name, label in PAYERS:
+        width = max(len(label) for label in PAYER_LABELS.values())
+        for name, label in PAYER_LABELS.items():
             out.append(f"  {label:<{width}} {fen_to_yuan(self.totals[name]):>18}")
         out.append(f"  {'total cost':<{width}} {fen_to_yuan(sum(self.totals.values())):>18}")
         out.append(f"time {seconds:.1f} s ({rate:,.0f} claims/s)")
