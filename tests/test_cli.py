@@ -254,3 +254,17 @@ def test_summary_names_every_payer():
     from wzmedins.settle import PAYERS
 
     assert tuple(PAYER_LABELS) == tuple(PAYERS)
+
+
+@needs_settle
+def test_settle_an_empty_file_gives_empty_outputs(tmp_path, capsys):
+    from wzmedins.synth.claims import CLAIMS_SCHEMA
+
+    path, out, rej = tmp_path / "c.parquet", tmp_path / "o.parquet", tmp_path / "r.parquet"
+    pq.write_table(CLAIMS_SCHEMA.empty_table(), path)
+    argv = ["settle", str(path), "--policy", "wenzhou-2022", "--out", str(out), "--rejected", str(rej)]
+    assert main([*argv, "--quiet"]) == 0
+    settled = pq.read_table(out)
+    assert settled.num_rows == 0 and "fund" in settled.column_names
+    assert pq.read_table(rej).column_names == ["row", "claim_id", "reason", "message"]
+    assert "claims                 0" in capsys.readouterr().out

@@ -62,10 +62,8 @@ def _cmd_synth_claims(args: argparse.Namespace) -> int:
 
 
 def _cmd_synth_drg(args: argparse.Namespace) -> int:
-    try:
-        from .synth import drg
-    except ImportError as exc:
-        raise CommandError(f"the DRG generator is not available: {exc}") from None
+    from .synth import drg
+
     if drg is None:
         raise CommandError("the DRG generator (wzmedins.synth.drg) is not installed")
     tables = drg.generate(args.n, seed=args.seed, n_hospitals=args.hospitals, year=args.year)
@@ -99,7 +97,7 @@ def _read_table(path: str | None, what: str) -> pa.Table | None:
     return ds.dataset(path, format="parquet").to_table()
 
 
-def _progress(total: int | None, enabled: bool):
+def _progress(enabled: bool):
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -124,13 +122,14 @@ class Summary:
     """Running totals of a settlement, printed at the end."""
 
     def __init__(self) -> None:
-        self.claims = self.accepted = self.rejected = 0
+        self.batches = self.claims = self.accepted = self.rejected = 0
         self.totals = dict.fromkeys(PAYER_LABELS, 0)
         self.reasons: dict[str, int] = {}
         self.started = time.perf_counter()
 
     def add(self, result) -> None:
         settled, rejected = result.settled, result.rejected
+        self.batches += 1
         self.accepted += settled.num_rows
         self.rejected += rejected.num_rows
         self.claims += settled.num_rows + rejected.num_rows
@@ -187,7 +186,7 @@ def settle_to_files(
         writers[path].write_table(table)
 
     try:
-        with _progress(total_rows, progress) as bar:
+        with _progress(progress) as bar:
             task = bar.add_task("settle", total=total_rows)
             for result in wz.settle_stream(batches, policy, state=state, accounts=accounts):
                 write(out, result.settled)
@@ -223,7 +222,7 @@ def _cmd_settle(args: argparse.Namespace) -> int:
         total_rows=dataset.count_rows(),
         progress=not args.quiet,
     )
-    if summary.claims == 0:  # an empty input still gives (empty) outputs with their schemas
+    if summary.batches == 0:  # an empty input still gives (empty) outputs with their schemas
         result = wz.settle(dataset.schema.empty_table(), policy, state=state, accounts=accounts)
         pq.write_table(result.settled, args.out)
         if args.rejected:
