@@ -37,8 +37,6 @@ def settle(claims: pa.Table, policy) -> pa.Table:
     benefit = pl.from_arrow(tables["benefit"])
     area = pl.from_arrow(tables["area"])
     df = pl.from_arrow(claims)
-    if isinstance(df, pl.Series):  # pragma: no cover - a one-column table
-        df = df.to_frame()
     keys = ["person_id", "year"]
     out = (
         df.lazy()
