@@ -17,27 +17,13 @@ import pyarrow.compute as pc
 
 from .. import tables as t
 from ..policy import Policy
-from ..vocab import VISIT_POOL
+from ..vocab import FACILITY_LEVELS, VISIT_POOL, VISIT_TYPES
 from . import _kernel as k
 from .columns import ClaimColumns, claim_columns
 from .state import ACCOUNT_FIELDS, STATE_FIELDS, KeyedRows, carried_state, state_table
 
-# settled table: output column -> kernel output field (interfaces.md "settled")
-OUTPUT_COLUMNS = {
-    "eligible": k.ELIGIBLE,
-    "account_current": k.ACCOUNT_CURRENT,
-    "deductible": k.DEDUCTIBLE,
-    "fund": k.FUND_OUT,
-    "coinsurance": k.COINSURANCE,
-    "over_cap": k.OVER_CAP,
-    "critical_illness": k.CRITICAL_ILLNESS,
-    "medical_assistance": k.MEDICAL_ASSISTANCE,
-    "account_hist": k.ACCOUNT_HIST,
-    "cash": k.CASH,
-    "ratio_bp": k.RATIO_BP,
-    "ci_base_added": k.CI_ADDED,
-    "ma_base_added": k.MA_ADDED,
-}
+# settled table: the kernel's output fields, in its order (interfaces.md "settled")
+OUTPUT_COLUMNS = {name: j for j, name in enumerate(k.OUTPUT_FIELDS)}
 PAYERS = ("account_current", "fund", "critical_illness", "medical_assistance", "account_hist", "cash")
 
 
@@ -69,10 +55,15 @@ class SettleResult:
         return sums
 
 
-def order_by_person(person_codes: np.ndarray, date: np.ndarray, seq: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Rows sorted by (person, settle_date, seq, input position), as settlement.md §3 says."""
+def order_by_person(
+    person_codes: np.ndarray, year: np.ndarray, date: np.ndarray, seq: np.ndarray, rows: np.ndarray
+) -> np.ndarray:
+    """Rows sorted by (person, year, settle_date, seq, input position), as settlement.md §3
+    says; the year only matters for a reversal, which counts in its original's year."""
+    # days since 1970 fit in 21 bits for any plausible date; year and date share one key
+    year_date = (year[rows].astype(np.int64) << 22) + (date[rows].astype(np.int64) + (1 << 21))
     # np.lexsort is stable, so input position breaks the remaining ties
-    return rows[np.lexsort((seq[rows], date[rows], person_codes[rows]))]
+    return rows[np.lexsort((seq[rows], year_date, person_codes[rows]))]
 
 
 def _metadata(policy: Policy) -> dict[bytes, bytes]:
@@ -94,7 +85,7 @@ class Prepared:
         self.persons = encoded.dictionary
         self.person_code = np.full(n, -1, dtype=np.int64)
         self.person_code[accepted] = encoded.indices.to_numpy().astype(np.int64)
-        self.order = order_by_person(self.person_code, cols.date, cols.seq, accepted)
+        self.order = order_by_person(self.person_code, cols.year, cols.date, cols.seq, accepted)
         self.state = KeyedRows(state, STATE_FIELDS, self.persons, "state")
         self.accounts = KeyedRows(accounts, ACCOUNT_FIELDS, self.persons, "accounts")
         self.out = np.zeros((n, k.N_OUT), dtype=np.int64)
@@ -114,6 +105,7 @@ class Prepared:
         return k.settle_kernel(
             self.order, self.person_code, c.year, c.profile, c.scheme, c.category, c.visit,
             c.level, c.area, c.assistance, c.total, c.self_pay, c.class_b,
+            c.rev_kind, c.rev_index, c.originals.values,
             self.policy.compiled, self.visit_pool,
             self.state.ptr, self.state.years, self.state.values,
             self.accounts.ptr, self.accounts.years, self.accounts.values,
@@ -133,6 +125,9 @@ class Prepared:
         for name, j in OUTPUT_COLUMNS.items():
             values = out[:, j]
             cols[name] = pa.array(values.astype(np.int32) if name == "ratio_bp" else values)
+        cols["visit_type"] = _labels(c.visit[c.accepted], VISIT_TYPES)
+        cols["facility_level"] = _labels(c.level[c.accepted], FACILITY_LEVELS)
+        cols["reverses"] = c.reverses.take(accepted)
         for name in carry:
             cols[name] = t.required(c.table, name, "a column to carry").take(accepted)
         settled = pa.table(cols).replace_schema_metadata(_metadata(self.policy))
@@ -142,9 +137,15 @@ class Prepared:
         return SettleResult(settled, c.rejected(), state)
 
 
-def prepare(claims: Any, policy: Policy, *, state: Any = None, accounts: Any = None, known_claim_ids=None) -> Prepared:
+def _labels(codes: np.ndarray, vocab: tuple[str, ...]) -> pa.Array:
+    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int8)), pa.array(vocab))
+
+
+def prepare(
+    claims: Any, policy: Policy, *, state: Any = None, accounts: Any = None, known_claim_ids=None, originals=None
+) -> Prepared:
     """Check, code and order a batch for the kernel without running it."""
-    cols = claim_columns(claims, policy, known_claim_ids=known_claim_ids)
+    cols = claim_columns(claims, policy, known_claim_ids=known_claim_ids, originals=originals)
     state = None if state is None else t.to_table(state)
     accounts = None if accounts is None else t.to_table(accounts)
     return Prepared(cols, policy, state, accounts)
@@ -157,6 +158,7 @@ def settle(
     state: Any = None,
     accounts: Any = None,
     known_claim_ids: pa.Array | None = None,
+    originals: Any = None,
     carry: Iterable[str] = (),
 ) -> SettleResult:
     """Settle a batch of claims: split each across personal accounts, the pooled fund,
@@ -174,6 +176,9 @@ def settle(
         Opening balances ``(person_id, year, current_balance, hist_balance)``.
     known_claim_ids
         Claim ids settled in earlier batches; repeating one is ``DUPLICATE_CLAIM_ID``.
+    originals
+        Settled rows of earlier batches (columns of ``settled``) that the batch's reversals
+        (rows with ``reverses`` set) may name; any superset will do.
     carry
         Input columns to copy into ``settled``.
 
@@ -193,7 +198,10 @@ def settle(
     >>> out.state["inpatient_deductible_used"].to_pylist(), out.rejected.num_rows
     ([80000], 0)
     """
-    return prepare(claims, policy, state=state, accounts=accounts, known_claim_ids=known_claim_ids).result(tuple(carry))
+    prepared = prepare(
+        claims, policy, state=state, accounts=accounts, known_claim_ids=known_claim_ids, originals=originals
+    )
+    return prepared.result(tuple(carry))
 
 
 def settle_stream(

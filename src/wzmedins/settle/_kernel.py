@@ -20,6 +20,11 @@ N_STATE = 12
 (ELIGIBLE, ACCOUNT_CURRENT, DEDUCTIBLE, FUND_OUT, COINSURANCE, OVER_CAP, CRITICAL_ILLNESS,
  MEDICAL_ASSISTANCE, ACCOUNT_HIST, CASH, RATIO_BP, CI_ADDED, MA_ADDED) = range(13)  # fmt: skip
 N_OUT = 13
+OUTPUT_FIELDS = (
+    "eligible", "account_current", "deductible", "fund", "coinsurance", "over_cap",
+    "critical_illness", "medical_assistance", "account_hist", "cash", "ratio_bp",
+    "ci_base_added", "ma_base_added",
+)  # fmt: skip
 POOL_OUTPATIENT, POOL_INPATIENT = 1, 2
 
 
@@ -61,7 +66,7 @@ def _find(ptr, years, code, year):
 @kernel
 def settle_kernel(
     order, person, year, profile, scheme, category, visit, level, area, assistance,
-    total, self_pay, class_b,
+    total, self_pay, class_b, rev_kind, rev_index, orig_vals,
     pol,
     visit_pool,
     st_ptr, st_year, st_vals, acc_ptr, acc_year, acc_vals,
@@ -113,10 +118,30 @@ def settle_kernel(
                                 s[HIST] = acc_vals[a1, 0] + acc_vals[a1, 1]
                 cur_year = y
 
-            p = profile[r]
-            sc = scheme[r]
             v = visit[r]
             lv = level[r]
+            if rev_kind[r] != 0:
+                # a reversal: negate the original's outputs, give back what it took
+                o = out[rev_index[r]] if rev_kind[r] == 1 else orig_vals[rev_index[r]]
+                s[CUR] += o[ACCOUNT_CURRENT]
+                if visit_pool[v] == POOL_OUTPATIENT:
+                    s[OUT_DED] -= o[DEDUCTIBLE]
+                elif visit_pool[v] == POOL_INPATIENT:
+                    s[IN_DED] -= o[DEDUCTIBLE]
+                    s[ADM_P + lv] -= 1
+                s[FUND] -= o[FUND_OUT]
+                s[CI_BASE] -= o[CI_ADDED]
+                s[CI_PAID] -= o[CRITICAL_ILLNESS]
+                s[MA_BASE] -= o[MA_ADDED]
+                s[MA_PAID] -= o[MEDICAL_ASSISTANCE]
+                s[HIST] += o[ACCOUNT_HIST]
+                for j in range(N_OUT):
+                    out[r, j] = -o[j]
+                out[r, RATIO_BP] = o[RATIO_BP]
+                i += 1
+                continue
+            p = profile[r]
+            sc = scheme[r]
             asst = assistance[r]
             g = pol.group[p, category[r]]
             sp = self_pay[r]
