@@ -143,11 +143,15 @@ def _flag_duplicates(claim_id: pa.Array, reason: np.ndarray, known: pa.Array | N
     ok = np.flatnonzero(reason == t.NO_REASON)
     if len(ok) == 0:
         return
-    ids = claim_id.take(pa.array(ok))
-    codes = pc.dictionary_encode(ids).indices.to_numpy()
-    first = np.zeros(len(ok), dtype=bool)
-    first[np.unique(codes, return_index=True)[1]] = True
-    dup = ~first
+    ids = claim_id if len(ok) == len(reason) else claim_id.take(pa.array(ok))
+    encoded = pc.dictionary_encode(ids)
+    if len(encoded.dictionary) == len(ids):  # the usual case: every id distinct
+        dup = np.zeros(len(ok), dtype=bool)
+    else:
+        codes = encoded.indices.to_numpy()
+        first = np.zeros(len(ok), dtype=bool)
+        first[np.unique(codes, return_index=True)[1]] = True
+        dup = ~first
     if known is not None and len(known):
         dup |= pc.is_in(ids, value_set=known.cast(ids.type)).to_numpy(zero_copy_only=False)
     mask = np.zeros(len(reason), dtype=bool)
