@@ -91,7 +91,7 @@ def claim_columns(claims, policy: Policy, *, known_claim_ids: pa.Array | None = 
     repeating one, or an earlier accepted row of this batch, is ``DUPLICATE_CLAIM_ID``.
     ``originals`` are settled rows of earlier batches that reversals may name.
     """
-    table = t.to_table(claims)
+    table = _reversals_only(t.to_table(claims))
     n = table.num_rows
     core = np.full(n, t.NO_REASON, dtype=np.int16)  # the checks a reversal row must pass
     claim_id = t.ids(table, "claim_id", core)
@@ -136,6 +136,23 @@ def claim_columns(claims, policy: Policy, *, known_claim_ids: pa.Array | None = 
     if reverses.null_count < n:
         cols.rev_kind, cols.rev_index = resolve_reversals(cols, reverses, cols.originals)
     return cols
+
+
+CLAIM_FIELDS = {
+    "scheme": pa.string(), "category": pa.string(), "visit_type": pa.string(),
+    "facility_level": pa.string(), "total_cost": pa.int64(),
+}  # fmt: skip
+
+
+def _reversals_only(table: pa.Table) -> pa.Table:
+    """A batch of nothing but reversals needs no claim columns: they come from the originals."""
+    rev = t.column(table, "reverses", "")
+    if rev is None or rev.null_count > 0 or table.num_rows == 0:
+        return table
+    for name, kind in CLAIM_FIELDS.items():
+        if name not in table.column_names:
+            table = table.append_column(name, pa.nulls(table.num_rows, kind))
+    return table
 
 
 def _flag_duplicates(claim_id: pa.Array, reason: np.ndarray, known: pa.Array | None) -> None:
