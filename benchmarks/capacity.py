@@ -575,6 +575,8 @@ def plot(table_runs: list[dict], stream_runs: list[dict], path: Path) -> None:
         title="Batch settlement",
     )
     left.grid(True, which="both", alpha=0.3)
+    if table_runs:  # room below the lowest point for the legend
+        left.set_ylim(bottom=min(r["size"] / r["seconds"] for r in table_runs) / 30)
     left.legend(fontsize=8, loc="lower right")
     for persons in sorted({r["persons"] for r in stream_runs}):
         runs = [r for r in stream_runs if r["persons"] == persons]
