@@ -262,7 +262,8 @@ def test_settle_an_empty_file_gives_empty_outputs(tmp_path, capsys):
 
     path, out, rej = tmp_path / "c.parquet", tmp_path / "o.parquet", tmp_path / "r.parquet"
     pq.write_table(CLAIMS_SCHEMA.empty_table(), path)
-    argv = ["settle", str(path), "--policy", "wenzhou-2022", "--out", str(out), "--rejected", str(rej)]
+    argv = ["settle", str(path), "--policy", "wenzhou-2022", "--out", str(out)]
+    argv += ["--rejected", str(rej)]
     assert main([*argv, "--quiet"]) == 0
     settled = pq.read_table(out)
     assert settled.num_rows == 0 and "fund" in settled.column_names

@@ -17,10 +17,11 @@ COVERS = (
     "and area (chronic bonus, clamp); the annual outpatient deductible shared by outpatient "
     "and chronic visits (cumulative sum); the inpatient deductible in mode "
     "annual_highest_level, top-ups included (a running maximum of the level and a running "
-    "minimum of deductible minus cumulative eligible amount); the annual fund cap per scheme (cumulative sum), with "
-    "coinsurance and over-cap. Not covered: personal accounts (step 2, 7), critical illness "
-    "(step 5), medical assistance (step 6), the per_admission mode, carried state and accounts "
-    "tables, reversals, rejected rows (input must be clean), several profiles."
+    "minimum of deductible minus cumulative eligible amount); the annual fund cap per scheme "
+    "(cumulative sum), with coinsurance and over-cap. Not covered: personal accounts "
+    "(steps 2, 7), critical illness (step 5), medical assistance (step 6), the per_admission "
+    "mode, carried state and accounts tables, reversals, rejected rows (input must be clean), "
+    "several profiles."
 )
 
 # columns of the settled table that the peers produce (interfaces.md "settled")
