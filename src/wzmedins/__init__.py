@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from . import reference
 from .errors import PolicyError, SchemaError, WzmedinsError
+from .ledger import Ledger
 from .policy import Policy, load_policy
 from .settle import SettleResult, settle, settle_stream
 
 __all__ = [
+    "Ledger",
     "Policy",
     "PolicyError",
     "SchemaError",

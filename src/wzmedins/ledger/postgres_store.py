@@ -1,0 +1,107 @@
+"""The server backend: PostgreSQL through ADBC (``adbc-driver-postgresql``), Arrow in and out,
+bulk loads by COPY.
+
+All tables live in one schema (default ``wzmedins``). A writing transaction first takes a
+transaction-scoped advisory lock on the schema, so writers queue one behind the other; a
+writer that waits longer than ``lock_timeout`` is refused. A transaction that has not
+committed when its client dies is rolled back by the server.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import pyarrow as pa
+
+from . import schema as s
+from .store import LedgerBusyError, LedgerError, Store, Tx
+
+TYPES = {s.TEXT: "TEXT", s.INT64: "BIGINT", s.INT32: "INTEGER", s.DATE: "DATE"}
+
+
+class PostgresTx(Tx):
+    def __init__(self, con):
+        self.con = con
+        self.cur = con.cursor()
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        self.cur.execute(sql, parameters=tuple(params) if params else None)
+        return self.cur.fetch_arrow_table()
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.cur.execute(sql, parameters=tuple(params) if params else None)
+
+    def temp(self, name: str, data: pa.Table) -> None:
+        self.cur.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
+        self.cur.adbc_ingest(name, data, mode="create", temporary=True)
+
+    def drop_temp(self, name: str) -> None:
+        self.cur.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
+
+
+class PostgresStore(Store):
+    """A ledger in schema ``schema`` of the PostgreSQL database at ``url``."""
+
+    def __init__(self, url: str, *, schema: str = "wzmedins", lock_timeout: float = 30.0):
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", schema):
+            raise LedgerError(f"schema name {schema!r}: letters, digits and _ only")
+        self.url = url
+        self.schema = schema
+        self.lock_timeout = lock_timeout
+        self._created = False
+
+    def _connect(self):
+        import adbc_driver_postgresql.dbapi as pg
+
+        try:
+            return pg.connect(self.url)
+        except Exception as e:  # the driver's errors carry the libpq message
+            raise LedgerError(f"cannot connect to PostgreSQL ledger: {str(e).splitlines()[0]}") from None
+
+    def drop(self) -> None:
+        """Drop the ledger's schema and everything in it (for tests and rebuilds)."""
+        con = self._connect()
+        try:
+            con.cursor().execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+            con.commit()
+        finally:
+            con.close()
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[Tx]:
+        con = self._connect()
+        try:
+            tx = PostgresTx(con)
+            if not self._created:
+                tx.execute(f"SELECT pg_advisory_xact_lock(hashtext('wzmedins.ddl'))")
+                tx.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+                tx.execute(f'SET LOCAL search_path TO "{self.schema}"')
+                for stmt in s.ddl(TYPES):
+                    tx.execute(stmt)
+                con.commit()
+                self._created = True
+            tx.execute(f'SET search_path TO "{self.schema}"')
+            try:
+                if write:
+                    tx.execute(f"SET LOCAL lock_timeout = '{int(self.lock_timeout * 1000)}ms'")
+                    try:
+                        tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", (f"wzmedins.ledger.{self.schema}",))
+                    except Exception as e:
+                        if "lock timeout" in str(e):
+                            raise LedgerBusyError(
+                                f"ledger {self.schema} is in use by another writer (waited {self.lock_timeout:g} s)"
+                            ) from None
+                        raise
+                    tx.execute("SET LOCAL lock_timeout = 0")
+                yield tx
+                if write:
+                    tx.pause_if_asked()
+                con.commit()
+            except BaseException:
+                con.rollback()
+                raise
+        finally:
+            con.close()
