@@ -18,8 +18,10 @@ import pyarrow as pa
 from ..errors import WzmedinsError
 
 # Test hook: when set to a path, a writing transaction creates that file after all its writes
-# and sleeps before committing, so a test can kill the process in the middle of a commit.
+# and sleeps (PAUSE_SECONDS_ENV, default 600) before committing, so a test can kill the
+# process in the middle of a commit, or make a second writer meet a held lock.
 PAUSE_ENV = "WZMEDINS_LEDGER_PAUSE_IN_COMMIT"
+PAUSE_SECONDS_ENV = "WZMEDINS_LEDGER_PAUSE_SECONDS"
 
 
 class LedgerError(WzmedinsError):
@@ -77,7 +79,7 @@ class Tx(ABC):
         if path:
             with open(path, "w") as f:
                 f.write(str(os.getpid()))
-            time.sleep(600)
+            time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "600")))
 
 
 class Store(ABC):
