@@ -70,19 +70,29 @@ class PostgresStore(Store):
         finally:
             con.close()
 
+    def _create(self, con, tx: PostgresTx) -> None:
+        """Create the schema and tables unless they all exist. The check reads the catalog
+        only: CREATE INDEX IF NOT EXISTS would queue behind a writer's row locks."""
+        present = tx.query(
+            "SELECT COUNT(*) AS n FROM pg_catalog.pg_tables WHERE schemaname = $1", (self.schema,)
+        )["n"][0].as_py()
+        if present < len(s.TABLES):
+            tx.execute(f"SET LOCAL lock_timeout = '{int(self.lock_timeout * 1000)}ms'")
+            tx.execute("SELECT pg_advisory_xact_lock(hashtext('wzmedins.ddl'))")
+            tx.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+            tx.execute(f'SET LOCAL search_path TO "{self.schema}"')
+            for stmt in s.ddl(TYPES):
+                tx.execute(stmt)
+        con.commit()
+        self._created = True
+
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Tx]:
         con = self._connect()
         try:
             tx = PostgresTx(con)
             if not self._created:
-                tx.execute(f"SELECT pg_advisory_xact_lock(hashtext('wzmedins.ddl'))")
-                tx.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
-                tx.execute(f'SET LOCAL search_path TO "{self.schema}"')
-                for stmt in s.ddl(TYPES):
-                    tx.execute(stmt)
-                con.commit()
-                self._created = True
+                self._create(con, tx)
             tx.execute(f'SET search_path TO "{self.schema}"')
             try:
                 if write:
