@@ -76,7 +76,41 @@ class ClaimColumns:
         return np.flatnonzero(self.reason != t.NO_REASON)
 
     def rejected(self) -> pa.Table:
-        return t.rejected_table(self.rejected_rows, self.claim_id, self.reason, MESSAGES)
+        rows = self.rejected_rows
+        return t.rejected_table(rows, self.claim_id, self.reason, MESSAGES, explain(self.table, rows, self.reason[rows]))
+
+
+REQUIRED = ("claim_id", "person_id", "settle_date", "scheme", "category", "visit_type", "facility_level", "total_cost")
+AMOUNTS = ("total_cost", "self_pay", "class_b_self_pay")
+
+
+def explain(table: pa.Table, rows: np.ndarray, codes: np.ndarray) -> list[str | None]:
+    """A message per rejected row naming the column and value at fault (rejected rows only)."""
+    if len(rows) == 0:
+        return []
+    present = [c for c in (*REQUIRED, *AMOUNTS, "area", "assistance", "reverses") if c in table.column_names]
+    values = table.select(list(dict.fromkeys(present))).take(pa.array(rows, pa.int64())).to_pylist()
+    out: list[str | None] = []
+    for row, code in zip(values, codes.tolist(), strict=True):
+        name = REASONS[code]
+        msg = None
+        if name == "MISSING_VALUE":
+            cols = ("claim_id", "person_id", "settle_date") if row.get("reverses") is not None else REQUIRED
+            msg = next((f"null in required column {c!r}" for c in cols if row.get(c) is None), None)
+        elif name == "NEGATIVE_AMOUNT":
+            msg = next((f"{c} is negative: {row[c]}" for c in AMOUNTS if row.get(c) is not None and row[c] < 0), None)
+        elif name == "UNKNOWN_CATEGORY":
+            msg = f"category {row.get('category')!r} is not a category of scheme {row.get('scheme')!r}"
+        elif name.startswith("UNKNOWN_") and name[8:].lower() in ENUMS:
+            col = name[8:].lower()
+            msg = f"{col} {row.get(col)!r} is not one of {', '.join(ENUMS[col])}"
+        elif name in ("AMOUNT_NOT_IN_FEN", "AMOUNT_TOO_LARGE", "SPLIT_EXCEEDS_TOTAL"):
+            amounts = ", ".join(f"{c}={row[c]}" for c in AMOUNTS if c in row)
+            msg = f"{MESSAGES[name]} ({amounts})"
+        elif name in ("UNKNOWN_ORIGINAL", "ALREADY_REVERSED", "REVERSAL_PERSON_MISMATCH"):
+            msg = f"{MESSAGES[name]}: reverses {row.get('reverses')!r}"
+        out.append(msg)
+    return out
 
 
 def _enum(table, name, reason, default=None):
