@@ -376,11 +376,18 @@ REJECTED_SCHEMA = pa.schema(
 )
 
 
-def rejected_table(rows: np.ndarray, row_ids: pa.Array | None, reason: np.ndarray, messages: dict[str, str]) -> pa.Table:
+def rejected_table(
+    rows: np.ndarray,
+    row_ids: pa.Array | None,
+    reason: np.ndarray,
+    messages: dict[str, str],
+    details: list[str | None] | None = None,
+) -> pa.Table:
     """The rejected table for the rows whose ``reason`` is set.
 
     ``row_ids`` are the identifiers of all input rows (cast to string in the output);
-    ``messages`` maps a reason code to the message for it.
+    ``messages`` maps a reason code to the message for it; ``details``, one per rejected
+    row, overrides it where not None.
     """
     codes = reason[rows]
     names = np.array(REASONS, dtype=object)[codes] if len(rows) else np.array([], dtype=object)
@@ -393,7 +400,13 @@ def rejected_table(rows: np.ndarray, row_ids: pa.Array | None, reason: np.ndarra
             "row": pa.array(rows, pa.int64()),
             "claim_id": id_col,
             "reason": pa.array(names.tolist(), pa.string()),
-            "message": pa.array([messages.get(n, n) for n in names.tolist()], pa.string()),
+            "message": pa.array(
+                [
+                    (details[i] if details is not None and details[i] else messages.get(n, n))
+                    for i, n in enumerate(names.tolist())
+                ],
+                pa.string(),
+            ),
         },
         schema=REJECTED_SCHEMA,
     )

@@ -135,6 +135,25 @@ def settle_claim(c: dict, p: dict, s: dict) -> dict:
     return out
 
 
+def reverse_claim(original: dict, visit: str, level: str, s: dict) -> dict:
+    """Undo a settled claim (settlement.md §6): negate its outputs, give back what it took."""
+    s["current_balance"] += original["account_current"]
+    if POOL[visit] == "outpatient":
+        s["outpatient_deductible_used"] -= original["deductible"]
+    elif POOL[visit] == "inpatient":
+        s["inpatient_deductible_used"] -= original["deductible"]
+        s[LEVEL_ADMISSIONS[level]] -= 1
+    s["fund_paid"] -= original["fund"]
+    s["ci_base"] -= original["ci_base_added"]
+    s["ci_paid"] -= original["critical_illness"]
+    s["ma_base"] -= original["ma_base_added"]
+    s["ma_paid"] -= original["medical_assistance"]
+    s["hist_balance"] += original["account_hist"]
+    out = {name: -original[name] for name in original}
+    out["ratio_bp"] = original["ratio_bp"]  # a rate, not an amount: kept as it was
+    return out
+
+
 def _rows_by_key(table: pa.Table | None, fields: tuple[str, ...]) -> dict[tuple[Any, int], dict]:
     if table is None:
         return {}
@@ -157,7 +176,9 @@ def open_year(person: Any, year: int, state: dict, accounts: dict) -> dict:
     return s
 
 
-def settle(claims: Any, policy: Policy, *, state: Any = None, accounts: Any = None, known_claim_ids=None):
+def settle(
+    claims: Any, policy: Policy, *, state: Any = None, accounts: Any = None, known_claim_ids=None, originals=None
+):
     """Pure-Python settlement with the contract of :func:`wzmedins.settle`.
 
     Examples
@@ -174,14 +195,16 @@ def settle(claims: Any, policy: Policy, *, state: Any = None, accounts: Any = No
     """
     from ..settle import OUTPUT_COLUMNS, SettleResult, _metadata
 
-    cols = claim_columns(claims, policy, known_claim_ids=known_claim_ids)
+    cols = claim_columns(claims, policy, known_claim_ids=known_claim_ids, originals=originals)
+    earlier = t.to_table(originals).to_pylist() if originals is not None else []
     state_in = None if state is None else t.to_table(state)
     acc_table = None if accounts is None else t.to_table(accounts)
     carried = _rows_by_key(state_in, STATE_FIELDS)
     opening = _rows_by_key(acc_table, ACCOUNT_FIELDS)
     claim_ids, person_ids = cols.claim_id.to_pylist(), cols.person_id.to_pylist()
     rows = [int(i) for i in cols.accepted]
-    rows.sort(key=lambda i: (person_ids[i], int(cols.date[i]), int(cols.seq[i]), i))
+    # a reversal counts in its original's year (cols.year holds it)
+    rows.sort(key=lambda i: (person_ids[i], int(cols.year[i]), int(cols.date[i]), int(cols.seq[i]), i))
     results: dict[int, dict] = {}
     touched: dict[tuple[Any, int], dict] = {}
     for i in rows:
@@ -190,6 +213,12 @@ def settle(claims: Any, policy: Policy, *, state: Any = None, accounts: Any = No
         if key not in touched:
             touched[key] = open_year(person, year, {**carried, **touched}, opening)
             carried.pop(key, None)
+        if cols.rev_kind[i] != 0:
+            j = int(cols.rev_index[i])
+            original = results[j] if cols.rev_kind[i] == 1 else {f: earlier[j][f] for f in OUTPUT_COLUMNS}
+            visit, level = VISIT_TYPES[cols.visit[i]], FACILITY_LEVELS[cols.level[i]]
+            results[i] = reverse_claim(original, visit, level, touched[key])
+            continue
         claim = {
             "scheme": SCHEMES[cols.scheme[i]], "category": CATEGORIES[cols.category[i]],
             "visit_type": VISIT_TYPES[cols.visit[i]], "facility_level": FACILITY_LEVELS[cols.level[i]],
@@ -207,6 +236,9 @@ def settle(claims: Any, policy: Policy, *, state: Any = None, accounts: Any = No
     }
     for name in OUTPUT_COLUMNS:
         settled[name] = pa.array([results[i][name] for i in accepted], pa.int32() if name == "ratio_bp" else pa.int64())
+    settled["visit_type"] = pa.array([VISIT_TYPES[cols.visit[i]] for i in accepted], pa.string())
+    settled["facility_level"] = pa.array([FACILITY_LEVELS[cols.level[i]] for i in accepted], pa.string())
+    settled["reverses"] = cols.reverses.take(pa.array(accepted, pa.int64()))
     new_state = pa.Table.from_pylist(
         [{"person_id": p, "year": y, **s} for (p, y), s in touched.items()], schema=state_schema(cols.person_id.type)
     )

@@ -1,8 +1,8 @@
 """The settlement kernel: one pass over claims in person order (settlement.md §4, §5).
 
-Only numpy arrays and scalars come in; outputs are allocated by the caller. Claims are read
-through ``order`` (input row numbers in person, date, seq, input order) and results are
-written at their input row, so nothing needs sorting back.
+Only numpy arrays and scalars come in; outputs are allocated by the caller. The claim arrays
+are already in settlement order (person, year, date, seq, input position): the wrapper
+gathers them once, so the loop reads and writes memory in sequence.
 """
 
 from __future__ import annotations
@@ -15,11 +15,16 @@ BP = 10_000
 # state fields, in the order of the ``state`` arrays (interfaces.md "state", without ids)
 OUT_DED, IN_DED, ADM_P, ADM_S, ADM_T, FUND, CI_BASE, CI_PAID, MA_BASE, MA_PAID, CUR, HIST = range(12)
 N_STATE = 12
-# per-claim outputs, in the order of the ``out`` array columns ([row, field]: one claim's
-# results share a cache line)
+# per-claim outputs, in the order of the ``out`` array rows ([field, claim]: claims come in
+# sequence, so each field is written as one stream)
 (ELIGIBLE, ACCOUNT_CURRENT, DEDUCTIBLE, FUND_OUT, COINSURANCE, OVER_CAP, CRITICAL_ILLNESS,
  MEDICAL_ASSISTANCE, ACCOUNT_HIST, CASH, RATIO_BP, CI_ADDED, MA_ADDED) = range(13)  # fmt: skip
 N_OUT = 13
+OUTPUT_FIELDS = (
+    "eligible", "account_current", "deductible", "fund", "coinsurance", "over_cap",
+    "critical_illness", "medical_assistance", "account_hist", "cash", "ratio_bp",
+    "ci_base_added", "ma_base_added",
+)  # fmt: skip
 POOL_OUTPATIENT, POOL_INPATIENT = 1, 2
 
 
@@ -60,27 +65,27 @@ def _find(ptr, years, code, year):
 
 @kernel
 def settle_kernel(
-    order, person, year, profile, scheme, category, visit, level, area, assistance,
-    total, self_pay, class_b,
+    person, year, profile, scheme, category, visit, level, area, assistance,
+    total, self_pay, class_b, rev_kind, rev_index, orig_vals,
     pol,
     visit_pool,
     st_ptr, st_year, st_vals, acc_ptr, acc_year, acc_vals,
     out, st_out_person, st_out_year, st_out_vals, st_used,
 ):  # fmt: skip
-    """Settle the claims in ``order``; returns the number of person-year state rows written."""
+    """Settle claims given in settlement order; returns the number of state rows written."""
     s = np.zeros(N_STATE, dtype=np.int64)
     n_state = 0
-    m = order.shape[0]
+    m = person.shape[0]
     i = 0
     one_band = np.full(1, np.iinfo(np.int64).max // 4, dtype=np.int64)
     ma_ratio_band = np.zeros(1, dtype=np.int64)
     while i < m:
-        code = person[order[i]]
+        code = person[i]
         cur_year = -1
         prev_year = -1
         prev_closing = 0
-        while i < m and person[order[i]] == code:
-            r = order[i]
+        while i < m and person[i] == code:
+            r = i
             y = year[r]
             if y != cur_year:
                 if cur_year != -1:
@@ -113,10 +118,31 @@ def settle_kernel(
                                 s[HIST] = acc_vals[a1, 0] + acc_vals[a1, 1]
                 cur_year = y
 
-            p = profile[r]
-            sc = scheme[r]
             v = visit[r]
             lv = level[r]
+            if rev_kind[r] != 0:
+                # a reversal: negate the original's outputs, give back what it took
+                # IN_BATCH: the original's position in this order (earlier); EARLIER: its row
+                o = out[:, rev_index[r]] if rev_kind[r] == 1 else orig_vals[rev_index[r]]
+                s[CUR] += o[ACCOUNT_CURRENT]
+                if visit_pool[v] == POOL_OUTPATIENT:
+                    s[OUT_DED] -= o[DEDUCTIBLE]
+                elif visit_pool[v] == POOL_INPATIENT:
+                    s[IN_DED] -= o[DEDUCTIBLE]
+                    s[ADM_P + lv] -= 1
+                s[FUND] -= o[FUND_OUT]
+                s[CI_BASE] -= o[CI_ADDED]
+                s[CI_PAID] -= o[CRITICAL_ILLNESS]
+                s[MA_BASE] -= o[MA_ADDED]
+                s[MA_PAID] -= o[MEDICAL_ASSISTANCE]
+                s[HIST] += o[ACCOUNT_HIST]
+                for j in range(N_OUT):
+                    out[j, r] = -o[j]
+                out[RATIO_BP, r] = o[RATIO_BP]
+                i += 1
+                continue
+            p = profile[r]
+            sc = scheme[r]
             asst = assistance[r]
             g = pol.group[p, category[r]]
             sp = self_pay[r]
@@ -199,22 +225,56 @@ def settle_kernel(
                 a2 = max(0, min(a2, s[HIST]))
                 s[HIST] -= a2
 
-            out[r, ELIGIBLE] = eligible
-            out[r, ACCOUNT_CURRENT] = a1
-            out[r, DEDUCTIBLE] = d
-            out[r, FUND_OUT] = fund
-            out[r, COINSURANCE] = coins
-            out[r, OVER_CAP] = over
-            out[r, CRITICAL_ILLNESS] = ci
-            out[r, MEDICAL_ASSISTANCE] = ma
-            out[r, ACCOUNT_HIST] = a2
-            out[r, CASH] = rest - a2
-            out[r, RATIO_BP] = ratio
-            out[r, CI_ADDED] = ci_added
-            out[r, MA_ADDED] = ma_added
+            out[ELIGIBLE, r] = eligible
+            out[ACCOUNT_CURRENT, r] = a1
+            out[DEDUCTIBLE, r] = d
+            out[FUND_OUT, r] = fund
+            out[COINSURANCE, r] = coins
+            out[OVER_CAP, r] = over
+            out[CRITICAL_ILLNESS, r] = ci
+            out[MEDICAL_ASSISTANCE, r] = ma
+            out[ACCOUNT_HIST, r] = a2
+            out[CASH, r] = rest - a2
+            out[RATIO_BP, r] = ratio
+            out[CI_ADDED, r] = ci_added
+            out[MA_ADDED, r] = ma_added
             i += 1
         st_out_person[n_state] = code
         st_out_year[n_state] = cur_year
         st_out_vals[n_state, :] = s
         n_state += 1
     return n_state
+
+
+@kernel
+def person_order(codes, key, n_persons):
+    """Stable order of rows by (person code, key): a counting sort by person, then each
+    person's few rows sorted by key (insertion sort, or merge sort for long runs)."""
+    m = codes.shape[0]
+    start = np.zeros(n_persons + 1, dtype=np.int64)
+    for i in range(m):
+        start[codes[i] + 1] += 1
+    for c in range(n_persons):
+        start[c + 1] += start[c]
+    fill = start[:-1].copy()
+    out = np.empty(m, dtype=np.int64)
+    for i in range(m):
+        c = codes[i]
+        out[fill[c]] = i
+        fill[c] += 1
+    for c in range(n_persons):
+        lo = start[c]
+        hi = start[c + 1]
+        if hi - lo > 32:
+            run = out[lo:hi].copy()
+            out[lo:hi] = run[np.argsort(key[run], kind="mergesort")]
+            continue
+        for j in range(lo + 1, hi):
+            v = out[j]
+            kv = key[v]
+            h = j - 1
+            while h >= lo and key[out[h]] > kv:
+                out[h + 1] = out[h]
+                h -= 1
+            out[h + 1] = v
+    return out

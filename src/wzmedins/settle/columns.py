@@ -15,6 +15,8 @@ import pyarrow.compute as pc
 from .. import tables as t
 from ..policy import Policy
 from ..reasons import REASONS
+from .reversals import Originals
+from .reversals import resolve as resolve_reversals
 from ..vocab import AREAS, ASSISTANCE, CATEGORY_SCHEME, ENUMS, FACILITY_LEVELS, SCHEMES, VISIT_TYPES
 
 MESSAGES = {
@@ -60,6 +62,10 @@ class ClaimColumns:
     self_pay: np.ndarray
     class_b: np.ndarray
     reason: np.ndarray
+    reverses: pa.Array  # claim_id each row reverses (null: an ordinary claim)
+    rev_kind: np.ndarray  # reversals.ORDINARY, IN_BATCH or EARLIER
+    rev_index: np.ndarray  # the original's batch row, or its row in ``originals``
+    originals: Originals
 
     @property
     def accepted(self) -> np.ndarray:
@@ -70,7 +76,41 @@ class ClaimColumns:
         return np.flatnonzero(self.reason != t.NO_REASON)
 
     def rejected(self) -> pa.Table:
-        return t.rejected_table(self.rejected_rows, self.claim_id, self.reason, MESSAGES)
+        rows = self.rejected_rows
+        return t.rejected_table(rows, self.claim_id, self.reason, MESSAGES, explain(self.table, rows, self.reason[rows]))
+
+
+REQUIRED = ("claim_id", "person_id", "settle_date", "scheme", "category", "visit_type", "facility_level", "total_cost")
+AMOUNTS = ("total_cost", "self_pay", "class_b_self_pay")
+
+
+def explain(table: pa.Table, rows: np.ndarray, codes: np.ndarray) -> list[str | None]:
+    """A message per rejected row naming the column and value at fault (rejected rows only)."""
+    if len(rows) == 0:
+        return []
+    present = [c for c in (*REQUIRED, *AMOUNTS, "area", "assistance", "reverses") if c in table.column_names]
+    values = table.select(list(dict.fromkeys(present))).take(pa.array(rows, pa.int64())).to_pylist()
+    out: list[str | None] = []
+    for row, code in zip(values, codes.tolist(), strict=True):
+        name = REASONS[code]
+        msg = None
+        if name == "MISSING_VALUE":
+            cols = ("claim_id", "person_id", "settle_date") if row.get("reverses") is not None else REQUIRED
+            msg = next((f"null in required column {c!r}" for c in cols if row.get(c) is None), None)
+        elif name == "NEGATIVE_AMOUNT":
+            msg = next((f"{c} is negative: {row[c]}" for c in AMOUNTS if row.get(c) is not None and row[c] < 0), None)
+        elif name == "UNKNOWN_CATEGORY":
+            msg = f"category {row.get('category')!r} is not a category of scheme {row.get('scheme')!r}"
+        elif name.startswith("UNKNOWN_") and name[8:].lower() in ENUMS:
+            col = name[8:].lower()
+            msg = f"{col} {row.get(col)!r} is not one of {', '.join(ENUMS[col])}"
+        elif name in ("AMOUNT_NOT_IN_FEN", "AMOUNT_TOO_LARGE", "SPLIT_EXCEEDS_TOTAL"):
+            amounts = ", ".join(f"{c}={row[c]}" for c in AMOUNTS if c in row)
+            msg = f"{MESSAGES[name]} ({amounts})"
+        elif name in ("UNKNOWN_ORIGINAL", "ALREADY_REVERSED", "REVERSAL_PERSON_MISMATCH"):
+            msg = f"{MESSAGES[name]}: reverses {row.get('reverses')!r}"
+        out.append(msg)
+    return out
 
 
 def _enum(table, name, reason, default=None):
@@ -78,18 +118,20 @@ def _enum(table, name, reason, default=None):
     return t.enum_codes(table, name, ENUMS[name], reason, code, default=default)
 
 
-def claim_columns(claims, policy: Policy, *, known_claim_ids: pa.Array | None = None) -> ClaimColumns:
+def claim_columns(claims, policy: Policy, *, known_claim_ids: pa.Array | None = None, originals=None) -> ClaimColumns:
     """Validate and code a claims table (any input accepted by ``tables.to_table``).
 
     ``known_claim_ids`` are ids settled in earlier batches (a ledger passes them); a row
     repeating one, or an earlier accepted row of this batch, is ``DUPLICATE_CLAIM_ID``.
+    ``originals`` are settled rows of earlier batches that reversals may name.
     """
-    table = t.to_table(claims)
+    table = _reversals_only(t.to_table(claims))
     n = table.num_rows
-    reason = np.full(n, t.NO_REASON, dtype=np.int16)
-    claim_id = t.ids(table, "claim_id", reason)
-    person_id = t.ids(table, "person_id", reason)
-    date = t.dates(table, "settle_date", reason)
+    core = np.full(n, t.NO_REASON, dtype=np.int16)  # the checks a reversal row must pass
+    claim_id = t.ids(table, "claim_id", core)
+    person_id = t.ids(table, "person_id", core)
+    date = t.dates(table, "settle_date", core)
+    reason = core.copy()
     seq = t.integers(table, "seq", 0)
     scheme = _enum(table, "scheme", reason)
     category = _enum(table, "category", reason)
@@ -111,11 +153,40 @@ def claim_columns(claims, policy: Policy, *, known_claim_ids: pa.Array | None = 
     t.flag(reason, ~in_force, "POLICY_NOT_IN_FORCE")
     profile = np.maximum(profile, 0)
 
+    reverses = t.ids(table, "reverses", is_required=False)
+    if reverses is None:
+        reverses = pa.nulls(n, claim_id.type)
+    else:
+        reverses = reverses.cast(claim_id.type)
+        is_rev = ~t.null_mask(reverses)
+        reason[is_rev] = core[is_rev]  # a reversal takes the original's amounts and enums
     _flag_duplicates(claim_id, reason, known_claim_ids)
-    return ClaimColumns(
+    cols = ClaimColumns(
         table, claim_id, person_id, date, t.year_of(date), seq, profile, scheme, category, visit,
-        level, area, assistance, total, self_pay, class_b, reason,
+        level, area, assistance, total, self_pay, class_b, reason, reverses,
+        np.zeros(n, dtype=np.int8), np.full(n, -1, dtype=np.int64),
+        Originals(None if originals is None else t.to_table(originals), claim_id.type, person_id.type),
     )  # fmt: skip
+    if reverses.null_count < n:
+        cols.rev_kind, cols.rev_index = resolve_reversals(cols, reverses, cols.originals)
+    return cols
+
+
+CLAIM_FIELDS = {
+    "scheme": pa.string(), "category": pa.string(), "visit_type": pa.string(),
+    "facility_level": pa.string(), "total_cost": pa.int64(),
+}  # fmt: skip
+
+
+def _reversals_only(table: pa.Table) -> pa.Table:
+    """A batch of nothing but reversals needs no claim columns: they come from the originals."""
+    rev = t.column(table, "reverses", "")
+    if rev is None or rev.null_count > 0 or table.num_rows == 0:
+        return table
+    for name, kind in CLAIM_FIELDS.items():
+        if name not in table.column_names:
+            table = table.append_column(name, pa.nulls(table.num_rows, kind))
+    return table
 
 
 def _flag_duplicates(claim_id: pa.Array, reason: np.ndarray, known: pa.Array | None) -> None:
@@ -123,11 +194,15 @@ def _flag_duplicates(claim_id: pa.Array, reason: np.ndarray, known: pa.Array | N
     ok = np.flatnonzero(reason == t.NO_REASON)
     if len(ok) == 0:
         return
-    ids = claim_id.take(pa.array(ok))
-    codes = pc.dictionary_encode(ids).indices.to_numpy()
-    first = np.zeros(len(ok), dtype=bool)
-    first[np.unique(codes, return_index=True)[1]] = True
-    dup = ~first
+    ids = claim_id if len(ok) == len(reason) else claim_id.take(pa.array(ok))
+    encoded = pc.dictionary_encode(ids)
+    if len(encoded.dictionary) == len(ids):  # the usual case: every id distinct
+        dup = np.zeros(len(ok), dtype=bool)
+    else:
+        codes = encoded.indices.to_numpy()
+        first = np.zeros(len(ok), dtype=bool)
+        first[np.unique(codes, return_index=True)[1]] = True
+        dup = ~first
     if known is not None and len(known):
         dup |= pc.is_in(ids, value_set=known.cast(ids.type)).to_numpy(zero_copy_only=False)
     mask = np.zeros(len(reason), dtype=bool)
