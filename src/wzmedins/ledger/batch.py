@@ -89,14 +89,38 @@ def claim_inputs(table: pa.Table, rows: np.ndarray) -> dict[str, pa.Array]:
     for name in ("scheme", "category", "visit_type", "facility_level", "area", "assistance"):
         col = t.column(sub, name, "an enum string")
         if col is None:
-            out[name] = pa.array([DEFAULTS[name]] * sub.num_rows, pa.string())
+            out[name] = pa.array([DEFAULTS.get(name)] * sub.num_rows, pa.string())  # a reversal: filled later
             continue
         if pa.types.is_dictionary(col.type):
             col = col.cast(col.type.value_type)
         col = pc.cast(col, pa.string())
         out[name] = col.fill_null(DEFAULTS[name]) if name in DEFAULTS else col
     for name in ("total_cost", "self_pay", "class_b_self_pay"):
-        out[name] = pa.array(t.money(sub, name, reason, is_required=name == "total_cost"))
+        out[name] = pa.array(t.money(sub, name, reason, is_required=False))
     reverses = t.column(sub, "reverses", "a claim id")
     out["reverses"] = id_text(reverses) if reverses is not None else pa.nulls(sub.num_rows, pa.string())
+    return out
+
+
+ORIGINAL_FIELDS = ("scheme", "category", "area", "assistance")
+NEGATED_FIELDS = ("total_cost", "self_pay", "class_b_self_pay")
+
+
+def fill_reversals(rows: dict[str, pa.Array], originals: pa.Table) -> dict[str, pa.Array]:
+    """Reversal rows take their original's enums and the negatives of its amounts (a
+    reversal row need not carry them). ``originals`` holds stored settled rows, ids as text;
+    the batch's own accepted rows are looked up too."""
+    reverses = rows["reverses"]
+    if reverses.null_count == len(reverses):
+        return rows
+    fields = ("claim_id", *ORIGINAL_FIELDS, *NEGATED_FIELDS)
+    own = pa.table({f: rows[f] for f in fields})
+    pool = pa.concat_tables([originals.select(list(fields)).cast(own.schema), own]) if originals.num_rows else own
+    j = pc.index_in(reverses, value_set=pool["claim_id"])
+    is_rev = pc.is_valid(reverses)
+    out = dict(rows)
+    for f in ORIGINAL_FIELDS:
+        out[f] = pc.if_else(is_rev, pool[f].take(j), rows[f])
+    for f in NEGATED_FIELDS:
+        out[f] = pc.if_else(is_rev, pc.negate(pool[f].take(j)), rows[f])
     return out

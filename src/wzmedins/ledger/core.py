@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import os
 from typing import Any
@@ -17,7 +18,7 @@ from ..settle import SettleResult
 from ..settle import settle as settle_batch
 from ..settle.state import STATE_FIELDS, state_schema
 from . import schema as s
-from .batch import accepted_rows, claim_inputs, content_hash, id_kind, id_text, unique_text
+from .batch import accepted_rows, claim_inputs, content_hash, fill_reversals, id_kind, id_text, unique_text
 from .store import LedgerError, Store, Tx, open_store
 
 ID_TYPES = {"int64": pa.int64(), "string": pa.string()}
@@ -29,6 +30,14 @@ class BatchConflictError(LedgerError):
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _schema_text(schema: pa.Schema) -> str:
+    return base64.b64encode(schema.remove_metadata().serialize().to_pybytes()).decode("ascii")
+
+
+def _schema_from_text(text: str) -> pa.Schema:
+    return pa.ipc.read_schema(pa.py_buffer(base64.b64decode(text)))
 
 
 def _resolve_policy(policy: Policy | str | os.PathLike | None) -> Policy:
@@ -146,20 +155,22 @@ class Ledger:
             tx.temp("_wz_claims", unique_text(claim_col))
             known = tx.query("SELECT s.claim_id FROM settled s JOIN _wz_claims c ON s.claim_id = c.id")
             tx.drop_temp("_wz_claims")
-            kwargs: dict[str, Any] = {}
+            originals = None
             if reverses_col is not None and reverses_col.null_count < len(reverses_col):
-                kwargs["originals"] = self._originals(tx, reverses_col, claim_type, person_type)
+                originals = self._originals(tx, reverses_col)
             out = settle_batch(
                 table, policy, state=state, accounts=accounts,
-                known_claim_ids=known["claim_id"].cast(claim_type or pa.string()), **kwargs,
+                known_claim_ids=known["claim_id"].cast(claim_type or pa.string()),
+                originals=None if originals is None else self._typed(originals, {
+                    "claim_id": claim_type, "person_id": person_type}),
             )  # fmt: skip
-            self._store_result(tx, batch_id, table, out)
+            self._store_result(tx, batch_id, table, out, originals)
             seqno = tx.query("SELECT COALESCE(MAX(seqno), 0) + 1 AS n FROM batches")["n"][0].as_py()
             record = {
                 "batch_id": batch_id, "seqno": seqno, "content_hash": digest, "policy": policy.name,
                 "fingerprint": policy.fingerprint, "n_rows": table.num_rows,
                 "n_settled": out.settled.num_rows, "n_rejected": out.rejected.num_rows,
-                "settled_columns": ",".join(out.settled.column_names), "committed_at": _now(),
+                "settled_schema": _schema_text(out.settled.schema), "committed_at": _now(),
             }  # fmt: skip
             tx.append("batches", s.conform(pa.Table.from_pylist([record]), "batches"))
         return out
@@ -191,16 +202,16 @@ class Ledger:
             return None
         return rows.set_column(0, "person_id", rows["person_id"].cast(person_type or pa.string()))
 
-    def _originals(self, tx: Tx, reverses: pa.Array, claim_type, person_type) -> pa.Table:
+    def _originals(self, tx: Tx, reverses: pa.Array) -> pa.Table:
         """Stored settled rows the batch's reversals may name: the originals and any earlier
-        reversal of them."""
+        reversal of them (ids as stored, text)."""
         tx.temp("_wz_reverses", unique_text(reverses))
         rows = tx.query(
             "SELECT * FROM settled WHERE claim_id IN (SELECT id FROM _wz_reverses) "
             "OR reverses IN (SELECT id FROM _wz_reverses)"
         )
         tx.drop_temp("_wz_reverses")
-        return self._typed(rows, {"claim_id": claim_type, "person_id": person_type})
+        return s.conform(rows, "settled")
 
     @staticmethod
     def _typed(rows: pa.Table, types: dict[str, pa.DataType | None]) -> pa.Table:
@@ -211,7 +222,7 @@ class Ledger:
                 rows = rows.set_column(rows.schema.get_field_index(name), name, rows[name].cast(typ))
         return rows
 
-    def _store_result(self, tx: Tx, batch_id: str, table: pa.Table, out: SettleResult) -> None:
+    def _store_result(self, tx: Tx, batch_id: str, table: pa.Table, out: SettleResult, originals) -> None:
         rows = accepted_rows(table.num_rows, out.rejected)
         if len(rows) != out.settled.num_rows:
             raise LedgerError(f"internal: {len(rows)} accepted rows but {out.settled.num_rows} settled")
@@ -221,6 +232,9 @@ class Ledger:
             settled.setdefault(name, values)
         for name in ("claim_id", "person_id", "reverses"):
             settled[name] = id_text(settled[name])
+        for name in ("visit_type", "facility_level"):
+            settled[name] = id_text(settled[name])  # dictionary-encoded labels to text
+        settled = fill_reversals(settled, originals if originals is not None else s.arrow_schema("settled").empty_table())
         settled["batch_id"] = pa.array([batch_id] * len(rows), pa.string())
         settled["row"] = pa.array(rows, pa.int64())
         tx.append("settled", s.conform(pa.table(settled), "settled"))
@@ -243,12 +257,12 @@ class Ledger:
                 f"({record['fingerprint'][:12]}…), not {policy.name} ({policy.fingerprint[:12]}…)"
             )
         types = self._meta_types(tx)
-        cols = record["settled_columns"].split(",")
+        schema = _schema_from_text(record["settled_schema"])
         settled = tx.query(
-            "SELECT " + ", ".join(f'"{c}"' for c in cols) + ' FROM settled WHERE batch_id = $1 ORDER BY "row"',
+            "SELECT " + ", ".join(f'"{c}"' for c in schema.names) + ' FROM settled WHERE batch_id = $1 ORDER BY "row"',
             (batch_id,),
         )
-        settled = self._typed(settled, types)
+        settled = self._typed(settled, types).cast(schema)
         meta = {b"wzmedins.policy": record["policy"].encode(), b"wzmedins.fingerprint": record["fingerprint"].encode()}
         rejected = tx.query(
             'SELECT "row", claim_id, reason, message FROM rejected WHERE batch_id = $1 ORDER BY "row"', (batch_id,)

@@ -62,7 +62,7 @@ BATCHES = {
     "n_rows": INT64,
     "n_settled": INT64,
     "n_rejected": INT64,
-    "settled_columns": TEXT,  # comma-separated columns of the settled table wz.settle returned
+    "settled_schema": TEXT,  # base64 Arrow IPC schema of the settled table wz.settle returned
     "committed_at": TEXT,  # ISO 8601, UTC
 }
 CLOSED_YEARS = {"year": INT32, "persons": INT64, "closed_at": TEXT}
