@@ -49,6 +49,18 @@ class DuckDBTx(Tx):
     def drop_temp(self, name: str) -> None:
         self.con.unregister(name)
 
+    def upsert(self, table: str, data: pa.Table, keys: Sequence[str]) -> None:
+        """Delete the rows with the same keys, then insert: DuckDB's ON CONFLICT DO UPDATE
+        costs time in proportion to the table, this in proportion to the batch."""
+        if data.num_rows == 0:
+            return
+        self.temp("_wz_upsert", data)
+        match = " AND ".join(f'{table}."{k}" = u."{k}"' for k in keys)
+        self.execute(f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM _wz_upsert u WHERE {match})")
+        cols = ", ".join(f'"{c}"' for c in data.column_names)
+        self.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _wz_upsert")
+        self.drop_temp("_wz_upsert")
+
 
 class DuckDBStore(Store):
     """A ledger in a DuckDB file at ``path`` (created on first use)."""

@@ -111,12 +111,14 @@ def conform(data: pa.Table, table: str) -> pa.Table:
 
 
 def ddl(types: dict[str, str], *, indexes: bool = True) -> list[str]:
-    """CREATE statements for every table, with the backend's type names (secondary indexes
-    only where the backend wants them: DuckDB scans with zone maps instead)."""
+    """CREATE statements for every table, with the backend's type names. With ``indexes``
+    False there are no keys or indexes at all: DuckDB rewrites every index at each checkpoint
+    (time in proportion to the ledger) and scans with zone maps instead; the ledger's logic
+    keeps the keys unique under its writer lock."""
     out = []
     for name, cols in TABLES.items():
         body = [f'"{c}" {types[kind]}' for c, kind in cols.items()]
-        if name in KEYS:
+        if name in KEYS and indexes:
             body.append("PRIMARY KEY (" + ", ".join(f'"{k}"' for k in KEYS[name]) + ")")
         out.append(f"CREATE TABLE IF NOT EXISTS {name} (" + ", ".join(body) + ")")
     for index, (table, cols) in INDEXES.items() if indexes else ():
