@@ -41,6 +41,11 @@ class PostgresTx(Tx):
     def drop_temp(self, name: str) -> None:
         self.cur.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
 
+    def append(self, table: str, data: pa.Table) -> None:
+        """COPY straight into the table (columns matched by name)."""
+        if data.num_rows:
+            self.cur.adbc_ingest(table, data, mode="append")
+
 
 class PostgresStore(Store):
     """A ledger in schema ``schema`` of the PostgreSQL database at ``url``."""
