@@ -51,7 +51,7 @@ def test_batches_equal_one_settlement(location, policy, int_ids):
     assert ledger.table("rejected").num_rows == rejected
 
 
-@pytest.mark.parametrize("k", range(1, 9))
+@pytest.mark.parametrize("k", [2, 3, 7, 8])  # the examples with more than one claim
 def test_worked_examples_one_claim_per_batch(location, policy, k):
     """Each claim of a §9 example in its own batch: the hand-worked figures still come out."""
     ex = load_example(k)

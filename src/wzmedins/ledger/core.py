@@ -90,6 +90,17 @@ class Ledger:
     def __repr__(self) -> str:
         return f"Ledger({self.store.url!r})"
 
+    def close(self) -> None:
+        """Close the ledger's database connection (PostgreSQL keeps one per Ledger; a DuckDB
+        file is opened for each operation, so other processes can take turns)."""
+        self.store.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     # ------------------------------------------------------------------ settling
 
     def settle(self, batch: Any, *, batch_id: str, policy: Policy | str | None = None) -> SettleResult:

@@ -57,6 +57,7 @@ class PostgresStore(Store):
         self.schema = schema
         self.lock_timeout = lock_timeout
         self._created = False
+        self._con = None
 
     def _connect(self):
         import adbc_driver_postgresql.dbapi as pg
@@ -68,9 +69,12 @@ class PostgresStore(Store):
 
     def drop(self) -> None:
         """Drop the ledger's schema and everything in it (for tests and rebuilds)."""
+        self.close()
+        self._created = False
         con = self._connect()
         try:
-            con.cursor().execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+            with con.cursor() as cur:
+                cur.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
             con.commit()
         finally:
             con.close()
@@ -91,32 +95,57 @@ class PostgresStore(Store):
         con.commit()
         self._created = True
 
+    def close(self) -> None:
+        """Close the kept connection (a new one is made when needed)."""
+        if self._con is not None:
+            try:
+                self._con.close()
+            finally:
+                self._con = None
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Tx]:
-        con = self._connect()
-        try:
-            tx = PostgresTx(con)
-            if not self._created:
-                self._create(con, tx)
-            tx.execute(f'SET search_path TO "{self.schema}"')
+        # one connection is kept per store and reused (a SCRAM login costs ~0.1 s); a Ledger
+        # object is for one thread at a time
+        if self._con is None:
+            self._con = self._connect()
+            tx = PostgresTx(self._con)
             try:
-                if write:
-                    tx.execute(f"SET LOCAL lock_timeout = '{int(self.lock_timeout * 1000)}ms'")
-                    try:
-                        tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", (f"wzmedins.ledger.{self.schema}",))
-                    except Exception as e:
-                        if "lock timeout" in str(e):
-                            raise LedgerBusyError(
-                                f"ledger {self.schema} is in use by another writer (waited {self.lock_timeout:g} s)"
-                            ) from None
-                        raise
-                    tx.execute("SET LOCAL lock_timeout = 0")
-                yield tx
-                if write:
-                    tx.pause_if_asked()
-                con.commit()
-            except BaseException:
+                if not self._created:
+                    self._create(self._con, tx)
+                tx.execute(f'SET search_path TO "{self.schema}"')
+                self._con.commit()
+            finally:
+                tx.cur.close()
+        con = self._con
+        tx = PostgresTx(con)
+        try:
+            if write:
+                tx.execute(f"SET LOCAL lock_timeout = '{int(self.lock_timeout * 1000)}ms'")
+                try:
+                    tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", (f"wzmedins.ledger.{self.schema}",))
+                except Exception as e:
+                    if "lock timeout" in str(e):
+                        raise LedgerBusyError(
+                            f"ledger {self.schema} is in use by another writer (waited {self.lock_timeout:g} s)"
+                        ) from None
+                    raise
+                tx.execute("SET LOCAL lock_timeout = 0")
+            yield tx
+            if write:
+                tx.pause_if_asked()
+            con.commit()
+        except BaseException:
+            try:
                 con.rollback()
-                raise
+            except Exception:  # a broken connection: forget it, the next call reconnects
+                self._con = None
+            raise
         finally:
-            con.close()
+            tx.cur.close()

@@ -88,6 +88,9 @@ class Store(ABC):
     url: str
     lock_timeout: float
 
+    def close(self) -> None:
+        """Let go of any connection the store keeps."""
+
     @abstractmethod
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Tx]:
