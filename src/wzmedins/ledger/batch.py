@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import tables as t
+from ..errors import SchemaError
 
 DEFAULTS = {"area": "local", "assistance": "none"}
 
@@ -37,6 +38,9 @@ def content_hash(table: pa.Table) -> str:
     (True, False)
     """
     names = sorted(table.column_names)
+    twice = [a for a, b in zip(names, names[1:]) if a == b]
+    if twice:
+        raise SchemaError(twice[0], "one column of that name", f"{names.count(twice[0])} columns")
     cols = [_canonical(table.column(n)) for n in names]
     canon = pa.Table.from_arrays(cols, names=names).combine_chunks()
     sink = pa.BufferOutputStream()

@@ -377,8 +377,8 @@ class Ledger:
         for ``year``, or from the year's opening accounts row when the person had no
         claims. A current-year allocation already loaded for ``year + 1`` is kept. Persons
         who already have claims in ``year + 1`` are left alone (their year opened with the
-        same roll-over). Running it again refreshes the rows. Returns the number of persons
-        rolled over.
+        same roll-over), and so are zero balances with no row for ``year + 1``. Running it
+        again refreshes the rows. Returns the number of accounts rows written.
 
         Examples
         --------
@@ -404,7 +404,9 @@ class Ledger:
                 f"SELECT c.person_id, CAST($2 AS INTEGER) AS year, COALESCE(n.current_balance, 0) AS current_balance, "
                 f"c.closing AS hist_balance, 'close_year' AS source FROM ({closing}) c "
                 "LEFT JOIN accounts n ON n.person_id = c.person_id AND n.year = $2 "
-                "WHERE NOT EXISTS (SELECT 1 FROM state s2 WHERE s2.person_id = c.person_id AND s2.year = $2)",
+                "WHERE NOT EXISTS (SELECT 1 FROM state s2 WHERE s2.person_id = c.person_id AND s2.year = $2) "
+                # a zero closing balance is what §5 derives anyway: no row unless one is there
+                "AND (c.closing <> 0 OR n.person_id IS NOT NULL)",
                 (year, year + 1),
             )
             tx.upsert("accounts", s.conform(rows, "accounts"), s.KEYS["accounts"])
