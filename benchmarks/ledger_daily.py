@@ -13,8 +13,9 @@ import tempfile
 import time
 import uuid
 
-import wzmedins as wz
 from tests.ledger.claims import random_accounts, random_claims
+
+import wzmedins as wz
 
 
 def run(location: str, days: list, accounts, policy) -> list[float]:

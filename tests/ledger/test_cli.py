@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -30,7 +28,22 @@ def test_daily_cycle_on_the_command_line(location, files, capsys):
     assert "batch 2022-04-01: 1 claims, 1 settled, 0 rejected" in out and "fund 350.00" in out
     assert pq.read_table(files / "settled.parquet")["account_hist"].to_pylist() == [115_000]
     assert main(args) == 0  # a replay is fine
-    assert main(["statement", "p6", "2022", "--ledger", location, "--format", "html", "--out", str(files / "p6.html")]) == 0
+    assert (
+        main(
+            [
+                "statement",
+                "p6",
+                "2022",
+                "--ledger",
+                location,
+                "--format",
+                "html",
+                "--out",
+                str(files / "p6.html"),
+            ]
+        )
+        == 0
+    )
     assert "1 150.00" in (files / "p6.html").read_text()
     assert main(["close-year", "2022", "--ledger", location]) == 0
     assert "closed 2022: 1 persons" in capsys.readouterr().out

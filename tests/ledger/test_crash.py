@@ -29,7 +29,9 @@ print(out.settled.num_rows)
 """
 
 
-def start_writer(location: str, batch: pa.Table, batch_id: str, tmp_path: Path, pause: float) -> tuple:
+def start_writer(
+    location: str, batch: pa.Table, batch_id: str, tmp_path: Path, pause: float
+) -> tuple:
     """A separate process settling ``batch`` that stops inside its commit for ``pause`` s."""
     path = tmp_path / f"{batch_id}.parquet"
     pq.write_table(batch, path)
@@ -48,7 +50,10 @@ def start_writer(location: str, batch: pa.Table, batch_id: str, tmp_path: Path, 
 
 
 def snapshot(ledger) -> dict:
-    return {n: ledger.table(n).to_pylist() for n in ("settled", "rejected", "state", "accounts", "batches")}
+    return {
+        n: ledger.table(n).to_pylist()
+        for n in ("settled", "rejected", "state", "accounts", "batches")
+    }
 
 
 def by_id(table):

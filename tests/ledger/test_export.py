@@ -19,10 +19,16 @@ TABLES = ("settled", "rejected", "state", "accounts", "batches", "closed_years")
 @pytest.fixture
 def history(policy):
     claims = random_claims(500, 40, seed=51)
-    return claims, random_accounts(40, seed=52), by_date(claims, [dt.date(2022, 6, 1), dt.date(2022, 10, 1)])
+    return (
+        claims,
+        random_accounts(40, seed=52),
+        by_date(claims, [dt.date(2022, 6, 1), dt.date(2022, 10, 1)]),
+    )
 
 
-def test_export_then_rebuild_is_the_same_ledger(location, new_location, history, policy, tmp_path, backend):
+def test_export_then_rebuild_is_the_same_ledger(
+    location, new_location, history, policy, tmp_path, backend
+):
     claims, accounts, (d1, d2, d3) = history
     ledger = wz.Ledger(location, policy=policy)
     ledger.load_accounts(accounts)
@@ -38,8 +44,14 @@ def test_export_then_rebuild_is_the_same_ledger(location, new_location, history,
         assert copy.table(name).to_pylist() == exported[name], name
         assert other.table(name).to_pylist() == exported[name], name
     # both go on identically: the same next batch gives the same result, replays still work
-    assert copy.settle(d3, batch_id="d3").settled.to_pylist() == ledger.settle(d3, batch_id="d3").settled.to_pylist()
-    assert copy.settle(d2, batch_id="d2").settled.num_rows == d2.num_rows - ledger.settle(d2, batch_id="d2").rejected.num_rows
+    assert (
+        copy.settle(d3, batch_id="d3").settled.to_pylist()
+        == ledger.settle(d3, batch_id="d3").settled.to_pylist()
+    )
+    assert (
+        copy.settle(d2, batch_id="d2").settled.num_rows
+        == d2.num_rows - ledger.settle(d2, batch_id="d2").rejected.num_rows
+    )
     assert copy.state().to_pylist() == ledger.state().to_pylist()
 
 
@@ -54,7 +66,10 @@ def test_changed_file_is_detected(location, history, policy, tmp_path):
     settled = pq.read_table(out / "settled.parquet")
     fund = settled["fund"].to_pylist()
     fund[0] += 1
-    pq.write_table(settled.set_column(settled.schema.get_field_index("fund"), "fund", pa.array(fund)), out / "settled.parquet")
+    pq.write_table(
+        settled.set_column(settled.schema.get_field_index("fund"), "fund", pa.array(fund)),
+        out / "settled.parquet",
+    )
     with pytest.raises(IntegrityError, match="settled.parquet: checksum"):
         wz.Ledger.rebuild(out, tmp_path / "copy.duckdb")
     assert not (tmp_path / "copy.duckdb").exists()

@@ -54,13 +54,17 @@ def test_reverse_then_settle_again_gives_the_worked_figures(location, k):
     stored = ledger.table("settled")
     assert sum(stored["total_cost"].to_pylist()) == 0  # a reversal stores the negated bill
     # the same bills again, under new claim ids: the hand-worked figures of the fixture
-    again = claims.set_column(0, "claim_id", pc.binary_join_element_wise(claims["claim_id"], "-again", ""))
+    again = claims.set_column(
+        0, "claim_id", pc.binary_join_element_wise(claims["claim_id"], "-again", "")
+    )
     out = ledger.settle(again, batch_id="again")
     assert out.rejected.num_rows == 0
     got = {r["claim_id"].removesuffix("-again"): r for r in out.settled.to_pylist()}
     for expected in ex["expected"]:
         row = got[expected["claim_id"]]
-        assert {f: row[f] for f in expected if f != "claim_id"} == {f: v for f, v in expected.items() if f != "claim_id"}
+        assert {f: row[f] for f in expected if f != "claim_id"} == {
+            f: v for f, v in expected.items() if f != "claim_id"
+        }
     check_identities(again, out)
 
 
@@ -77,7 +81,11 @@ def test_reversal_in_the_same_batch(location):
     assert fund == {"e2-1": 136_000, "e2-2": 1_365_000, "e2-3": 375_000, "e2-2-r": -1_365_000}
     (state,) = ledger.state().to_pylist()
     assert state["inpatient_deductible_used"] == 30_000  # 300 + 500 + 0 - 500 yuan
-    assert (state["admissions_primary"], state["admissions_secondary"], state["admissions_tertiary"]) == (1, 1, 0)
+    assert (
+        state["admissions_primary"],
+        state["admissions_secondary"],
+        state["admissions_tertiary"],
+    ) == (1, 1, 0)
     assert state["fund_paid"] == 136_000 + 375_000
     stored = {r["claim_id"]: r for r in ledger.table("settled").to_pylist()}
     assert stored["e2-2-r"]["reverses"] == "e2-2"
@@ -96,8 +104,14 @@ def test_reversal_checks_across_batches(location):
         "reverses": ["e1-1", "no-such-claim", "e1-1", "e1-1"],
     })  # fmt: skip
     out = ledger.settle(batch, batch_id="d2")
-    reasons = dict(zip(out.rejected["claim_id"].to_pylist(), out.rejected["reason"].to_pylist(), strict=True))
-    assert reasons == {"r1": "REVERSAL_PERSON_MISMATCH", "r2": "UNKNOWN_ORIGINAL", "r4": "ALREADY_REVERSED"}
+    reasons = dict(
+        zip(out.rejected["claim_id"].to_pylist(), out.rejected["reason"].to_pylist(), strict=True)
+    )
+    assert reasons == {
+        "r1": "REVERSAL_PERSON_MISMATCH",
+        "r2": "UNKNOWN_ORIGINAL",
+        "r4": "ALREADY_REVERSED",
+    }
     assert out.settled["claim_id"].to_pylist() == ["r3"]
     later = pa.table({"claim_id": ["r5", "r6"], "person_id": ["p1", "p1"],
                       "settle_date": pa.array([dt.date(2022, 5, 1)] * 2, pa.date32()), "reverses": ["e1-1", "r3"]})  # fmt: skip
@@ -115,12 +129,16 @@ def test_random_reversals_equal_one_settlement(location, policy):
     pick = np.sort(rng.choice(claims.num_rows, 90, replace=False))
     refunds = reversals(claims.take(pick), dt.date(2022, 12, 20))
     days = by_date(claims, [dt.date(2022, 4, 1), dt.date(2022, 8, 1)])
-    days[-1] = pa.concat_tables([days[-1], refunds.slice(0, 30)], promote_options="default")  # same batch
+    days[-1] = pa.concat_tables(
+        [days[-1], refunds.slice(0, 30)], promote_options="default"
+    )  # same batch
     days.append(refunds.slice(30))
     ledger = wz.Ledger(location, policy=policy)
     ledger.load_accounts(accounts)
     results = [ledger.settle(b, batch_id=f"b{i}") for i, b in enumerate(days)]
-    whole = wz.settle(pa.concat_tables([claims, refunds], promote_options="default"), policy, accounts=accounts)
+    whole = wz.settle(
+        pa.concat_tables([claims, refunds], promote_options="default"), policy, accounts=accounts
+    )
     got = {r["claim_id"]: r for out in results for r in out.settled.to_pylist()}
     want = {r["claim_id"]: r for r in whole.settled.to_pylist()}
     assert got == want

@@ -24,16 +24,32 @@ def test_example_8_across_close_year(location):
     ledger = wz.Ledger(location, policy="wenzhou-2022")
     ledger.load_accounts(ex["accounts"])
     # p9 has opening balances but no claims in 2022: closing equals opening
-    ledger.load_accounts(pa.table({"person_id": ["p9"], "year": [2022], "current_balance": [30_000], "hist_balance": [5_000]}))
+    ledger.load_accounts(
+        pa.table(
+            {
+                "person_id": ["p9"],
+                "year": [2022],
+                "current_balance": [30_000],
+                "hist_balance": [5_000],
+            }
+        )
+    )
     ledger.settle(ex["claims"].slice(0, 1), batch_id="2022-12-30")
     assert ledger.close_year(2022) == 2
     assert accounts_of(ledger, 2023) == {"p8": (0, 60_000), "p9": (0, 35_000)}
     # the insurer loads 2023's current-year allocation afterwards; the rolled-over part stays
-    ledger.load_accounts(pa.table({"person_id": ["p9"], "year": [2023], "current_balance": [40_000]}))
+    ledger.load_accounts(
+        pa.table({"person_id": ["p9"], "year": [2023], "current_balance": [40_000]})
+    )
     assert accounts_of(ledger, 2023)["p9"] == (40_000, 35_000)
     out = ledger.settle(ex["claims"].slice(1, 1), batch_id="2023-01-03")
     (row,) = out.settled.to_pylist()
-    assert (row["deductible"], row["fund"], row["account_hist"], row["cash"]) == (70_000, 25_500, 60_000, 14_500)
+    assert (row["deductible"], row["fund"], row["account_hist"], row["cash"]) == (
+        70_000,
+        25_500,
+        60_000,
+        14_500,
+    )
     assert ledger.table("closed_years")["year"].to_pylist() == [2022]
 
 
@@ -58,7 +74,11 @@ def test_accounts_of_an_opened_year_are_refused(location):
         ledger.load_accounts(ex["accounts"])
     assert ledger.table("accounts").to_pylist() == before
     with pytest.raises(LedgerError, match="accounts row 0"):
-        ledger.load_accounts(pa.table({"person_id": ["x"], "year": [2024], "current_balance": [-1], "hist_balance": [0]}))
+        ledger.load_accounts(
+            pa.table(
+                {"person_id": ["x"], "year": [2024], "current_balance": [-1], "hist_balance": [0]}
+            )
+        )
 
 
 def test_close_year_matches_settling_without_accounts_rows(location, policy):

@@ -62,15 +62,28 @@ def settle_into_ledger(claims, ledger: str, *, batch_id: str, policy: str, lock_
     from .core import Ledger
 
     stream = sys.stdout if stream is None else stream
-    result = Ledger(ledger, policy=policy, lock_timeout=lock_timeout).settle(claims, batch_id=batch_id)
+    result = Ledger(ledger, policy=policy, lock_timeout=lock_timeout).settle(
+        claims, batch_id=batch_id
+    )
     if out:
         pq.write_table(result.settled, out)
     if rejected:
         pq.write_table(result.rejected, rejected)
     n_settled, n_rejected = result.settled.num_rows, result.rejected.num_rows
-    print(f"batch {batch_id}: {n_settled + n_rejected} claims, {n_settled} settled, {n_rejected} rejected", file=stream)
+    print(
+        f"batch {batch_id}: {n_settled + n_rejected} claims, {n_settled} settled, {n_rejected} rejected",
+        file=stream,
+    )
     totals = result.totals()
-    for name in ("total_cost", "account_current", "fund", "critical_illness", "medical_assistance", "account_hist", "cash"):
+    for name in (
+        "total_cost",
+        "account_current",
+        "fund",
+        "critical_illness",
+        "medical_assistance",
+        "account_hist",
+        "cash",
+    ):
         print(f"  {name} {_yuan(totals[name])}", file=stream)
     return 0
 
@@ -82,7 +95,9 @@ def _settle(args) -> int:
 
 def _export(args) -> int:
     manifest = _ledger(args).export(args.directory)
-    rows = ", ".join(f"{name} {entry['rows']}" for name, entry in manifest["tables"].items() if name != "meta")
+    rows = ", ".join(
+        f"{name} {entry['rows']}" for name, entry in manifest["tables"].items() if name != "meta"
+    )
     print(f"exported to {args.directory}: {rows}")
     return 0
 
@@ -138,7 +153,9 @@ def register(subparsers) -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    p = command("settle", _settle, "settle a batch of claims into the ledger (again: the stored result)")
+    p = command(
+        "settle", _settle, "settle a batch of claims into the ledger (again: the stored result)"
+    )
     p.add_argument("batch", metavar="BATCH", help="claims, Parquet file or dataset")
     p.add_argument("--batch-id", required=True, help="the batch's name, e.g. the settlement day")
     p.add_argument("--policy", required=True, metavar="NAME|FILE", help="policy profile")
@@ -146,11 +163,21 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--rejected", metavar="R.parquet", help="also write the rejected rows")
     p = command("export", _export, "export every table to Parquet with a checksum manifest")
     p.add_argument("directory", metavar="DIR")
-    p = command("rebuild", _rebuild, "build a new ledger from an export, after checking its checksums")
+    p = command(
+        "rebuild", _rebuild, "build a new ledger from an export, after checking its checksums"
+    )
     p.add_argument("directory", metavar="DIR")
-    p = command("close-year", _close_year, "roll unused account balances into next year's historical account")
+    p = command(
+        "close-year",
+        _close_year,
+        "roll unused account balances into next year's historical account",
+    )
     p.add_argument("year", type=int, metavar="YEAR")
-    p = command("load-accounts", _load_accounts, "load opening balances (person_id, year, current_balance[, hist_balance])")
+    p = command(
+        "load-accounts",
+        _load_accounts,
+        "load opening balances (person_id, year, current_balance[, hist_balance])",
+    )
     p.add_argument("accounts", metavar="ACCOUNTS", help="Parquet file")
     p = command("statement", _statement, "explanation of benefits for one person and year")
     p.add_argument("person_id", metavar="PERSON_ID")

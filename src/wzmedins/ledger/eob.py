@@ -42,10 +42,14 @@ def explain(row: dict, fund_to_date: int, ci_base_to_date: int) -> list[str]:
         f"+ class-B share paid first {_y(row['class_b_self_pay'])} + in-scope (政策范围内) {_y(row['eligible'])}."
     ]
     if row["account_current"]:
-        lines.append(f"The current-year account paid {_y(row['account_current'])} of the in-scope amount first.")
+        lines.append(
+            f"The current-year account paid {_y(row['account_current'])} of the in-scope amount first."
+        )
     base = row["eligible"] - row["account_current"] - row["deductible"]
     if row["deductible"]:
-        lines.append(f"Deductible (起付线): {_y(row['deductible'])} is the patient's before the fund pays.")
+        lines.append(
+            f"Deductible (起付线): {_y(row['deductible'])} is the patient's before the fund pays."
+        )
     elif row["visit_type"] != "special" and base > 0:
         lines.append("No deductible: this year's deductible had already been met.")
     lines.append(
@@ -69,7 +73,9 @@ def explain(row: dict, fund_to_date: int, ci_base_to_date: int) -> list[str]:
                 f"(this year: {_y(ci_base_to_date)}); nothing is paid below its deductible or above its cap."
             )
     if row["medical_assistance"]:
-        lines.append(f"Medical assistance paid {_y(row['medical_assistance'])} of the remaining {_y(row['ma_base_added'])}.")
+        lines.append(
+            f"Medical assistance paid {_y(row['medical_assistance'])} of the remaining {_y(row['ma_base_added'])}."
+        )
     if row["account_hist"]:
         lines.append(f"The historical account paid {_y(row['account_hist'])} of what was left.")
     lines.append(f"Left to pay in cash: {_y(row['cash'])}.")
@@ -87,12 +93,17 @@ class Statement:
 
     def totals(self) -> dict[str, int]:
         """Sum in fen of each payer and of the total cost over the year's claims."""
-        return {c: sum(self.table[c].to_pylist()) for c in ("total_cost", *(p for p, _ in PAYER_LABELS))}
+        return {
+            c: sum(self.table[c].to_pylist()) for c in ("total_cost", *(p for p, _ in PAYER_LABELS))
+        }
 
     def to_text(self) -> str:
         """A plain-text statement."""
         rows = self.table.to_pylist()
-        out = [f"Statement of benefits (费用结算单) — person {self.person_id}, year {self.year}", ""]
+        out = [
+            f"Statement of benefits (费用结算单) — person {self.person_id}, year {self.year}",
+            "",
+        ]
         if not rows:
             out.append("No settled claims.")
         for r in rows:
@@ -112,7 +123,15 @@ class Statement:
     def to_html(self) -> str:
         """A self-contained HTML statement."""
         e = html.escape
-        head = ["Claim", "Date", "Visit", "Level", "Total", *(lab for _, lab in PAYER_LABELS), "How it came about"]
+        head = [
+            "Claim",
+            "Date",
+            "Visit",
+            "Level",
+            "Total",
+            *(lab for _, lab in PAYER_LABELS),
+            "How it came about",
+        ]
         body = []
         for r in self.table.to_pylist():
             cells = [e(str(r["claim_id"])), e(str(r["settle_date"])), e(VISIT.get(r["visit_type"], r["visit_type"])),
@@ -120,7 +139,15 @@ class Statement:
             why = "<br>".join(e(x) for x in r["explanation"].split("\n"))
             body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + f"<td>{why}</td></tr>")
         tot = self.totals()
-        foot = ["Year total", "", "", "", _y(tot["total_cost"]), *(_y(tot[c]) for c, _ in PAYER_LABELS), ""]
+        foot = [
+            "Year total",
+            "",
+            "",
+            "",
+            _y(tot["total_cost"]),
+            *(_y(tot[c]) for c, _ in PAYER_LABELS),
+            "",
+        ]
         title = e(f"Statement of benefits (费用结算单) — person {self.person_id}, year {self.year}")
         return (
             '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
@@ -128,8 +155,11 @@ class Statement:
             "padding:4px;vertical-align:top}td:nth-child(n+5){text-align:right}td:last-child{text-align:left}"
             f"</style></head>\n<body><h1>{title}</h1>\n<table>\n<thead><tr>"
             + "".join(f"<th>{e(h)}</th>" for h in head)
-            + "</tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n<tfoot><tr>"
-            + "".join(f"<th>{c}</th>" for c in foot) + "</tr></tfoot>\n</table></body></html>\n"
+            + "</tr></thead>\n<tbody>\n"
+            + "\n".join(body)
+            + "\n</tbody>\n<tfoot><tr>"
+            + "".join(f"<th>{c}</th>" for c in foot)
+            + "</tr></tfoot>\n</table></body></html>\n"
         )
 
 

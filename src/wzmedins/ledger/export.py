@@ -67,7 +67,7 @@ def export(ledger, directory: str | os.PathLike) -> dict:
     manifest = {
         "format": FORMAT,
         "schema_version": s.SCHEMA_VERSION,
-        "exported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "tables": tables,
     }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", "utf-8")
@@ -85,21 +85,29 @@ def verify(directory: str | os.PathLike) -> dict:
     except json.JSONDecodeError as e:
         raise IntegrityError(f"{root / MANIFEST}: not valid JSON ({e})") from None
     if manifest.get("format") != FORMAT or manifest.get("schema_version") != s.SCHEMA_VERSION:
-        raise IntegrityError(f"{root / MANIFEST}: not a {FORMAT} version {s.SCHEMA_VERSION} manifest")
+        raise IntegrityError(
+            f"{root / MANIFEST}: not a {FORMAT} version {s.SCHEMA_VERSION} manifest"
+        )
     listed = manifest["tables"]
     if set(listed) != set(s.TABLES):
-        raise IntegrityError(f"{root / MANIFEST}: tables {sorted(listed)}, expected {sorted(s.TABLES)}")
+        raise IntegrityError(
+            f"{root / MANIFEST}: tables {sorted(listed)}, expected {sorted(s.TABLES)}"
+        )
     extra = {p.name for p in root.iterdir()} - {MANIFEST} - {e["file"] for e in listed.values()}
     if extra:
         raise IntegrityError(f"{root}: files not in the manifest: {', '.join(sorted(extra))}")
-    for name, entry in listed.items():
+    for entry in listed.values():
         file = root / entry["file"]
         if not file.exists():
             raise IntegrityError(f"{file}: missing")
         if _sha256(file) != entry["sha256"]:
-            raise IntegrityError(f"{file}: checksum does not match the manifest (the file was changed)")
+            raise IntegrityError(
+                f"{file}: checksum does not match the manifest (the file was changed)"
+            )
         if pq.read_metadata(file).num_rows != entry["rows"]:
-            raise IntegrityError(f"{file}: {pq.read_metadata(file).num_rows} rows, manifest says {entry['rows']}")
+            raise IntegrityError(
+                f"{file}: {pq.read_metadata(file).num_rows} rows, manifest says {entry['rows']}"
+            )
     return manifest
 
 
@@ -113,10 +121,14 @@ def rebuild(directory: str | os.PathLike, location: str | os.PathLike, **ledger_
     with ledger.store.transaction(write=True) as tx:
         for name in s.TABLES:
             if tx.query(f"SELECT COUNT(*) AS n FROM {name}")["n"][0].as_py():
-                raise LedgerError(f"{location}: table {name} is not empty; rebuild into a new ledger")
+                raise LedgerError(
+                    f"{location}: table {name} is not empty; rebuild into a new ledger"
+                )
         for name, entry in manifest["tables"].items():
             data = pq.read_table(Path(directory) / entry["file"])
             if data.schema.remove_metadata() != s.arrow_schema(name):
-                raise IntegrityError(f"{entry['file']}: columns {data.schema.names} do not match table {name}")
+                raise IntegrityError(
+                    f"{entry['file']}: columns {data.schema.names} do not match table {name}"
+                )
             tx.append(name, pa.Table.from_batches(data.to_batches(), schema=s.arrow_schema(name)))
     return ledger

@@ -65,7 +65,9 @@ class PostgresStore(Store):
         try:
             return pg.connect(self.url)
         except Exception as e:  # the driver's errors carry the libpq message
-            raise LedgerError(f"cannot connect to PostgreSQL ledger: {str(e).splitlines()[0]}") from None
+            raise LedgerError(
+                f"cannot connect to PostgreSQL ledger: {str(e).splitlines()[0]}"
+            ) from None
 
     def drop(self) -> None:
         """Drop the ledger's schema and everything in it (for tests and rebuilds)."""
@@ -129,7 +131,10 @@ class PostgresStore(Store):
             if write:
                 tx.execute(f"SET LOCAL lock_timeout = '{int(self.lock_timeout * 1000)}ms'")
                 try:
-                    tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", (f"wzmedins.ledger.{self.schema}",))
+                    tx.execute(
+                        "SELECT pg_advisory_xact_lock(hashtext($1))",
+                        (f"wzmedins.ledger.{self.schema}",),
+                    )
                 except Exception as e:
                     if "lock timeout" in str(e):
                         raise LedgerBusyError(

@@ -52,7 +52,13 @@ STATE: dict[str, str] = {
     **{f: INT32 if f.startswith("admissions") else INT64 for f in STATE_FIELDS},
     "batch_id": TEXT,  # the batch that last changed the row ('' for a rebuilt ledger)
 }
-ACCOUNTS = {"person_id": TEXT, "year": INT32, "current_balance": INT64, "hist_balance": INT64, "source": TEXT}
+ACCOUNTS = {
+    "person_id": TEXT,
+    "year": INT32,
+    "current_balance": INT64,
+    "hist_balance": INT64,
+    "source": TEXT,
+}
 BATCHES = {
     "batch_id": TEXT,
     "seqno": INT64,
@@ -122,5 +128,9 @@ def ddl(types: dict[str, str], *, indexes: bool = True) -> list[str]:
             body.append("PRIMARY KEY (" + ", ".join(f'"{k}"' for k in KEYS[name]) + ")")
         out.append(f"CREATE TABLE IF NOT EXISTS {name} (" + ", ".join(body) + ")")
     for index, (table, cols) in INDEXES.items() if indexes else ():
-        out.append(f"CREATE INDEX IF NOT EXISTS {index} ON {table} (" + ", ".join(f'"{c}"' for c in cols) + ")")
+        out.append(
+            f"CREATE INDEX IF NOT EXISTS {index} ON {table} ("
+            + ", ".join(f'"{c}"' for c in cols)
+            + ")"
+        )
     return out
