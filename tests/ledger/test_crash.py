@@ -8,10 +8,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -106,5 +108,33 @@ def test_second_writer_waits_and_sees_the_first(location, policy, days, tmp_path
     assert proc.returncode == 0, err
     assert waited > 0.5
     assert ledger.batches()["batch_id"].to_pylist() == ["d1", "d2", "d3"]
+    whole = wz.settle(claims, policy)
+    assert by_id(ledger.table("settled").select(whole.settled.column_names)) == by_id(whole.settled)
+
+
+def test_writers_in_threads_take_turns(location, policy, days):
+    """Ledger objects on the same ledger in two threads: both batches commit, one after the
+    other, each against what the other committed (different persons' days commute)."""
+    claims, _ = days
+    persons = sorted(set(claims["person_id"].to_pylist()))
+    half = pa.array(persons[: len(persons) // 2])
+    mine = claims.filter(pc.is_in(claims["person_id"], value_set=half))
+    theirs = claims.filter(pc.invert(pc.is_in(claims["person_id"], value_set=half)))
+    errors = []
+
+    def work(batch, batch_id):
+        try:
+            wz.Ledger(location, policy=policy, lock_timeout=60).settle(batch, batch_id=batch_id)
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(b, i)) for b, i in ((mine, "a"), (theirs, "b"))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    ledger = wz.Ledger(location, policy=policy)
+    assert sorted(ledger.batches()["batch_id"].to_pylist()) == ["a", "b"]
     whole = wz.settle(claims, policy)
     assert by_id(ledger.table("settled").select(whole.settled.column_names)) == by_id(whole.settled)

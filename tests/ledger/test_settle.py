@@ -166,3 +166,12 @@ def test_id_type_is_fixed_by_the_first_batch(location, policy):
     with pytest.raises(wz.SchemaError, match="claim_id"):
         ledger.settle(random_claims(5, 2, seed=2, int_ids=True, first_id=100), batch_id="d2")
     assert ledger.batches().num_rows == 1
+
+
+def test_ledger_of_another_schema_version_is_refused(location, policy):
+    ledger = wz.Ledger(location, policy=policy)
+    ledger.settle(random_claims(5, 2, seed=3), batch_id="d1")
+    with ledger.store.transaction(write=True) as tx:
+        tx.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
+    with pytest.raises(wz.ledger.LedgerError, match="schema version 0"):
+        ledger.settle(random_claims(5, 2, seed=4, first_id=10), batch_id="d2")

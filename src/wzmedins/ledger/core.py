@@ -47,6 +47,15 @@ def _schema_from_text(text: str) -> pa.Schema:
     return pa.ipc.read_schema(pa.py_buffer(base64.b64decode(text)))
 
 
+def _check_version(tx: Tx) -> None:
+    found = tx.query("SELECT value FROM meta WHERE key = 'schema_version'")["value"].to_pylist()
+    if found != [s.SCHEMA_VERSION]:
+        raise LedgerError(
+            f"ledger schema version {found[0] if found else 'unknown'}; this wzmedins writes "
+            f"version {s.SCHEMA_VERSION}: export it with the wzmedins that wrote it"
+        )
+
+
 def _resolve_policy(policy: Policy | str | os.PathLike | None) -> Policy:
     if policy is None:
         raise LedgerError("no policy: pass policy= to Ledger(...) or to settle(...)")
@@ -163,6 +172,7 @@ class Ledger:
         person_col = t.column(table, "person_id", "person id")
         reverses_col = t.column(table, "reverses", "claim id")
         with self.store.transaction(write=True) as tx:
+            _check_version(tx)
             record = tx.query("SELECT * FROM batches WHERE batch_id = $1", (batch_id,))
             if record.num_rows:
                 return self._replay(tx, record.to_pylist()[0], digest, policy, person_col)
@@ -388,6 +398,7 @@ class Ledger:
         data["source"] = pa.array(["loaded"] * n, pa.string())
         rows = pa.table(data)
         with self.store.transaction(write=True) as tx:
+            _check_version(tx)
             self._id_type(tx, "person_id", person)
             tx.temp("_wz_accounts", rows)
             opened = tx.query(
@@ -439,6 +450,7 @@ class Ledger:
             "AND NOT EXISTS (SELECT 1 FROM state s WHERE s.person_id = a.person_id AND s.year = $1)"
         )
         with self.store.transaction(write=True) as tx:
+            _check_version(tx)
             rows = tx.query(
                 f"SELECT c.person_id, CAST($2 AS INTEGER) AS year, COALESCE(n.current_balance, 0) AS current_balance, "
                 f"c.closing AS hist_balance, 'close_year' AS source FROM ({closing}) c "

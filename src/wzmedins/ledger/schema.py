@@ -133,4 +133,8 @@ def ddl(types: dict[str, str], *, indexes: bool = True) -> list[str]:
             + ", ".join(f'"{c}"' for c in cols)
             + ")"
         )
+    out.append(
+        "INSERT INTO meta (key, value) SELECT 'schema_version', '" + SCHEMA_VERSION + "' "
+        "WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'schema_version')"
+    )
     return out
