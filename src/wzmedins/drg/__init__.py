@@ -10,6 +10,9 @@ Examples
 from __future__ import annotations
 
 from .profile import DrgProfile, builtin_profiles, load_profile
+from .clear import Clearing, clear, provisional
 from .score import Scored, score
 
-__all__ = ["DrgProfile", "Scored", "builtin_profiles", "load_profile", "score"]
+__all__ = [
+    "Clearing", "DrgProfile", "Scored", "builtin_profiles", "clear", "load_profile", "provisional", "score",
+]
