@@ -10,9 +10,10 @@ Examples
 from __future__ import annotations
 
 from .profile import DrgProfile, builtin_profiles, load_profile
+from .calibrate import Calibration, calibrate
 from .clear import Clearing, clear, provisional
 from .score import Scored, score
 
 __all__ = [
-    "Clearing", "DrgProfile", "Scored", "builtin_profiles", "clear", "load_profile", "provisional", "score",
+    "Calibration", "Clearing", "calibrate", "DrgProfile", "Scored", "builtin_profiles", "clear", "load_profile", "provisional", "score",
 ]

@@ -183,13 +183,14 @@ def _calib_raw(group, cost, n_groups):
 
 @njit(**JIT)
 def _calib_trimmed(group, hosp, level, cost, lo_cut, hi_cut, n_groups, n_hosp, n_levels):
-    """Trimmed n and Σ cost per group, per (hospital, group) and per (level, group)."""
+    """Trimmed n and Σ cost per group, per (hospital, group) (+ raw n) and per (level, group)."""
     tg = np.zeros((n_groups, 2), dtype=np.int64)
-    th = np.zeros((n_hosp, n_groups, 2), dtype=np.int64)
+    th = np.zeros((n_hosp, n_groups, 3), dtype=np.int64)
     tl = np.zeros((n_levels, n_groups, 2), dtype=np.int64)
     for i in range(len(group)):
         g = group[i]
         x = cost[i]
+        th[hosp[i], g, 2] += 1
         if lo_cut[g] <= x <= hi_cut[g]:
             tg[g, 0] += 1
             tg[g, 1] += x
