@@ -89,7 +89,7 @@ def reference_inputs(doc):
         })
     catalog = {
         r["drg_code"]: {
-            "base": int(Decimal(r["base_points"] or "0") * 10_000), "stable": r.get("stable", True),
+            "base": None if r["base_points"] is None else int(Decimal(r["base_points"]) * 10_000), "stable": r.get("stable", True),
             "basic": r.get("basic", False),
             "daily": None if r.get("daily_points") is None else int(Decimal(r["daily_points"]) * 10_000),
         }

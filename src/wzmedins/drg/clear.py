@@ -20,7 +20,7 @@ from ..reference.drg import rnd
 from ..vocab import SCHEMES
 from . import _kernel
 from .profile import load_profile
-from .score import _dense_codes, score
+from .score import _dense_codes, _typed_nulls, score
 
 POOLED = "all"
 
@@ -83,7 +83,7 @@ def clear(
     [440000, 355000]
     """
     p = load_profile(params)
-    t = tables.to_table(scored_or_cases)
+    t = _typed_nulls(tables.to_table(scored_or_cases))
     if "points" not in t.column_names:
         if catalog is None:
             raise SchemaError("points", "a scored table, or raw cases with catalog=", "no such column")

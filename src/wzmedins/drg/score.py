@@ -78,7 +78,7 @@ def score(cases: Any, catalog: Any, coefficients: Any = None, params: Any = "wen
     ['UNKNOWN_DRG']
     """
     p = load_profile(params)
-    t = tables.to_table(cases)
+    t = _typed_nulls(tables.to_table(cases))
     cat = compile_catalog(catalog)
     coef_hospitals, coef_matrix = compile_coefficients(coefficients, cat)
     n = t.num_rows
@@ -157,6 +157,23 @@ def score(cases: Any, catalog: Any, coefficients: Any = None, params: Any = "wen
     bad = np.flatnonzero(~ok)
     rejected = tables.rejected_table(bad, case_id, reason, MESSAGES)
     return Scored(scored, rejected.rename_columns(["row", "case_id", "reason", "message"]))
+
+
+# the type an all-null column (Arrow type null, e.g. from a list of None) stands for
+NULL_TYPES = {
+    "case_id": pa.string(), "person_id": pa.string(), "hospital_id": pa.string(), "fund": pa.string(),
+    "drg_code": pa.string(), "total_cost": pa.int64(), "patient_paid": pa.int64(), "fund_ffs": pa.int64(),
+    "admit_date": pa.date32(), "discharge_date": pa.date32(), "los": pa.int64(),
+    "manual_points": pa.decimal128(18, 4), "bonus_points": pa.decimal128(18, 4),
+    "points": pa.decimal128(18, 4), "base_points": pa.decimal128(18, 4),
+}
+
+
+def _typed_nulls(t: pa.Table) -> pa.Table:
+    for i, field in enumerate(t.schema):
+        if pa.types.is_null(field.type) and field.name in NULL_TYPES:
+            t = t.set_column(i, field.name, t.column(i).cast(NULL_TYPES[field.name]))
+    return t
 
 
 def _nullable_decimal4(values: np.ndarray, valid: np.ndarray) -> pa.Array:

@@ -63,16 +63,17 @@ def score_case(case: Mapping, group: Mapping | None, coefficient: int, p) -> tup
     """Type, standard cost (fen, None outside the catalog) and points (e4) of one case.
 
     ``case`` has ``drg_code``, ``total_cost`` and optionally ``los`` and ``manual_points``;
-    ``group`` is the catalog row (``base``, ``stable``, ``basic``, ``daily``) or None.
+    ``group`` is the catalog row (``base``, ``stable``, ``basic``, ``daily``; ``base`` None
+    only for per-diem groups) or None.
     Readmission and bonus are applied by :func:`score`.
     """
     C = case["total_cost"]
     M = p.reference_cost
     standard = None
     if group is not None:
-        B = group["base"]
+        B = group["base"] or 0  # per-diem groups may have no base points
         c = ONE if group["basic"] else coefficient
-        standard = rnd(M * B * c, 10**10)
+        standard = None if group["base"] is None else rnd(M * B * c, 10**10)
     if case.get("manual_points") is not None:
         return "special", standard, case["manual_points"]
     kind = kind_of(case["drg_code"])
