@@ -12,7 +12,8 @@ from .. import tables
 from ..tables import NO_REASON, flag
 from ..vocab import SCHEMES
 from . import _kernel
-from .catalog import compile_catalog, compile_coefficients, code_kinds, id_lookup, string_column
+from ..errors import SchemaError
+from .catalog import CODE_EXPECTED, code_kinds, compile_catalog, compile_coefficients, id_lookup, string_column
 from .profile import DrgProfile, load_profile
 
 MAX_LOS = 100_000  # days; keeps daily·los inside int64
@@ -86,10 +87,11 @@ def score(cases: Any, catalog: Any, coefficients: Any = None, params: Any = "wen
 
     case_id = tables.ids(t, "case_id", reason)
     person_id = tables.ids(t, "person_id", reason)
-    hospital_id = tables.ids(t, "hospital_id", reason)
+    hospital_id, hosp_values, hosp_idx = _encoded_ids(t, "hospital_id")
+    flag(reason, hosp_idx < 0, "MISSING_VALUE")
     fund = tables.enum_codes(t, "fund", SCHEMES, reason, "UNKNOWN_SCHEME")
-    codes = string_column(t, "drg_code")
-    flag(reason, tables.null_mask(codes), "MISSING_VALUE")
+    codes, code_values, code_idx = _encoded_codes(t, "drg_code")
+    flag(reason, code_idx < 0, "MISSING_VALUE")
     cost = tables.money(t, "total_cost", reason, is_required=True)
     patient = tables.money(t, "patient_paid", reason, is_required=False)
     ffs = tables.money(t, "fund_ffs", reason, is_required=False)
@@ -104,11 +106,13 @@ def score(cases: Any, catalog: Any, coefficients: Any = None, params: Any = "wen
         flag(reason, vals > MAX_MANUAL_E4, "AMOUNT_TOO_LARGE")
     has_manual = ~manual_null
     _flag_duplicates(case_id, reason)
-    group, kind = code_kinds(codes, cat)
+    # codes and hospitals are looked up once per distinct value, then gathered
+    group_d, kind_d = code_kinds(code_values, cat)
+    group, kind = _gather(group_d, code_idx, -1), _gather(kind_d, code_idx, 0)
     flag(reason, (kind == _kernel.GROUP) & (group < 0) & ~has_manual, "UNKNOWN_DRG")
 
     ok = reason == NO_REASON
-    hosp = id_lookup(hospital_id, coef_hospitals) if len(coef_hospitals) else np.full(n, -1, np.int64)
+    hosp = _gather(id_lookup(hosp_values, coef_hospitals), hosp_idx, -1) if len(coef_hospitals) else np.full(n, -1, np.int64)
     person = _dense_codes(person_id)
     order = _readmission_order(np.flatnonzero(ok), person, admit, discharge)
     exempt = np.zeros(len(cat), dtype=bool)
@@ -191,8 +195,6 @@ def _los(t: pa.Table, admit: np.ndarray, discharge: np.ndarray, reason: np.ndarr
         los = days
     else:
         if not pa.types.is_integer(arr.type):
-            from ..errors import SchemaError
-
             raise SchemaError("los", "int64 days", str(arr.type))
         los = np.where(tables.null_mask(arr), days, arr.fill_null(0).cast(pa.int64()).to_numpy())
     flag(reason, los < 0, "NEGATIVE_AMOUNT")
@@ -200,22 +202,77 @@ def _los(t: pa.Table, admit: np.ndarray, discharge: np.ndarray, reason: np.ndarr
     return np.clip(los, 0, MAX_LOS).astype(np.int64)
 
 
-def _dense_codes(arr: pa.Array) -> np.ndarray:
-    """Integer code per distinct id, in order of first appearance (nulls: -1)."""
+def _encoded_codes(t: pa.Table, name: str):
+    """A string column as (column, distinct values, index of each row into them; -1 for null)."""
+    arr = tables.required(t, name, CODE_EXPECTED)
+    if pa.types.is_dictionary(arr.type):
+        if not (pa.types.is_string(arr.type.value_type) or pa.types.is_large_string(arr.type.value_type)):
+            raise SchemaError(name, CODE_EXPECTED, str(arr.type))
+        values = arr.dictionary.cast(pa.string())
+        idx = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        return arr, values, idx
+    arr = string_column(t, name)
+    return (arr, *_encode(arr))
+
+
+def _encoded_ids(t: pa.Table, name: str):
+    """An id column (string or int64, maybe dictionary-encoded), encoded like _encoded_codes."""
+    arr = tables.required(t, name, tables.ID_EXPECTED)
+    if pa.types.is_dictionary(arr.type):
+        values = tables.ids(pa.table({name: arr.dictionary}), name)
+        idx = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        return arr, values, idx
+    arr = tables.ids(t, name)
+    return (arr, *_encode(arr))
+
+
+def _gather(per_value: np.ndarray, idx: np.ndarray, missing) -> np.ndarray:
+    if len(per_value) == 0:
+        return np.full(len(idx), missing, dtype=per_value.dtype)
+    out = per_value[np.maximum(idx, 0)]
+    out[idx < 0] = missing
+    return out
+
+
+def _encode(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Distinct values and the index of each row into them (-1 for null).
+
+    Integer ids go through numpy (sorting is much faster than Arrow's hashing of int64).
+    """
+    if pa.types.is_integer(arr.type):
+        valid = ~tables.null_mask(arr)
+        vals = arr.fill_null(0).cast(pa.int64()).to_numpy(zero_copy_only=False)
+        idx = np.full(len(arr), -1, dtype=np.int64)
+        if valid.all():
+            uniq, inv = np.unique(vals, return_inverse=True)
+            idx = inv.astype(np.int64)
+        else:
+            uniq, inv = np.unique(vals[valid], return_inverse=True)
+            idx[valid] = inv
+        return pa.array(uniq, pa.int64()), idx
     enc = pc.dictionary_encode(arr)
-    return enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return enc.dictionary, enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _dense_codes(arr: pa.Array) -> np.ndarray:
+    """Integer code per distinct id (nulls: -1)."""
+    return _encode(arr)[1]
 
 
 def _flag_duplicates(case_id: pa.Array, reason: np.ndarray) -> None:
     """DUPLICATE_CLAIM_ID on every row whose case_id appeared on an earlier row."""
-    idx = _dense_codes(case_id)
-    if len(idx) == 0:
+    if len(case_id) < 2:
         return
-    running = np.maximum.accumulate(idx)
-    first = np.empty(len(idx), dtype=bool)
-    first[0] = True
-    first[1:] = idx[1:] > running[:-1]
-    flag(reason, ~first & (idx >= 0), "DUPLICATE_CLAIM_ID")
+    if pa.types.is_integer(case_id.type) and case_id.null_count == 0:
+        ids_sorted = np.sort(case_id.cast(pa.int64()).to_numpy())
+        if not (ids_sorted[1:] == ids_sorted[:-1]).any():
+            return  # the usual case: no duplicates, one sort
+    codes = _dense_codes(case_id)
+    order = np.argsort(codes, kind="stable")  # equal ids stay in row order: the first is kept
+    sorted_codes = codes[order]
+    again = np.zeros(len(codes), dtype=bool)
+    again[order[1:][(sorted_codes[1:] == sorted_codes[:-1]) & (sorted_codes[1:] >= 0)]] = True
+    flag(reason, again, "DUPLICATE_CLAIM_ID")
 
 
 def _readmission_order(rows: np.ndarray, person: np.ndarray, admit: np.ndarray, discharge: np.ndarray) -> np.ndarray:
