@@ -37,15 +37,14 @@ def mulrnd(a, b, d):
 @njit(**JIT)
 def _score(
     ok, kind, group, hosp, cost, los, has_manual, manual, bonus,
-    base, stable, basic, daily, has_daily, exempt, coef,
+    base, stable, basic, daily, has_daily, coef,
     ref_cost, low, band_upper, band_mult, high_inclusive, partial_on, partial_upper, partial_beta,
     k_ungroupable, k_ambiguous,
-    order, person, admit, discharge, window, readm_bp,
-    case_type, standard_cost, points, readmitted,
+    readm_bp, case_type, standard_cost, points, readmitted,
 ):
+    """Type, standard cost and points of every case; ``readmitted`` is an input (the flags)."""
     n = len(ok)
     for i in range(n):
-        readmitted[i] = False
         standard_cost[i] = -1
         if not ok[i]:
             case_type[i] = NORMAL
@@ -99,22 +98,35 @@ def _score(
             else:
                 case_type[i] = NORMAL
                 points[i] = mulrnd(b, c, 10_000)
-    # Readmission: consecutive accepted stays of one person, in (admit, discharge, row) order.
-    for t in range(len(order) - 1):
-        i = order[t]
-        j = order[t + 1]
-        if person[i] != person[j] or kind[i] != GROUP or has_manual[i]:
-            continue
-        g = group[i]
-        if g < 0 or group[j] != g or kind[j] != GROUP or exempt[g]:
-            continue
-        days = admit[j] - discharge[i]
-        if 0 <= days <= window:
+    # Readmission (flags from _readmission, computed before) and bonus, in row order.
+    for i in range(n):
+        if readmitted[i]:
             points[i] = mulrnd(points[i], readm_bp, 10_000)
-            readmitted[i] = True
     for i in range(n):
         if ok[i] and not has_manual[i]:
             points[i] += bonus[i]
+
+
+@njit(**JIT)
+def _readmission(person, group, kind, manual, admit, discharge, exempt, window):
+    """Flags of stays reduced for readmission, for stays sorted by (person, admit, discharge, row).
+
+    A stay is reduced when the next stay of the same person has the same DRG group and is
+    admitted 0..window days after this one's discharge; never for special, ungroupable,
+    ambiguous or exempt stays. The flags do not depend on points, so they come first.
+    """
+    n = len(person)
+    flags = np.zeros(n, dtype=np.bool_)
+    for t in range(n - 1):
+        g = group[t]
+        if person[t] != person[t + 1] or kind[t] != GROUP or manual[t] or g < 0:
+            continue
+        if group[t + 1] != g or kind[t + 1] != GROUP or exempt[g]:
+            continue
+        days = admit[t + 1] - discharge[t]
+        if 0 <= days <= window:
+            flags[t] = True
+    return flags
 
 
 @njit(**JIT)

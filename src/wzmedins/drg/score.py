@@ -119,18 +119,21 @@ def score(cases: Any, catalog: Any, coefficients: Any = None, params: Any = "wen
     for prefix in p.readmission_exempt:
         exempt |= pc.starts_with(cat.codes, prefix).to_numpy(zero_copy_only=False)
 
+    readmitted = np.zeros(n, dtype=np.bool_)
+    if len(order):
+        flags = _kernel._readmission(person[order], group[order], kind[order], has_manual[order],
+                                     admit[order], discharge[order], exempt, p.readmission_days)
+        readmitted[order] = flags
     case_type = np.empty(n, dtype=np.int8)
     standard = np.empty(n, dtype=np.int64)
     points = np.empty(n, dtype=np.int64)
-    readmitted = np.empty(n, dtype=np.bool_)
     _kernel._score(
         ok, kind, group, hosp, cost, los, has_manual, manual, bonus,
-        cat.base, cat.stable, cat.basic, cat.daily, cat.has_daily, exempt, coef_matrix,
+        cat.base, cat.stable, cat.basic, cat.daily, cat.has_daily, coef_matrix,
         p.reference_cost, p.low_bp, np.array(p.high_band_upper, dtype=np.int64),
         np.array(p.high_multiple_bp, dtype=np.int64), p.high_inclusive, p.partial_enabled,
         p.partial_upper_bp, p.partial_beta_bp, p.ungroupable_bp, p.ambiguous_bp,
-        order, person, admit, discharge, p.readmission_days, p.readmission_bp,
-        case_type, standard, points, readmitted,
+        p.readmission_bp, case_type, standard, points, readmitted,
     )
     rows = np.flatnonzero(ok)
     take = pa.array(rows, pa.int64())
