@@ -23,6 +23,7 @@ from .profile import load_profile
 from .score import _dense_codes, _typed_nulls, score
 
 POOLED = "all"
+MAX_KERNEL_PV = 4 * 10**12  # 1e-4 yuan per point: 400 million yuan a point
 
 
 class Clearing(NamedTuple):
@@ -213,9 +214,17 @@ def clear(
 
 def _cases_table(t, rows, case_id, hospital_id, codes, fund, fund_names, points, cost, fund_rows):
     """Per case: points, value ``rnd(points·PV, 10^6)`` and gain or loss ``value − cost``."""
-    pv = np.array([r["point_value"] or 0 for r in fund_rows], dtype=np.int64)
+    pv = np.array([min(r["point_value"] or 0, 2**62) for r in fund_rows], dtype=np.int64)
     has_pv = np.array([r["point_value"] is not None for r in fund_rows], dtype=np.bool_)
-    value, gain = _kernel._case_money(fund[rows], points[rows], cost[rows], pv, has_pv)
+    if len(pv) and pv.max() > MAX_KERNEL_PV:
+        # beyond the kernel's exact range (2·10^6·PV < 2^63): Python integers, slowly
+        pvs = [r["point_value"] for r in fund_rows]
+        vals = [0 if pvs[f] is None else rnd(pt * pvs[f], 10**6) for f, pt in zip(
+            fund[rows].tolist(), points[rows].tolist(), strict=True)]
+        value = np.array(vals, dtype=np.int64)
+        gain = np.where(has_pv[fund[rows]], value - cost[rows], 0)
+    else:
+        value, gain = _kernel._case_money(fund[rows], points[rows], cost[rows], pv, has_pv)
     take = pa.array(rows, pa.int64())
     missing = ~has_pv[fund[rows]] if len(fund_rows) else np.zeros(len(rows), dtype=bool)
     return pa.table({
