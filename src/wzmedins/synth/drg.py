@@ -141,7 +141,7 @@ def _cases(rng, n: int, year: int, truth: dict, hospitals: pa.Table, factor: np.
     hosp = rng.choice(n_h, size=n, p=size / size.sum())
     group = rng.choice(len(truth["codes"]), size=n, p=truth["p"])
     mean_fen = REFERENCE_COST_FEN * truth["base_e4"][group] / 1_000_000
-    noise = rng.lognormal(0.03, 0.33, n)
+    noise = rng.lognormal(0.05, 0.27, n)
     outlier = rng.random(n) < 0.02
     noise = np.where(outlier, noise * rng.uniform(2.5, 6.0, n), noise)
     cost = np.rint(np.maximum(mean_fen * factor[hosp] * noise, 5_000)).astype(np.int64)
