@@ -62,21 +62,36 @@ def reference_rows(cases: pa.Table, n: int):
     rows = []
     for i in range(t.num_rows):
         mp, bp = d["manual_points"][i], d["bonus_points"][i]
-        rows.append({
-            "person_id": d["person_id"][i], "hospital_id": d["hospital_id"][i], "drg_code": d["drg_code"][i],
-            "total_cost": d["total_cost"][i], "admit_date": d["admit_date"][i].toordinal(),
-            "discharge_date": d["discharge_date"][i].toordinal(), "los": d["los"][i],
-            "manual_points": None if mp is None else int(mp.scaleb(4)), "bonus_points": 0 if bp is None else int(bp.scaleb(4)),
-        })
+        rows.append(
+            {
+                "person_id": d["person_id"][i],
+                "hospital_id": d["hospital_id"][i],
+                "drg_code": d["drg_code"][i],
+                "total_cost": d["total_cost"][i],
+                "admit_date": d["admit_date"][i].toordinal(),
+                "discharge_date": d["discharge_date"][i].toordinal(),
+                "los": d["los"][i],
+                "manual_points": None if mp is None else int(mp.scaleb(4)),
+                "bonus_points": 0 if bp is None else int(bp.scaleb(4)),
+            }
+        )
     return rows
 
 
 def reference_catalog(catalog: pa.Table, coefficients: pa.Table):
-    cat = {r["drg_code"]: {"base": None if r["base_points"] is None else int(r["base_points"].scaleb(4)),
-                           "stable": r["stable"], "basic": r["basic"],
-                           "daily": None if r["daily_points"] is None else int(r["daily_points"].scaleb(4))}
-           for r in catalog.to_pylist()}
-    coef = {(r["hospital_id"], r["drg_code"]): int(r["coefficient"].scaleb(4)) for r in coefficients.to_pylist()}
+    cat = {
+        r["drg_code"]: {
+            "base": None if r["base_points"] is None else int(r["base_points"].scaleb(4)),
+            "stable": r["stable"],
+            "basic": r["basic"],
+            "daily": None if r["daily_points"] is None else int(r["daily_points"].scaleb(4)),
+        }
+        for r in catalog.to_pylist()
+    }
+    coef = {
+        (r["hospital_id"], r["drg_code"]): int(r["coefficient"].scaleb(4))
+        for r in coefficients.to_pylist()
+    }
     return cat, coef
 
 
@@ -84,12 +99,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", type=int, default=2_000_000)
     ap.add_argument("--history", type=int, default=3_000_000)
-    ap.add_argument("--reference", type=int, default=20_000, help="cases through the pure-Python twin")
+    ap.add_argument(
+        "--reference", type=int, default=20_000, help="cases through the pure-Python twin"
+    )
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
 
-    print(f"wzmedins DRG benchmark, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
-          f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, numba threads unused (1 core)")
+    print(
+        f"wzmedins DRG benchmark, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        "single-threaded kernels"
+    )
     t = time.perf_counter()
     data = generate(args.cases, seed=42, n_hospitals=60)
     hist_n = min(args.history, data["history"].num_rows)
@@ -98,7 +118,10 @@ def main() -> None:
         history = pa.concat_tables([data["history"], extra.cast(data["history"].schema)])
     else:
         history = data["history"].slice(0, args.history)
-    print(f"generated {args.cases:,} cases and {history.num_rows:,} history cases in {time.perf_counter() - t:.1f} s")
+    print(
+        f"generated {args.cases:,} cases and {history.num_rows:,} history cases "
+        f"in {time.perf_counter() - t:.1f} s"
+    )
     cases, catalog, coefficients = data["cases"], data["catalog"], data["coefficients"]
     budgets = suggested_budgets(cases, 9_800)
 
@@ -132,28 +155,45 @@ def main() -> None:
     ref.score(ref_rows, ref_cat, ref_coef, p)
     ref_score = time.perf_counter() - t
     hist_slice = history.slice(0, args.reference)
-    hist_rows = [{"hospital_id": h, "drg_code": c, "total_cost": x} for h, c, x in zip(
-        hist_slice.column("hospital_id").to_pylist(), hist_slice.column("drg_code").to_pylist(),
-        hist_slice.column("total_cost").to_pylist(), strict=True)]
-    levels = dict(zip(data["hospitals"].column("hospital_id").to_pylist(),
-                      data["hospitals"].column("level").to_pylist(), strict=True))
+    hist_rows = [
+        {"hospital_id": h, "drg_code": c, "total_cost": x}
+        for h, c, x in zip(
+            hist_slice.column("hospital_id").to_pylist(),
+            hist_slice.column("drg_code").to_pylist(),
+            hist_slice.column("total_cost").to_pylist(),
+            strict=True,
+        )
+    ]
+    levels = dict(
+        zip(
+            data["hospitals"].column("hospital_id").to_pylist(),
+            data["hospitals"].column("level").to_pylist(),
+            strict=True,
+        )
+    )
     t = time.perf_counter()
     ref.calibrate(hist_rows, levels, p)
     ref_cal = time.perf_counter() - t
     ref_speed = {"score": args.reference / ref_score, "calibrate": args.reference / ref_cal}
 
     print()
-    print(f"{'step':<10} {'cases':>11} {'kernel s':>9} {'kernel cases/s':>15} {'end-to-end s':>13} "
-          f"{'e2e cases/s':>13} {'reference cases/s':>18} {'e2e / reference':>16}")
+    print(
+        f"{'step':<10} {'cases':>11} {'kernel s':>9} {'kernel cases/s':>15} {'end-to-end s':>13} "
+        f"{'e2e cases/s':>13} {'reference cases/s':>18} {'e2e / reference':>16}"
+    )
     for name, count, k, e in rows:
         r = ref_speed.get(name)
-        print(f"{name:<10} {count:>11,} {k:>9.3f} {count / k:>15,.0f} {e:>13.3f} {count / e:>13,.0f} "
-              f"{(f'{r:,.0f}' if r else '-'):>18} {(f'{count / e / r:,.0f}x' if r else '-'):>16}")
+        print(
+            f"{name:<10} {count:>11,} {k:>9.3f} {count / k:>15,.0f} {e:>13.3f} {count / e:>13,.0f} "
+            f"{(f'{r:,.0f}' if r else '-'):>18} {(f'{count / e / r:,.0f}x' if r else '-'):>16}"
+        )
     total = rows[0][3] + rows[1][3]
     print(f"\nscore + clear {n:,} cases end to end: {total:.2f} s ({n / total:,.0f} cases/s)")
-    print(f"accepted {out.scored.num_rows:,}, rejected {out.rejected.num_rows:,}; point values "
-          + ", ".join(f"{f['fund']} {f['point_value']}" for f in clearing.funds.to_pylist())
-          + f"; calibrated M = {cal.reference_cost / 100:.2f} yuan, {cal.catalog.num_rows} groups")
+    print(
+        f"accepted {out.scored.num_rows:,}, rejected {out.rejected.num_rows:,}; point values "
+        + ", ".join(f"{f['fund']} {f['point_value']}" for f in clearing.funds.to_pylist())
+        + f"; calibrated M = {cal.reference_cost / 100:.2f} yuan, {cal.catalog.num_rows} groups"
+    )
 
 
 if __name__ == "__main__":

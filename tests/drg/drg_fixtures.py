@@ -80,20 +80,34 @@ def reference_inputs(doc):
     for r in doc["cases"]:
         admit = dt.date.fromisoformat(r.get("admit_date", "2022-01-01")).toordinal()
         discharge = dt.date.fromisoformat(r.get("discharge_date", "2022-01-01")).toordinal()
-        rows.append({
-            "person_id": r.get("person_id", "P" + r["case_id"]), "hospital_id": r["hospital_id"],
-            "drg_code": r["drg_code"], "total_cost": fen(r["total_cost"]),
-            "admit_date": admit, "discharge_date": discharge, "los": r.get("los", discharge - admit),
-            "manual_points": None if r.get("manual_points") is None else int(Decimal(r["manual_points"]) * 10_000),
-            "bonus_points": int(Decimal(r.get("bonus_points", "0")) * 10_000),
-        })
+        rows.append(
+            {
+                "person_id": r.get("person_id", "P" + r["case_id"]),
+                "hospital_id": r["hospital_id"],
+                "drg_code": r["drg_code"],
+                "total_cost": fen(r["total_cost"]),
+                "admit_date": admit,
+                "discharge_date": discharge,
+                "los": r.get("los", discharge - admit),
+                "manual_points": None
+                if r.get("manual_points") is None
+                else int(Decimal(r["manual_points"]) * 10_000),
+                "bonus_points": int(Decimal(r.get("bonus_points", "0")) * 10_000),
+            }
+        )
     catalog = {
         r["drg_code"]: {
-            "base": None if r["base_points"] is None else int(Decimal(r["base_points"]) * 10_000), "stable": r.get("stable", True),
+            "base": None if r["base_points"] is None else int(Decimal(r["base_points"]) * 10_000),
+            "stable": r.get("stable", True),
             "basic": r.get("basic", False),
-            "daily": None if r.get("daily_points") is None else int(Decimal(r["daily_points"]) * 10_000),
+            "daily": None
+            if r.get("daily_points") is None
+            else int(Decimal(r["daily_points"]) * 10_000),
         }
         for r in doc["catalog"]
     }
-    coefficients = {(r["hospital_id"], r["drg_code"]): int(Decimal(r["coefficient"]) * 10_000) for r in doc["coefficients"]}
+    coefficients = {
+        (r["hospital_id"], r["drg_code"]): int(Decimal(r["coefficient"]) * 10_000)
+        for r in doc["coefficients"]
+    }
     return rows, catalog, coefficients

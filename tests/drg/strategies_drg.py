@@ -14,7 +14,9 @@ DAY0 = dt.date(2022, 1, 1).toordinal()
 BASE = drg.load_profile("wenzhou-2022")
 
 # amounts: mostly realistic, sometimes at the limits the kernels promise to handle exactly
-money = st.one_of(st.integers(0, 5_000_000), st.integers(0, 10**12), st.sampled_from([0, 1, 10**12]))
+money = st.one_of(
+    st.integers(0, 5_000_000), st.integers(0, 10**12), st.sampled_from([0, 1, 10**12])
+)
 points = st.one_of(st.integers(0, 5_000_000), st.integers(0, 10**9))
 
 
@@ -40,15 +42,20 @@ def profiles(draw, calibration=False):
     }
     bounds = sorted(set(draw(st.lists(st.integers(1, 10**8), max_size=3))))
     changes["high_band_upper"] = bounds
-    changes["high_multiple_bp"] = draw(st.lists(st.integers(0, 10**5), min_size=len(bounds) + 1,
-                                                max_size=len(bounds) + 1))
+    changes["high_multiple_bp"] = draw(
+        st.lists(st.integers(0, 10**5), min_size=len(bounds) + 1, max_size=len(bounds) + 1)
+    )
     if calibration:
         lo = draw(st.integers(0, 12_000))
         lo_c = draw(st.integers(0, 12_000))
         changes.update(
-            trim_low_bp=lo, trim_high_bp=draw(st.integers(lo, 10**6)), min_cases=draw(st.integers(1, 6)),
-            cv_max_bp=draw(st.integers(0, 20_000)), coef_weight_bp=draw(st.integers(0, 10_000)),
-            coef_lo_bp=lo_c, coef_hi_bp=draw(st.integers(lo_c, 10**6)),
+            trim_low_bp=lo,
+            trim_high_bp=draw(st.integers(lo, 10**6)),
+            min_cases=draw(st.integers(1, 6)),
+            cv_max_bp=draw(st.integers(0, 20_000)),
+            coef_weight_bp=draw(st.integers(0, 10_000)),
+            coef_lo_bp=lo_c,
+            coef_hi_bp=draw(st.integers(lo_c, 10**6)),
         )
     return BASE.with_changes(changes)
 
@@ -75,7 +82,9 @@ def score_inputs(draw):
     for h in HOSPITALS:
         for code in catalog:
             if draw(st.booleans()):
-                coefficients[(h, code)] = draw(st.one_of(st.integers(8_000, 12_000), st.integers(0, 10**6)))
+                coefficients[(h, code)] = draw(
+                    st.one_of(st.integers(8_000, 12_000), st.integers(0, 10**6))
+                )
     codes = list(catalog) + ["0000", "FQY", "ZZ99"]
     n = draw(st.integers(0, 25))
     rows = []
@@ -84,30 +93,39 @@ def score_inputs(draw):
         discharge = admit + draw(st.integers(0, 20))
         cost = draw(money)
         manual = draw(points) if draw(st.integers(0, 6)) == 0 else None
-        rows.append({
-            "person_id": draw(st.sampled_from(["p1", "p2", "p3"])),
-            "hospital_id": draw(st.sampled_from(HOSPITALS + ("H9",))),
-            "fund": draw(st.sampled_from(["employee", "resident"])),
-            "drg_code": draw(st.sampled_from(codes)),
-            "total_cost": cost,
-            "patient_paid": draw(st.integers(0, cost)),
-            "fund_ffs": draw(st.integers(0, cost)),
-            "admit_date": admit,
-            "discharge_date": discharge,
-            "los": draw(st.one_of(st.just(discharge - admit), st.integers(0, 10**5))),
-            "manual_points": manual,
-            "bonus_points": draw(st.one_of(st.just(0), points)),
-        })
+        rows.append(
+            {
+                "person_id": draw(st.sampled_from(["p1", "p2", "p3"])),
+                "hospital_id": draw(st.sampled_from(HOSPITALS + ("H9",))),
+                "fund": draw(st.sampled_from(["employee", "resident"])),
+                "drg_code": draw(st.sampled_from(codes)),
+                "total_cost": cost,
+                "patient_paid": draw(st.integers(0, cost)),
+                "fund_ffs": draw(st.integers(0, cost)),
+                "admit_date": admit,
+                "discharge_date": discharge,
+                "los": draw(st.one_of(st.just(discharge - admit), st.integers(0, 10**5))),
+                "manual_points": manual,
+                "bonus_points": draw(st.one_of(st.just(0), points)),
+            }
+        )
     return rows, catalog, coefficients
 
 
 @st.composite
 def calib_inputs(draw):
-    hospitals = {f"H{i}": draw(st.sampled_from(["primary", "secondary", "tertiary"])) for i in range(4)}
+    hospitals = {
+        f"H{i}": draw(st.sampled_from(["primary", "secondary", "tertiary"])) for i in range(4)
+    }
     n = draw(st.integers(1, 60))
     cost = st.one_of(st.integers(1, 3_000_000), st.integers(1, 10**10))
-    history = [{"hospital_id": draw(st.sampled_from(list(hospitals) + ["H9"])),
-                "drg_code": draw(st.sampled_from(["A1", "A2", "B1", "0000", "CQY"])),
-                "total_cost": draw(cost)} for _ in range(n)]
+    history = [
+        {
+            "hospital_id": draw(st.sampled_from(list(hospitals) + ["H9"])),
+            "drg_code": draw(st.sampled_from(["A1", "A2", "B1", "0000", "CQY"])),
+            "total_cost": draw(cost),
+        }
+        for _ in range(n)
+    ]
     basic = draw(st.lists(st.sampled_from(["A1", "B1"]), max_size=1))
     return history, hospitals, basic

@@ -34,12 +34,19 @@ FIX = load("calibration_small.json")
 
 
 def inputs():
-    hist = pa.table({
-        "hospital_id": [r[0] for r in FIX["history"]], "drg_code": [r[1] for r in FIX["history"]],
-        "total_cost": pa.array([dec(r[2], DEC2) for r in FIX["history"]], DEC2),
-    })
-    hosp = pa.table({"hospital_id": [h["hospital_id"] for h in FIX["hospitals"]],
-                     "level": [h["level"] for h in FIX["hospitals"]]})
+    hist = pa.table(
+        {
+            "hospital_id": [r[0] for r in FIX["history"]],
+            "drg_code": [r[1] for r in FIX["history"]],
+            "total_cost": pa.array([dec(r[2], DEC2) for r in FIX["history"]], DEC2),
+        }
+    )
+    hosp = pa.table(
+        {
+            "hospital_id": [h["hospital_id"] for h in FIX["hospitals"]],
+            "level": [h["level"] for h in FIX["hospitals"]],
+        }
+    )
     return hist, hosp, drg.load_profile("wenzhou-2022").with_changes(FIX["changes"])
 
 
@@ -52,17 +59,30 @@ def test_hand_worked_history():
         assert got["drg_code"] == want["drg_code"]
         assert got["base_points"] == Decimal(want["base_points"])
         assert (got["stable"], got["basic"], got["cases"], got["trimmed"]) == (
-            want["stable"], want["basic"], want["cases"], want["trimmed"])
+            want["stable"],
+            want["basic"],
+            want["cases"],
+            want["trimmed"],
+        )
         assert got["mean_cost"] == int(Decimal(want["mean_cost"]) * 100)
-    coef = {(r["hospital_id"], r["drg_code"]): r["coefficient"] for r in cal.coefficients.to_pylist()}
-    assert coef == {(w["hospital_id"], w["drg_code"]): Decimal(w["coefficient"]) for w in FIX["expect_coefficients"]}
+    coef = {
+        (r["hospital_id"], r["drg_code"]): r["coefficient"] for r in cal.coefficients.to_pylist()
+    }
+    assert coef == {
+        (w["hospital_id"], w["drg_code"]): Decimal(w["coefficient"])
+        for w in FIX["expect_coefficients"]
+    }
 
 
 def test_reference_twin_agrees():
     hist, hosp, p = inputs()
-    rows = [{"hospital_id": r[0], "drg_code": r[1], "total_cost": int(Decimal(r[2]) * 100)} for r in FIX["history"]]
-    M, catalog, coefficients = ref.calibrate(rows, {h["hospital_id"]: h["level"] for h in FIX["hospitals"]}, p,
-                                             basic=FIX["basic"])
+    rows = [
+        {"hospital_id": r[0], "drg_code": r[1], "total_cost": int(Decimal(r[2]) * 100)}
+        for r in FIX["history"]
+    ]
+    M, catalog, coefficients = ref.calibrate(
+        rows, {h["hospital_id"]: h["level"] for h in FIX["hospitals"]}, p, basic=FIX["basic"]
+    )
     assert M == 145_600
     assert catalog["G2"]["base"] == 1_330_701 and catalog["G1"]["stable"] is False
     assert coefficients[("B", "G2")] == 11_355 and coefficients[("C", "G1")] == 8_000
@@ -72,9 +92,18 @@ def test_calibrated_catalog_scores():
     hist, hosp, p = inputs()
     cal = drg.calibrate(hist, hosp, p, basic=FIX["basic"])
     p2 = p.with_changes(reference_cost=cal.reference_cost)
-    cases = pa.table({"case_id": [1], "person_id": [1], "hospital_id": ["A"], "fund": ["resident"],
-                      "drg_code": ["G2"], "total_cost": [2000.0], "admit_date": pa.array([19000], pa.date32()),
-                      "discharge_date": pa.array([19005], pa.date32())})
+    cases = pa.table(
+        {
+            "case_id": [1],
+            "person_id": [1],
+            "hospital_id": ["A"],
+            "fund": ["resident"],
+            "drg_code": ["G2"],
+            "total_cost": [2000.0],
+            "admit_date": pa.array([19000], pa.date32()),
+            "discharge_date": pa.array([19005], pa.date32()),
+        }
+    )
     got = drg.score(cases, cal.catalog, cal.coefficients, p2).scored.to_pylist()[0]
     # 1 330 701 × 10 838 / 10^4 = 1 442 213.74 → 144.2214
     assert (got["case_type"], got["points"]) == ("normal", Decimal("144.2214"))
@@ -87,7 +116,11 @@ def test_year_filter_keeps_reference_years():
     hist = hist.append_column("discharge_date", pa.array(years, pa.date32()))
     cal = drg.calibrate(hist, hosp, p, year=2025)  # reference years 2023 and 2024
     total = sum(cal.catalog.column("cases").to_pylist())
-    valid = [i for i in range(n) if FIX["history"][i][0] != "D" and FIX["history"][i][1] not in ("0000", "GQY")]
+    valid = [
+        i
+        for i in range(n)
+        if FIX["history"][i][0] != "D" and FIX["history"][i][1] not in ("0000", "GQY")
+    ]
     assert total == sum(1 for i in valid if i % 4 in (1, 2))
 
 

@@ -19,7 +19,9 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 
 def e4(values):
     """Integers in 1e-4 units → decimal128(22, 4), exactly."""
-    return pa.array([None if v is None else Decimal(v).scaleb(-4) for v in values], pa.decimal128(22, 4))
+    return pa.array(
+        [None if v is None else Decimal(v).scaleb(-4) for v in values], pa.decimal128(22, 4)
+    )
 
 
 def date(ordinals):
@@ -27,32 +29,36 @@ def date(ordinals):
 
 
 def arrow_cases(rows):
-    return pa.table({
-        "case_id": pa.array(list(range(len(rows))), pa.int64()),
-        "person_id": [r["person_id"] for r in rows],
-        "hospital_id": [r["hospital_id"] for r in rows],
-        "fund": [r["fund"] for r in rows],
-        "drg_code": [r["drg_code"] for r in rows],
-        "total_cost": pa.array([r["total_cost"] for r in rows], pa.int64()),
-        "patient_paid": pa.array([r["patient_paid"] for r in rows], pa.int64()),
-        "fund_ffs": pa.array([r["fund_ffs"] for r in rows], pa.int64()),
-        "admit_date": date([r["admit_date"] for r in rows]),
-        "discharge_date": date([r["discharge_date"] for r in rows]),
-        "los": pa.array([r["los"] for r in rows], pa.int64()),
-        "manual_points": e4([r["manual_points"] for r in rows]),
-        "bonus_points": e4([r["bonus_points"] for r in rows]),
-    })
+    return pa.table(
+        {
+            "case_id": pa.array(list(range(len(rows))), pa.int64()),
+            "person_id": [r["person_id"] for r in rows],
+            "hospital_id": [r["hospital_id"] for r in rows],
+            "fund": [r["fund"] for r in rows],
+            "drg_code": [r["drg_code"] for r in rows],
+            "total_cost": pa.array([r["total_cost"] for r in rows], pa.int64()),
+            "patient_paid": pa.array([r["patient_paid"] for r in rows], pa.int64()),
+            "fund_ffs": pa.array([r["fund_ffs"] for r in rows], pa.int64()),
+            "admit_date": date([r["admit_date"] for r in rows]),
+            "discharge_date": date([r["discharge_date"] for r in rows]),
+            "los": pa.array([r["los"] for r in rows], pa.int64()),
+            "manual_points": e4([r["manual_points"] for r in rows]),
+            "bonus_points": e4([r["bonus_points"] for r in rows]),
+        }
+    )
 
 
 def arrow_catalog(catalog):
     codes = list(catalog)
-    return pa.table({
-        "drg_code": codes,
-        "base_points": e4([catalog[c]["base"] for c in codes]),
-        "stable": [catalog[c]["stable"] for c in codes],
-        "basic": [catalog[c]["basic"] for c in codes],
-        "daily_points": e4([catalog[c]["daily"] for c in codes]),
-    })
+    return pa.table(
+        {
+            "drg_code": codes,
+            "base_points": e4([catalog[c]["base"] for c in codes]),
+            "stable": [catalog[c]["stable"] for c in codes],
+            "basic": [catalog[c]["basic"] for c in codes],
+            "daily_points": e4([catalog[c]["daily"] for c in codes]),
+        }
+    )
 
 
 @SETTINGS
@@ -60,8 +66,13 @@ def arrow_catalog(catalog):
 def test_score_kernel_equals_reference(data, p):
     rows, catalog, coefficients = data
     cases, cat = arrow_cases(rows), arrow_catalog(catalog)
-    coef = pa.table({"hospital_id": [k[0] for k in coefficients], "drg_code": [k[1] for k in coefficients],
-                     "coefficient": e4(list(coefficients.values()))})
+    coef = pa.table(
+        {
+            "hospital_id": [k[0] for k in coefficients],
+            "drg_code": [k[1] for k in coefficients],
+            "coefficient": e4(list(coefficients.values())),
+        }
+    )
     out = drg.score(cases, cat, coef, p)
     want, rejected = ref.score(rows, catalog, coefficients, p)
     assert out.rejected.column("row").to_pylist() == [r for r, _ in rejected]
@@ -78,22 +89,40 @@ def test_score_kernel_equals_reference(data, p):
     # clearing of the same cases, against the reference
     budgets = {"employee": 10**7 + len(rows), "resident": 3 * 10**7}
     cl = drg.clear(out.scored, budgets, p)
-    ref_rows = [{"hospital_id": g["hospital_id"], "fund": g["fund"], "points": int(g["points"].scaleb(4)),
-                 "total_cost": g["total_cost"], "patient_paid": g["patient_paid"], "fund_ffs": g["fund_ffs"],
-                 "base_points": None if g["base_points"] is None else int(g["base_points"].scaleb(4))}
-                for g in got]
+    ref_rows = [
+        {
+            "hospital_id": g["hospital_id"],
+            "fund": g["fund"],
+            "points": int(g["points"].scaleb(4)),
+            "total_cost": g["total_cost"],
+            "patient_paid": g["patient_paid"],
+            "fund_ffs": g["fund_ffs"],
+            "base_points": None if g["base_points"] is None else int(g["base_points"].scaleb(4)),
+        }
+        for g in got
+    ]
     funds, hospitals = ref.clear(ref_rows, budgets, p)
     for f in cl.funds.to_pylist():
         rf = funds[f["fund"]]
         pv = None if f["point_value"] is None else int(f["point_value"].scaleb(4))
         assert (pv, f["reserve"], f["pool"], f["reserve_shared"]) == (
-            rf["point_value"], rf["reserve"], rf["pool"], rf["reserve_shared"])
+            rf["point_value"],
+            rf["reserve"],
+            rf["pool"],
+            rf["reserve_shared"],
+        )
     assert cl.hospitals.num_rows == len(hospitals)
     for h in cl.hospitals.to_pylist():
         rh = hospitals[(h["hospital_id"], h["fund"])]
         cmi = None if h["cmi"] is None else int(h["cmi"].scaleb(4))
         assert (h["money"], h["fund_due"], h["prepaid"], h["reserve_share"], h["balance"], cmi) == (
-            rh["money"], rh["fund_due"], rh["prepaid"], rh["reserve_share"], rh["balance"], rh["cmi"])
+            rh["money"],
+            rh["fund_due"],
+            rh["prepaid"],
+            rh["reserve_share"],
+            rh["balance"],
+            rh["cmi"],
+        )
 
 
 @SETTINGS
@@ -104,9 +133,13 @@ def test_calibrate_kernel_equals_reference(data, p):
         M, catalog, coefficients = ref.calibrate(history, levels, p, basic=basic)
     except ValueError:
         assume(False)
-    hist = pa.table({"hospital_id": [r["hospital_id"] for r in history],
-                     "drg_code": [r["drg_code"] for r in history],
-                     "total_cost": pa.array([r["total_cost"] for r in history], pa.int64())})
+    hist = pa.table(
+        {
+            "hospital_id": [r["hospital_id"] for r in history],
+            "drg_code": [r["drg_code"] for r in history],
+            "total_cost": pa.array([r["total_cost"] for r in history], pa.int64()),
+        }
+    )
     hosp = pa.table({"hospital_id": list(levels), "level": list(levels.values())})
     cal = drg.calibrate(hist, hosp, p, basic=basic)
     assert cal.reference_cost == M
@@ -114,9 +147,18 @@ def test_calibrate_kernel_equals_reference(data, p):
     assert set(got) == set(catalog)
     for code, w in catalog.items():
         g = got[code]
-        assert (int(g["base_points"].scaleb(4)), g["stable"], g["basic"], g["cases"], g["trimmed"], g["mean_cost"]) == (
-            w["base"], w["stable"], w["basic"], w["n"], w["n_trimmed"], w["mean"])
-    coef = {(r["hospital_id"], r["drg_code"]): int(r["coefficient"].scaleb(4)) for r in cal.coefficients.to_pylist()}
+        assert (
+            int(g["base_points"].scaleb(4)),
+            g["stable"],
+            g["basic"],
+            g["cases"],
+            g["trimmed"],
+            g["mean_cost"],
+        ) == (w["base"], w["stable"], w["basic"], w["n"], w["n_trimmed"], w["mean"])
+    coef = {
+        (r["hospital_id"], r["drg_code"]): int(r["coefficient"].scaleb(4))
+        for r in cal.coefficients.to_pylist()
+    }
     assert coef == coefficients
 
 

@@ -18,9 +18,14 @@ D = dt.date(2022, 5, 1)
 def cases(**cols):
     n = len(next(iter(cols.values()))) if cols else 1
     base = {
-        "case_id": list(range(n)), "person_id": ["p"] * n, "hospital_id": ["H1"] * n,
-        "fund": ["resident"] * n, "drg_code": ["GB15"] * n, "total_cost": [10_000.0] * n,
-        "admit_date": [D] * n, "discharge_date": [D] * n,
+        "case_id": list(range(n)),
+        "person_id": ["p"] * n,
+        "hospital_id": ["H1"] * n,
+        "fund": ["resident"] * n,
+        "drg_code": ["GB15"] * n,
+        "total_cost": [10_000.0] * n,
+        "admit_date": [D] * n,
+        "discharge_date": [D] * n,
     }
     base.update(cols)
     return pa.table(base)
@@ -33,23 +38,32 @@ def points(out):
 @pytest.mark.parametrize("gap, halved", [(-1, False), (0, True), (15, True), (16, False)])
 def test_readmission_window_is_inclusive(gap, halved):
     d1 = D + dt.timedelta(days=5)
-    t = cases(admit_date=[D, d1 + dt.timedelta(days=gap)], discharge_date=[d1, d1 + dt.timedelta(days=gap + 3)])
+    t = cases(
+        admit_date=[D, d1 + dt.timedelta(days=gap)],
+        discharge_date=[d1, d1 + dt.timedelta(days=gap + 3)],
+    )
     out = drg.score(t, CATALOG)
     assert points(out) == ([50.0, 100.0] if halved else [100.0, 100.0])
     assert out.scored.column("readmission").to_pylist() == [halved, False]
 
 
 def test_readmission_needs_same_code_same_person_and_respects_exempt_prefixes():
-    t = cases(person_id=["p", "p", "q", "q"], drg_code=["GB15", "ES35", "RB11", "RB11"],
-              admit_date=[D, D + dt.timedelta(2), D, D + dt.timedelta(2)],
-              discharge_date=[D, D + dt.timedelta(4), D, D + dt.timedelta(4)])
+    t = cases(
+        person_id=["p", "p", "q", "q"],
+        drg_code=["GB15", "ES35", "RB11", "RB11"],
+        admit_date=[D, D + dt.timedelta(2), D, D + dt.timedelta(2)],
+        discharge_date=[D, D + dt.timedelta(4), D, D + dt.timedelta(4)],
+    )
     assert points(drg.score(t, CATALOG)) == [100.0, 80.0, 50.0, 100.0]
     p = drg.load_profile("wenzhou-2022").with_changes(readmission_exempt=["RB"])
     assert points(drg.score(t, CATALOG, None, p)) == [100.0, 80.0, 100.0, 100.0]
 
 
 def test_readmission_orders_by_admission_not_input():
-    t = cases(admit_date=[D + dt.timedelta(10), D], discharge_date=[D + dt.timedelta(12), D + dt.timedelta(3)])
+    t = cases(
+        admit_date=[D + dt.timedelta(10), D],
+        discharge_date=[D + dt.timedelta(12), D + dt.timedelta(3)],
+    )
     assert points(drg.score(t, CATALOG)) == [100.0, 50.0]  # the second row is the earlier stay
 
 
@@ -59,14 +73,27 @@ def test_boundaries_low_partial_high():
     types = drg.score(t, CATALOG).scored.column("case_type").to_pylist()
     assert types == ["low", "partial", "partial", "normal", "normal", "high"]
     jx = drg.load_profile("jiaxing-2024")  # H = 2 with >=: 20 701.10 is high
-    types = drg.score(cases(total_cost=[20701.09, 20701.10]), CATALOG, None, jx).scored.column("case_type").to_pylist()
+    types = (
+        drg.score(cases(total_cost=[20701.09, 20701.10]), CATALOG, None, jx)
+        .scored.column("case_type")
+        .to_pylist()
+    )
     assert types == ["normal", "high"]
 
 
 def test_bad_rows_are_rejected_with_codes_and_nothing_is_lost():
     t = cases(
         case_id=[1, 2, 3, 4, 5, 6, 1, 8],
-        fund=["resident", "other", "resident", "resident", "resident", "employee", "resident", None],
+        fund=[
+            "resident",
+            "other",
+            "resident",
+            "resident",
+            "resident",
+            "employee",
+            "resident",
+            None,
+        ],
         drg_code=["GB15", "GB15", "NOPE", "GB15", "GB15", "GB15", "GB15", "GB15"],
         total_cost=[100.0, 100.0, 100.0, -5.0, 100.001, 100.0, 100.0, 100.0],
         patient_paid=[0.0, 0.0, 0.0, 0.0, 0.0, 200.0, 0.0, 0.0],
@@ -74,9 +101,22 @@ def test_bad_rows_are_rejected_with_codes_and_nothing_is_lost():
     out = drg.score(t, CATALOG)
     assert out.scored.num_rows + out.rejected.num_rows == t.num_rows
     assert out.scored.column("case_id").to_pylist() == [1]
-    got = dict(zip(out.rejected.column("row").to_pylist(), out.rejected.column("reason").to_pylist(), strict=True))
-    assert got == {1: "UNKNOWN_SCHEME", 2: "UNKNOWN_DRG", 3: "NEGATIVE_AMOUNT", 4: "AMOUNT_NOT_IN_FEN",
-                   5: "SPLIT_EXCEEDS_TOTAL", 6: "DUPLICATE_CLAIM_ID", 7: "MISSING_VALUE"}
+    got = dict(
+        zip(
+            out.rejected.column("row").to_pylist(),
+            out.rejected.column("reason").to_pylist(),
+            strict=True,
+        )
+    )
+    assert got == {
+        1: "UNKNOWN_SCHEME",
+        2: "UNKNOWN_DRG",
+        3: "NEGATIVE_AMOUNT",
+        4: "AMOUNT_NOT_IN_FEN",
+        5: "SPLIT_EXCEEDS_TOTAL",
+        6: "DUPLICATE_CLAIM_ID",
+        7: "MISSING_VALUE",
+    }
     assert out.rejected.column("case_id").to_pylist()[:2] == ["2", "3"]
 
 

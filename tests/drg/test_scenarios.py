@@ -18,11 +18,18 @@ def data():
 def test_each_scenario_equals_a_direct_clear(data):
     budgets = suggested_budgets(data["cases"])
     kw = dict(catalog=data["catalog"], coefficients=data["coefficients"])
-    variants = [*drg.budget_sweep([9700, 10000]),
-                {"name": "H 2.5", "high_multiple_bp": [25000, 20000, 15000]},
-                {"name": "reserve 3%", "reserve_bp": 300}]
+    variants = [
+        *drg.budget_sweep([9700, 10000]),
+        {"name": "H 2.5", "high_multiple_bp": [25000, 20000, 15000]},
+        {"name": "reserve 3%", "reserve_bp": 300},
+    ]
     table = drg.scenarios(data["cases"], budgets, "wenzhou-2022", variants, **kw)
-    assert table.column("scenario").unique().to_pylist() == ["budget 97.00%", "budget 100.00%", "H 2.5", "reserve 3%"]
+    assert table.column("scenario").unique().to_pylist() == [
+        "budget 97.00%",
+        "budget 100.00%",
+        "H 2.5",
+        "reserve 3%",
+    ]
     p = drg.load_profile("wenzhou-2022")
     checks = {
         "budget 97.00%": (p, {f: (2 * b * 9700 + 10_000) // 20_000 for f, b in budgets.items()}),
@@ -35,7 +42,10 @@ def test_each_scenario_equals_a_direct_clear(data):
         assert rows.column("balance").to_pylist() == direct.column("balance").to_pylist()
         assert rows.column("money").to_pylist() == direct.column("money").to_pylist()
     # a lower budget lowers every point value
-    pv = {r["scenario"]: r["point_value"] for r in table.select(["scenario", "point_value"]).to_pylist()}
+    pv = {
+        r["scenario"]: r["point_value"]
+        for r in table.select(["scenario", "point_value"]).to_pylist()
+    }
     assert pv["budget 97.00%"] < pv["budget 100.00%"]
 
 

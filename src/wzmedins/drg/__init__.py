@@ -9,13 +9,23 @@ Examples
 
 from __future__ import annotations
 
-from .profile import DrgProfile, builtin_profiles, load_profile
 from .calibrate import Calibration, calibrate
 from .clear import Clearing, clear, provisional
+from .profile import DrgProfile, builtin_profiles, load_profile
 from .scenarios import budget_sweep, scenarios
 from .score import Scored, score
 
 __all__ = [
-    "Calibration", "Clearing", "calibrate", "DrgProfile", "Scored", "builtin_profiles", "clear", "load_profile", "provisional", "score",
-    "budget_sweep", "scenarios",
+    "Calibration",
+    "Clearing",
+    "calibrate",
+    "DrgProfile",
+    "Scored",
+    "builtin_profiles",
+    "clear",
+    "load_profile",
+    "provisional",
+    "score",
+    "budget_sweep",
+    "scenarios",
 ]

@@ -15,7 +15,15 @@ JIT = dict(cache=True, nogil=True)
 
 # Case types (drg.md §3); the integer is the index.
 CASE_TYPES: tuple[str, ...] = (
-    "normal", "low", "high", "partial", "unstable", "per_diem", "ungroupable", "ambiguous", "special",
+    "normal",
+    "low",
+    "high",
+    "partial",
+    "unstable",
+    "per_diem",
+    "ungroupable",
+    "ambiguous",
+    "special",
 )
 NORMAL, LOW, HIGH, PARTIAL, UNSTABLE, PER_DIEM, UNGROUPABLE, AMBIGUOUS, SPECIAL = range(9)
 # Kind of a DRG code: a catalog group, 0000, or ...QY.
@@ -36,11 +44,36 @@ def mulrnd(a, b, d):
 
 @njit(**JIT)
 def _score(
-    ok, kind, group, hosp, cost, los, has_manual, manual, bonus,
-    base, stable, basic, daily, has_daily, coef,
-    ref_cost, low, band_upper, band_mult, high_inclusive, partial_on, partial_upper, partial_beta,
-    k_ungroupable, k_ambiguous,
-    readm_bp, case_type, standard_cost, points, readmitted,
+    ok,
+    kind,
+    group,
+    hosp,
+    cost,
+    los,
+    has_manual,
+    manual,
+    bonus,
+    base,
+    stable,
+    basic,
+    daily,
+    has_daily,
+    coef,
+    ref_cost,
+    low,
+    band_upper,
+    band_mult,
+    high_inclusive,
+    partial_on,
+    partial_upper,
+    partial_beta,
+    k_ungroupable,
+    k_ambiguous,
+    readm_bp,
+    case_type,
+    standard_cost,
+    points,
+    readmitted,
 ):
     """Type, standard cost and points of every case; ``readmitted`` is an input (the flags)."""
     n = len(ok)

@@ -1,4 +1,4 @@
-"""``calibrate``: reference cost, base points, stable flags and hospital coefficients (drg.md §2)."""
+"""``calibrate``: reference cost, base points, stable flags, hospital coefficients (drg.md §2)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ ONE = _kernel.ONE
 
 
 class Calibration(NamedTuple):
-    """``catalog`` and ``coefficients`` tables; ``reference_cost`` (fen) is in the catalog's metadata."""
+    """``catalog`` and ``coefficients``; ``reference_cost`` (fen) is in the catalog's metadata."""
 
     catalog: pa.Table
     coefficients: pa.Table
@@ -70,8 +70,8 @@ def calibrate(
     >>> cal = calibrate(hist, pa.table({"hospital_id": ["H1", "H2"], "level": ["x", "y"]}))
     >>> cal.reference_cost, cal.catalog["base_points"].to_pylist()
     (20000, [Decimal('100.0000')])
-    >>> cal.coefficients.select(["hospital_id", "coefficient"]).to_pylist()
-    [{'hospital_id': 'H1', 'coefficient': Decimal('0.8000')}, {'hospital_id': 'H2', 'coefficient': Decimal('1.2000')}]
+    >>> cal.coefficients.column("coefficient").to_pylist()  # 0.5 and 1.5 clamped to 0.8 .. 1.2
+    [Decimal('0.8000'), Decimal('1.2000')]
     """
     p = load_profile(params)
     t = tables.to_table(history)
@@ -91,7 +91,9 @@ def calibrate(
     h_ids = tables.ids(ht, "hospital_id")
     levels = string_column(ht, "level")
     if h_ids.null_count or levels.null_count:
-        raise SchemaError("hospital_id" if h_ids.null_count else "level", "a value on every hospital row", "null")
+        raise SchemaError(
+            "hospital_id" if h_ids.null_count else "level", "a value on every hospital row", "null"
+        )
     if len(pc.unique(h_ids)) != len(h_ids):
         raise SchemaError("hospital_id", "one row per hospital", "a duplicate hospital_id")
     level_enc = pc.dictionary_encode(levels)
@@ -108,7 +110,11 @@ def calibrate(
     rank = np.empty(len(group_codes), dtype=np.int64)
     rank[np.asarray(pc.sort_indices(group_codes))] = np.arange(len(group_codes))
     group_codes = group_codes.take(pc.sort_indices(group_codes))
-    g = rank[enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)] if len(rows) else np.zeros(0, np.int64)
+    g = (
+        rank[enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
+        if len(rows)
+        else np.zeros(0, np.int64)
+    )
     x = cost[rows]
     h = hosp[rows]
     lv = level_of[h] if len(rows) else np.zeros(0, np.int64)
@@ -116,24 +122,45 @@ def calibrate(
 
     n_raw, s_raw, sq = _kernel._calib_raw(g, x, n_g)
     # trim bounds: lo·S ≤ 10^4·n·x ≤ hi·S  <=>  ceil(lo·S / (10^4·n)) ≤ x ≤ floor(hi·S / (10^4·n))
-    lo_cut = np.array([-(-p.trim_low_bp * s // (ONE * k)) for s, k in zip(s_raw.tolist(), n_raw.tolist(), strict=True)], dtype=np.int64)
-    hi_cut = np.array([p.trim_high_bp * s // (ONE * k) for s, k in zip(s_raw.tolist(), n_raw.tolist(), strict=True)], dtype=np.int64)
+    lo_cut = np.array(
+        [
+            -(-p.trim_low_bp * s // (ONE * k))
+            for s, k in zip(s_raw.tolist(), n_raw.tolist(), strict=True)
+        ],
+        dtype=np.int64,
+    )
+    hi_cut = np.array(
+        [
+            p.trim_high_bp * s // (ONE * k)
+            for s, k in zip(s_raw.tolist(), n_raw.tolist(), strict=True)
+        ],
+        dtype=np.int64,
+    )
     tg, th, tl = _kernel._calib_trimmed(g, h, lv, x, lo_cut, hi_cut, n_g, n_h, n_l)
     n_kept, s_kept = int(tg[:, 0].sum()), int(tg[:, 1].sum())
     if n_kept == 0 or s_kept == 0:
-        raise SchemaError("total_cost", "history with at least one groupable case of positive cost", "none")
+        raise SchemaError(
+            "total_cost", "history with at least one groupable case of positive cost", "none"
+        )
     M = _rnd(s_kept, n_kept)
 
     # per group: mean, base points, stability (Σx² from 20-bit limbs, Python ints)
     tg_n, tg_s = tg[:, 0], tg[:, 1]
-    Mg = np.where(tg_n > 0, (2 * tg_s + np.maximum(tg_n, 1)) // (2 * np.maximum(tg_n, 1)),
-                  (2 * s_raw + np.maximum(n_raw, 1)) // (2 * np.maximum(n_raw, 1)))
+    Mg = np.where(
+        tg_n > 0,
+        (2 * tg_s + np.maximum(tg_n, 1)) // (2 * np.maximum(tg_n, 1)),
+        (2 * s_raw + np.maximum(n_raw, 1)) // (2 * np.maximum(n_raw, 1)),
+    )
     base = np.array([_rnd(10**6 * m, M) for m in Mg.tolist()], dtype=np.int64)
     stable = np.zeros(n_g, dtype=bool)
-    for k, (nn, sx, (a0, a1, a2)) in enumerate(zip(n_raw.tolist(), s_raw.tolist(), sq.tolist(), strict=True)):
+    for k, (nn, sx, (a0, a1, a2)) in enumerate(
+        zip(n_raw.tolist(), s_raw.tolist(), sq.tolist(), strict=True)
+    ):
         sxx = (a2 << 40) + (a1 << 20) + a0
         stable[k] = nn >= p.min_cases and (nn * sxx - sx * sx) * 10**8 < p.cv_max_bp**2 * sx * sx
-    is_basic = pc.is_in(group_codes, value_set=pa.array(list(basic), pa.string())).to_numpy(zero_copy_only=False)
+    is_basic = pc.is_in(group_codes, value_set=pa.array(list(basic), pa.string())).to_numpy(
+        zero_copy_only=False
+    )
 
     # coefficients, vectorised in int64: every product is below 10^4 · 10^12
     hn, hs, hraw = th[:, :, 0], th[:, :, 1], th[:, :, 2]
@@ -148,23 +175,27 @@ def calibrate(
     hh, gg = _pairs(hraw)
 
     meta = {"reference_cost": str(M), "profile": p.name, "profile_fingerprint": p.fingerprint()}
-    catalog = pa.table({
-        "drg_code": group_codes,
-        "base_points": tables.decimal4(base),
-        "stable": pa.array(stable),
-        "basic": pa.array(is_basic, pa.bool_()),
-        "daily_points": pa.nulls(n_g, pa.decimal128(18, 4)),
-        "cases": pa.array(n_raw, pa.int64()),
-        "trimmed": pa.array(tg_n, pa.int64()),
-        "mean_cost": pa.array(Mg, pa.int64()),
-    }).replace_schema_metadata(meta)
-    coefficients = pa.table({
-        "hospital_id": h_ids.take(pa.array(hh, pa.int64())),
-        "drg_code": group_codes.take(pa.array(gg, pa.int64())),
-        "coefficient": tables.decimal4(c[hh, gg]),
-        "cases": pa.array(hraw[hh, gg], pa.int64()),
-        "trimmed": pa.array(hn[hh, gg], pa.int64()),
-    }).replace_schema_metadata(meta)
+    catalog = pa.table(
+        {
+            "drg_code": group_codes,
+            "base_points": tables.decimal4(base),
+            "stable": pa.array(stable),
+            "basic": pa.array(is_basic, pa.bool_()),
+            "daily_points": pa.nulls(n_g, pa.decimal128(18, 4)),
+            "cases": pa.array(n_raw, pa.int64()),
+            "trimmed": pa.array(tg_n, pa.int64()),
+            "mean_cost": pa.array(Mg, pa.int64()),
+        }
+    ).replace_schema_metadata(meta)
+    coefficients = pa.table(
+        {
+            "hospital_id": h_ids.take(pa.array(hh, pa.int64())),
+            "drg_code": group_codes.take(pa.array(gg, pa.int64())),
+            "coefficient": tables.decimal4(c[hh, gg]),
+            "cases": pa.array(hraw[hh, gg], pa.int64()),
+            "trimmed": pa.array(hn[hh, gg], pa.int64()),
+        }
+    ).replace_schema_metadata(meta)
     return Calibration(catalog, coefficients)
 
 

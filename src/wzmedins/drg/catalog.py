@@ -72,14 +72,23 @@ def compile_catalog(catalog: Any) -> Catalog:
     base, base_null = tables.e4(t, "base_points", is_required=True)
     daily, daily_null = tables.e4(t, "daily_points", is_required=False)
     has_daily = ~daily_null
-    for name, vals, valid in (("base_points", base, ~base_null), ("daily_points", daily, has_daily)):
+    for name, vals, valid in (
+        ("base_points", base, ~base_null),
+        ("daily_points", daily, has_daily),
+    ):
         bad = valid & ((vals < 0) | (vals > MAX_POINTS_E4))
         if bad.any():
             i = int(np.argmax(bad))
-            raise SchemaError(name, f"points in [0, {MAX_POINTS_E4 // ONE}]", f"{vals[i] / ONE} for {codes[i]}")
+            raise SchemaError(
+                name, f"points in [0, {MAX_POINTS_E4 // ONE}]", f"{vals[i] / ONE} for {codes[i]}"
+            )
     missing = base_null & ~has_daily
     if missing.any():
-        raise SchemaError("base_points", "a value unless daily_points is given", f"null for {codes[int(np.argmax(missing))]}")
+        raise SchemaError(
+            "base_points",
+            "a value unless daily_points is given",
+            f"null for {codes[int(np.argmax(missing))]}",
+        )
     return Catalog(
         codes=codes,
         base=np.where(base_null, 0, base).astype(np.int64),
@@ -129,11 +138,17 @@ def compile_coefficients(coefficients: Any, catalog: Catalog) -> tuple[pa.Array,
     codes = string_column(t, "drg_code")
     coef, nulls = tables.e4(t, "coefficient", is_required=True)
     if hosp.null_count or codes.null_count or nulls.any():
-        col = "hospital_id" if hosp.null_count else "drg_code" if codes.null_count else "coefficient"
+        col = (
+            "hospital_id" if hosp.null_count else "drg_code" if codes.null_count else "coefficient"
+        )
         raise SchemaError(col, "a value on every coefficient row", "null")
     bad = (coef < 0) | (coef > MAX_COEFFICIENT_E4)
     if bad.any():
-        raise SchemaError("coefficient", f"in [0, {MAX_COEFFICIENT_E4 // ONE}]", str(coef[int(np.argmax(bad))] / ONE))
+        raise SchemaError(
+            "coefficient",
+            f"in [0, {MAX_COEFFICIENT_E4 // ONE}]",
+            str(coef[int(np.argmax(bad))] / ONE),
+        )
     hospitals = pc.unique(hosp)
     h = id_lookup(hosp, hospitals)
     g = pc.index_in(codes, value_set=catalog.codes).fill_null(-1).to_numpy()
@@ -143,7 +158,9 @@ def compile_coefficients(coefficients: Any, catalog: Catalog) -> tuple[pa.Array,
     hk, gk = h[keep], g[keep]
     flat = hk * len(catalog) + gk
     if len(np.unique(flat)) != len(flat):
-        raise SchemaError("hospital_id", "one coefficient per (hospital_id, drg_code)", "a duplicate pair")
+        raise SchemaError(
+            "hospital_id", "one coefficient per (hospital_id, drg_code)", "a duplicate pair"
+        )
     matrix[hk, gk] = coef[keep]
     seen[hk, gk] = True
     return hospitals, matrix

@@ -87,7 +87,9 @@ def clear(
     t = _typed_nulls(tables.to_table(scored_or_cases))
     if "points" not in t.column_names:
         if catalog is None:
-            raise SchemaError("points", "a scored table, or raw cases with catalog=", "no such column")
+            raise SchemaError(
+                "points", "a scored table, or raw cases with catalog=", "no such column"
+            )
         t = score(t, catalog, coefficients, p).scored
     n = t.num_rows
     reason = np.full(n, tables.NO_REASON, dtype=np.int16)
@@ -100,9 +102,16 @@ def clear(
     base, base_null = tables.e4(t, "base_points", is_required=False)
     if (reason != tables.NO_REASON).any() or points_null.any() or (points < 0).any():
         i = int(np.argmax((reason != tables.NO_REASON) | points_null | (points < 0)))
-        raise SchemaError("points" if points_null[i] or points[i] < 0 else "fund/total_cost",
-                          "scored rows (score() output): valid funds, amounts and points", f"row {i}")
-    codes = t.column("drg_code").combine_chunks() if "drg_code" in t.column_names else pa.nulls(n, pa.string())
+        raise SchemaError(
+            "points" if points_null[i] or points[i] < 0 else "fund/total_cost",
+            "scored rows (score() output): valid funds, amounts and points",
+            f"row {i}",
+        )
+    codes = (
+        t.column("drg_code").combine_chunks()
+        if "drg_code" in t.column_names
+        else pa.nulls(n, pa.string())
+    )
     case_id = tables.ids(t, "case_id", is_required=False)
 
     fen_budgets = _budgets(budgets)
@@ -137,8 +146,17 @@ def clear(
     n_h = int(hosp_codes.max()) + 1 if len(rows) else 0
     hosp_first = np.unique(hosp_codes, return_index=True)[1]  # first row of each hospital
     cell = hosp_codes * nf + fund[rows]
-    sums = _kernel._clear_sums(cell, n_h * nf, points[rows], cost[rows], patient[rows], ffs[rows],
-                               base[rows], ~base_null[rows], p.prepay_bp).tolist()
+    sums = _kernel._clear_sums(
+        cell,
+        n_h * nf,
+        points[rows],
+        cost[rows],
+        patient[rows],
+        ffs[rows],
+        base[rows],
+        ~base_null[rows],
+        p.prepay_bp,
+    ).tolist()
 
     # ---- per fund (§4), Python integers
     fund_rows = []
@@ -150,9 +168,20 @@ def clear(
         total_points = sum(c[1] for c in cells)
         pool = budget - reserve + paid
         pv = rnd(pool * 10**6, total_points) if total_points > 0 else None
-        fund_rows.append(dict(fund=f, months=months, budget=budget, reserve=reserve, patient_paid=paid,
-                              pool=pool, cases=sum(c[0] for c in cells), points=total_points,
-                              point_value=pv, note=None if pv is not None else "no points: no point value"))
+        fund_rows.append(
+            dict(
+                fund=f,
+                months=months,
+                budget=budget,
+                reserve=reserve,
+                patient_paid=paid,
+                pool=pool,
+                cases=sum(c[0] for c in cells),
+                points=total_points,
+                point_value=pv,
+                note=None if pv is not None else "no points: no point value",
+            )
+        )
     # ---- per hospital (§5)
     hosp_rows = []
     claims = [0] * nf
@@ -171,45 +200,83 @@ def clear(
                 if loss > 0 and money * 10**4 >= (10**4 - p.share_band_bp) * cst:
                     claim = rnd(loss * p.share_bp, 10**4)
             claims[k] += claim
-            hosp_rows.append(dict(h=h, k=k, cases=cases, points=pts, cost=cst, patient_paid=paid,
-                                  money=money, fund_due=fund_due, prepaid=prepaid, claim=claim,
-                                  cmi=rnd(sum_b, n_b * 100) if n_b else None))
+            hosp_rows.append(
+                dict(
+                    h=h,
+                    k=k,
+                    cases=cases,
+                    points=pts,
+                    cost=cst,
+                    patient_paid=paid,
+                    money=money,
+                    fund_due=fund_due,
+                    prepaid=prepaid,
+                    claim=claim,
+                    cmi=rnd(sum_b, n_b * 100) if n_b else None,
+                )
+            )
     shared = [0] * nf
     for r in hosp_rows:
         reserve = fund_rows[r["k"]]["reserve"]
         total = claims[r["k"]]
         r["reserve_share"] = r["claim"] * reserve // total if total > reserve else r["claim"]
         shared[r["k"]] += r["reserve_share"]
-        r["balance"] = None if r["money"] is None else r["fund_due"] + r["reserve_share"] - r["prepaid"]
+        r["balance"] = (
+            None if r["money"] is None else r["fund_due"] + r["reserve_share"] - r["prepaid"]
+        )
     for k, fr in enumerate(fund_rows):
         fr["reserve_shared"] = shared[k]
         fr["reserve_left"] = fr["reserve"] - shared[k]
 
     meta = {"profile": p.name, "profile_fingerprint": p.fingerprint(), "months": str(months)}
-    funds_t = pa.table({
-        "fund": pa.array([r["fund"] for r in fund_rows], pa.string()),
-        "months": pa.array([r["months"] for r in fund_rows], pa.int64()),
-        **{c: _money([r[c] for r in fund_rows]) for c in ("budget", "reserve", "patient_paid", "pool")},
-        "cases": pa.array([r["cases"] for r in fund_rows], pa.int64()),
-        "points": _dec4([r["points"] for r in fund_rows]),
-        "point_value": _dec4([r["point_value"] for r in fund_rows]),
-        "reserve_shared": _money([r["reserve_shared"] for r in fund_rows]),
-        "reserve_left": _money([r["reserve_left"] for r in fund_rows]),
-        "note": pa.array([r["note"] for r in fund_rows], pa.string()),
-    }).replace_schema_metadata(meta)
-    hosp_take = pa.array(rows[hosp_first[[r["h"] for r in hosp_rows]]] if hosp_rows else [], pa.int64())
-    hospitals_t = pa.table({
-        "hospital_id": hospital_id.take(hosp_take),
-        "fund": pa.array([fund_names[r["k"]] for r in hosp_rows], pa.string()),
-        "cases": pa.array([r["cases"] for r in hosp_rows], pa.int64()),
-        "points": _dec4([r["points"] for r in hosp_rows]),
-        **{c: _money([r[c] for r in hosp_rows]) for c in (
-            "cost", "patient_paid", "money", "fund_due", "prepaid", "reserve_share", "balance")},
-        "cmi": _dec4([r["cmi"] for r in hosp_rows]),
-    }).replace_schema_metadata(meta)
-    return Clearing(funds_t, hospitals_t, _cases_table(t, rows, case_id, hospital_id, codes, fund,
-                                                       fund_names, points, cost, fund_rows),
-                    _drgs_table(rows, codes, fund, fund_names, points, cost, fund_rows))
+    funds_t = pa.table(
+        {
+            "fund": pa.array([r["fund"] for r in fund_rows], pa.string()),
+            "months": pa.array([r["months"] for r in fund_rows], pa.int64()),
+            **{
+                c: _money([r[c] for r in fund_rows])
+                for c in ("budget", "reserve", "patient_paid", "pool")
+            },
+            "cases": pa.array([r["cases"] for r in fund_rows], pa.int64()),
+            "points": _dec4([r["points"] for r in fund_rows]),
+            "point_value": _dec4([r["point_value"] for r in fund_rows]),
+            "reserve_shared": _money([r["reserve_shared"] for r in fund_rows]),
+            "reserve_left": _money([r["reserve_left"] for r in fund_rows]),
+            "note": pa.array([r["note"] for r in fund_rows], pa.string()),
+        }
+    ).replace_schema_metadata(meta)
+    hosp_take = pa.array(
+        rows[hosp_first[[r["h"] for r in hosp_rows]]] if hosp_rows else [], pa.int64()
+    )
+    hospitals_t = pa.table(
+        {
+            "hospital_id": hospital_id.take(hosp_take),
+            "fund": pa.array([fund_names[r["k"]] for r in hosp_rows], pa.string()),
+            "cases": pa.array([r["cases"] for r in hosp_rows], pa.int64()),
+            "points": _dec4([r["points"] for r in hosp_rows]),
+            **{
+                c: _money([r[c] for r in hosp_rows])
+                for c in (
+                    "cost",
+                    "patient_paid",
+                    "money",
+                    "fund_due",
+                    "prepaid",
+                    "reserve_share",
+                    "balance",
+                )
+            },
+            "cmi": _dec4([r["cmi"] for r in hosp_rows]),
+        }
+    ).replace_schema_metadata(meta)
+    return Clearing(
+        funds_t,
+        hospitals_t,
+        _cases_table(
+            t, rows, case_id, hospital_id, codes, fund, fund_names, points, cost, fund_rows
+        ),
+        _drgs_table(rows, codes, fund, fund_names, points, cost, fund_rows),
+    )
 
 
 def _cases_table(t, rows, case_id, hospital_id, codes, fund, fund_names, points, cost, fund_rows):
@@ -219,31 +286,39 @@ def _cases_table(t, rows, case_id, hospital_id, codes, fund, fund_names, points,
     if len(pv) and pv.max() > MAX_KERNEL_PV:
         # beyond the kernel's exact range (2·10^6·PV < 2^63): Python integers, slowly
         pvs = [r["point_value"] for r in fund_rows]
-        vals = [0 if pvs[f] is None else rnd(pt * pvs[f], 10**6) for f, pt in zip(
-            fund[rows].tolist(), points[rows].tolist(), strict=True)]
+        vals = [
+            0 if pvs[f] is None else rnd(pt * pvs[f], 10**6)
+            for f, pt in zip(fund[rows].tolist(), points[rows].tolist(), strict=True)
+        ]
         value = np.array(vals, dtype=np.int64)
         gain = np.where(has_pv[fund[rows]], value - cost[rows], 0)
     else:
         value, gain = _kernel._case_money(fund[rows], points[rows], cost[rows], pv, has_pv)
     take = pa.array(rows, pa.int64())
     missing = ~has_pv[fund[rows]] if len(fund_rows) else np.zeros(len(rows), dtype=bool)
-    return pa.table({
-        "case_id": case_id.take(take) if case_id is not None else pa.array(rows, pa.int64()),
-        "hospital_id": hospital_id.take(take),
-        "fund": pa.DictionaryArray.from_arrays(pa.array(fund[rows], pa.int8()), pa.array(fund_names)),
-        "drg_code": codes.take(take),
-        "points": tables.decimal4(points[rows]),
-        "cost": pa.array(cost[rows], pa.int64()),
-        "value": pa.array(value, pa.int64(), mask=missing),
-        "gain": pa.array(gain, pa.int64(), mask=missing),
-    })
+    return pa.table(
+        {
+            "case_id": case_id.take(take) if case_id is not None else pa.array(rows, pa.int64()),
+            "hospital_id": hospital_id.take(take),
+            "fund": pa.DictionaryArray.from_arrays(
+                pa.array(fund[rows], pa.int8()), pa.array(fund_names)
+            ),
+            "drg_code": codes.take(take),
+            "points": tables.decimal4(points[rows]),
+            "cost": pa.array(cost[rows], pa.int64()),
+            "value": pa.array(value, pa.int64(), mask=missing),
+            "gain": pa.array(gain, pa.int64(), mask=missing),
+        }
+    )
 
 
 def _drgs_table(rows, codes, fund, fund_names, points, cost, fund_rows):
     """Per DRG code and fund: cases, points, cost and money at the fund's point value."""
     take = pa.array(rows, pa.int64())
     code_arr = codes.take(take)
-    enc = pc.dictionary_encode(code_arr.cast(pa.string()) if not pa.types.is_string(code_arr.type) else code_arr)
+    enc = pc.dictionary_encode(
+        code_arr.cast(pa.string()) if not pa.types.is_string(code_arr.type) else code_arr
+    )
     g = enc.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
     nf = len(fund_names)
     key = g * nf + fund[rows]
@@ -255,16 +330,26 @@ def _drgs_table(rows, codes, fund, fund_names, points, cost, fund_rows):
     for kk in range(n_keys):
         if count[kk]:
             pv = fund_rows[kk % nf]["point_value"]
-            out.append((kk // nf, fund_names[kk % nf], count[kk], pts[kk], cst[kk],
-                        None if pv is None else rnd(pts[kk] * pv, 10**6)))
-    return pa.table({
-        "drg_code": enc.dictionary.take(pa.array([o[0] for o in out], pa.int64())),
-        "fund": pa.array([o[1] for o in out], pa.string()),
-        "cases": pa.array([o[2] for o in out], pa.int64()),
-        "points": _dec4([o[3] for o in out]),
-        "cost": _money([o[4] for o in out]),
-        "money": _money([o[5] for o in out]),
-    })
+            out.append(
+                (
+                    kk // nf,
+                    fund_names[kk % nf],
+                    count[kk],
+                    pts[kk],
+                    cst[kk],
+                    None if pv is None else rnd(pts[kk] * pv, 10**6),
+                )
+            )
+    return pa.table(
+        {
+            "drg_code": enc.dictionary.take(pa.array([o[0] for o in out], pa.int64())),
+            "fund": pa.array([o[1] for o in out], pa.string()),
+            "cases": pa.array([o[2] for o in out], pa.int64()),
+            "points": _dec4([o[3] for o in out]),
+            "cost": _money([o[4] for o in out]),
+            "money": _money([o[5] for o in out]),
+        }
+    )
 
 
 def _budgets(budgets: Any) -> dict[str, int]:
@@ -274,7 +359,9 @@ def _budgets(budgets: Any) -> dict[str, int]:
             if f not in SCHEMES:
                 raise ValueError(f"budgets: unknown fund {f!r}; expected {', '.join(SCHEMES)}")
             if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 0:
-                raise ValueError(f"budgets[{f!r}]: {b!r} is not a non-negative integer number of fen")
+                raise ValueError(
+                    f"budgets[{f!r}]: {b!r} is not a non-negative integer number of fen"
+                )
             out[f] = int(b)
         return out
     t = tables.to_table(budgets)
@@ -298,8 +385,13 @@ def _dec4(values: list) -> pa.Array:
     return pc.if_else(pa.array(valid), arr, pa.scalar(None, arr.type))
 
 
-def provisional(scored: Any, budgets: Mapping[str, int] | Any, params: Any = "wenzhou-2022", *,
-                year: int | None = None) -> pa.Table:
+def provisional(
+    scored: Any,
+    budgets: Mapping[str, int] | Any,
+    params: Any = "wenzhou-2022",
+    *,
+    year: int | None = None,
+) -> pa.Table:
     """Monthly provisional point value (月度预结算点值) through each month 1..12 of ``year``.
 
     Returns one row per (month, fund): ``month``, ``fund``, ``budget`` (the year-to-date
@@ -311,13 +403,22 @@ def provisional(scored: Any, budgets: Mapping[str, int] | Any, params: Any = "we
     >>> s = pa.table({"hospital_id": ["H1", "H1"], "fund": ["resident"] * 2, "drg_code": ["A", "A"],
     ...     "points": [100.0, 100.0], "total_cost": [9000, 9000],
     ...     "discharge_date": [dt.date(2022, 1, 5), dt.date(2022, 2, 5)]})
-    >>> provisional(s, {"resident": 1_200_000}).slice(0, 2).select(["month", "point_value"]).to_pylist()
+    >>> pv = provisional(s, {"resident": 1_200_000})
+    >>> pv.slice(0, 2).select(["month", "point_value"]).to_pylist()
     [{'month': 1, 'point_value': Decimal('9.5000')}, {'month': 2, 'point_value': Decimal('9.5000')}]
     """
     parts = []
     for m in range(1, 13):
         f = clear(scored, budgets, params, through_month=m, year=year).funds
-        parts.append(pa.table({"month": pa.array([m] * f.num_rows, pa.int64()), "fund": f["fund"],
-                               "budget": f["budget"], "points": f["points"],
-                               "point_value": f["point_value"]}))
+        parts.append(
+            pa.table(
+                {
+                    "month": pa.array([m] * f.num_rows, pa.int64()),
+                    "fund": f["fund"],
+                    "budget": f["budget"],
+                    "points": f["points"],
+                    "point_value": f["point_value"],
+                }
+            )
+        )
     return pa.concat_tables(parts)

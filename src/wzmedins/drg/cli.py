@@ -19,23 +19,34 @@ from ..tables import fen_to_yuan
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``drg`` command and its sub-commands to ``subparsers``."""
-    drg = subparsers.add_parser("drg", help="DRG point payment: calibrate, score, clear",
-                                description="DRG point payment (DRGs点数法) on Parquet files.")
+    drg = subparsers.add_parser(
+        "drg",
+        help="DRG point payment: calibrate, score, clear",
+        description="DRG point payment (DRGs点数法) on Parquet files.",
+    )
     sub = drg.add_subparsers(dest="drg_command", metavar="{calibrate,score,clear}", required=True)
 
-    c = sub.add_parser("calibrate", help="base points, stable flags and coefficients from history",
-                       description="Calibrate a DRG catalog and hospital coefficients (drg.md §2).")
+    c = sub.add_parser(
+        "calibrate",
+        help="base points, stable flags and coefficients from history",
+        description="Calibrate a DRG catalog and hospital coefficients (drg.md §2).",
+    )
     c.add_argument("history", help="Parquet file or dataset of history cases")
     c.add_argument("--hospitals", required=True, help="Parquet file: hospital_id, level")
     c.add_argument("--profile", default="wenzhou-2022", help="built-in DRG profile or TOML file")
     c.add_argument("--year", type=int, help="payment year: keep the reference years before it")
-    c.add_argument("--basic", nargs="*", default=[], help="DRG codes of the basic groups (coefficient 1)")
+    c.add_argument(
+        "--basic", nargs="*", default=[], help="DRG codes of the basic groups (coefficient 1)"
+    )
     c.add_argument("--catalog-out", required=True, help="Parquet file for the catalog")
     c.add_argument("--coefficients-out", required=True, help="Parquet file for the coefficients")
     c.set_defaults(func=_calibrate)
 
-    s = sub.add_parser("score", help="case type, standard cost and points of each case",
-                       description="Score DRG cases (drg.md §3).")
+    s = sub.add_parser(
+        "score",
+        help="case type, standard cost and points of each case",
+        description="Score DRG cases (drg.md §3).",
+    )
     s.add_argument("cases", help="Parquet file or dataset of DRG cases")
     s.add_argument("--catalog", required=True, help="Parquet file: the DRG catalog")
     s.add_argument("--coefficients", help="Parquet file: hospital coefficients (default: all 1)")
@@ -45,15 +56,25 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     s.add_argument("--rejected", help="Parquet file for the rejected rows")
     s.set_defaults(func=_score)
 
-    k = sub.add_parser("clear", help="point value and hospital settlement",
-                       description="Point value per fund and year-end or provisional clearing (drg.md §4-5).")
+    k = sub.add_parser(
+        "clear",
+        help="point value and hospital settlement",
+        description="Point value per fund and year-end or provisional clearing (drg.md §4-5).",
+    )
     k.add_argument("scored", help="Parquet file of scored cases (or raw cases with --catalog)")
-    k.add_argument("--budget", action="append", required=True, metavar="FUND=YUAN",
-                   help="budget of a fund in yuan, e.g. resident=30000000 (repeat per fund)")
+    k.add_argument(
+        "--budget",
+        action="append",
+        required=True,
+        metavar="FUND=YUAN",
+        help="budget of a fund in yuan, e.g. resident=30000000 (repeat per fund)",
+    )
     k.add_argument("--profile", default="wenzhou-2022", help="built-in DRG profile or TOML file")
     k.add_argument("--catalog", help="catalog, when the input is raw cases")
     k.add_argument("--coefficients", help="coefficients, when the input is raw cases")
-    k.add_argument("--through-month", type=int, help="provisional clearing through this month (1-12)")
+    k.add_argument(
+        "--through-month", type=int, help="provisional clearing through this month (1-12)"
+    )
     k.add_argument("--year", type=int, help="year of the provisional clearing (default: latest)")
     k.add_argument("--out", required=True, help="Parquet file: one row per hospital and fund")
     k.add_argument("--funds-out", help="Parquet file: one row per fund")
@@ -92,8 +113,11 @@ def _calibrate(args: argparse.Namespace) -> int:
     cal = calibrate(args.history, args.hospitals, args.profile, year=args.year, basic=args.basic)
     pq.write_table(cal.catalog, args.catalog_out)
     pq.write_table(cal.coefficients, args.coefficients_out)
-    print(f"reference cost {fen_to_yuan(cal.reference_cost)} yuan; {cal.catalog.num_rows} groups "
-          f"({sum(cal.catalog.column('stable').to_pylist())} stable); {cal.coefficients.num_rows} coefficients")
+    print(
+        f"reference cost {fen_to_yuan(cal.reference_cost)} yuan; {cal.catalog.num_rows} groups "
+        f"({sum(cal.catalog.column('stable').to_pylist())} stable); "
+        f"{cal.coefficients.num_rows} coefficients"
+    )
     return 0
 
 
@@ -123,16 +147,29 @@ def _clear(args: argparse.Namespace) -> int:
         if not sep:
             raise ValueError(f"--budget: {item!r} is not FUND=YUAN")
         budgets[fund.strip()] = _yuan_to_fen(amount.strip(), f"--budget {fund}")
-    out = clear(args.scored, budgets, args.profile, catalog=args.catalog, coefficients=args.coefficients,
-                through_month=args.through_month, year=args.year)
+    out = clear(
+        args.scored,
+        budgets,
+        args.profile,
+        catalog=args.catalog,
+        coefficients=args.coefficients,
+        through_month=args.through_month,
+        year=args.year,
+    )
     pq.write_table(out.hospitals, args.out)
-    for path, table in ((args.funds_out, out.funds), (args.cases_out, out.cases), (args.drgs_out, out.drgs)):
+    for path, table in (
+        (args.funds_out, out.funds),
+        (args.cases_out, out.cases),
+        (args.drgs_out, out.drgs),
+    ):
         if path:
             pq.write_table(table, path)
     for f in out.funds.to_pylist():
         pv = f["point_value"] if f["point_value"] is not None else f["note"]
-        print(f"{f['fund']}: {f['cases']} cases, {f['points']} points, point value {pv}, "
-              f"reserve shared {fen_to_yuan(f['reserve_shared'])} yuan")
+        print(
+            f"{f['fund']}: {f['cases']} cases, {f['points']} points, point value {pv}, "
+            f"reserve shared {fen_to_yuan(f['reserve_shared'])} yuan"
+        )
     return 0
 
 

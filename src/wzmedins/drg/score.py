@@ -9,12 +9,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import tables
+from ..errors import SchemaError
 from ..tables import NO_REASON, flag
 from ..vocab import SCHEMES
 from . import _kernel
-from ..errors import SchemaError
-from .catalog import CODE_EXPECTED, code_kinds, compile_catalog, compile_coefficients, id_lookup, string_column
-from .profile import DrgProfile, load_profile
+from .catalog import (
+    CODE_EXPECTED,
+    code_kinds,
+    compile_catalog,
+    compile_coefficients,
+    id_lookup,
+    string_column,
+)
+from .profile import load_profile
 
 MAX_LOS = 100_000  # days; keeps daily·los inside int64
 MAX_MANUAL_E4 = 10**12  # 100 million points
@@ -38,7 +45,9 @@ class Scored(NamedTuple):
     rejected: pa.Table
 
 
-def score(cases: Any, catalog: Any, coefficients: Any = None, params: Any = "wenzhou-2022") -> Scored:
+def score(
+    cases: Any, catalog: Any, coefficients: Any = None, params: Any = "wenzhou-2022"
+) -> Scored:
     """Score DRG cases: type, standard cost, points and readmission (drg.md §3).
 
     Parameters
@@ -71,7 +80,8 @@ def score(cases: Any, catalog: Any, coefficients: Any = None, params: Any = "wen
     ...     "total_cost": [12000.0, 500.0], "admit_date": [dt.date(2022, 3, 1)] * 2,
     ...     "discharge_date": [dt.date(2022, 3, 9)] * 2})
     >>> catalog = pa.table({"drg_code": ["FR23"], "base_points": [120.0]})
-    >>> coefficients = pa.table({"hospital_id": ["H1"], "drg_code": ["FR23"], "coefficient": [1.05]})
+    >>> coefficients = pa.table(
+    ...     {"hospital_id": ["H1"], "drg_code": ["FR23"], "coefficient": [1.05]})
     >>> out = score(cases, catalog, coefficients, "wenzhou-2022")
     >>> out.scored.select(["case_id", "case_type", "points"]).to_pylist()
     [{'case_id': 1, 'case_type': 'normal', 'points': Decimal('126.0000')}]
@@ -112,7 +122,11 @@ def score(cases: Any, catalog: Any, coefficients: Any = None, params: Any = "wen
     flag(reason, (kind == _kernel.GROUP) & (group < 0) & ~has_manual, "UNKNOWN_DRG")
 
     ok = reason == NO_REASON
-    hosp = _gather(id_lookup(hosp_values, coef_hospitals), hosp_idx, -1) if len(coef_hospitals) else np.full(n, -1, np.int64)
+    hosp = (
+        _gather(id_lookup(hosp_values, coef_hospitals), hosp_idx, -1)
+        if len(coef_hospitals)
+        else np.full(n, -1, np.int64)
+    )
     person = _dense_codes(person_id)
     order = _readmission_order(np.flatnonzero(ok), person, admit, discharge)
     exempt = np.zeros(len(cat), dtype=bool)
@@ -121,19 +135,51 @@ def score(cases: Any, catalog: Any, coefficients: Any = None, params: Any = "wen
 
     readmitted = np.zeros(n, dtype=np.bool_)
     if len(order):
-        flags = _kernel._readmission(person[order], group[order], kind[order], has_manual[order],
-                                     admit[order], discharge[order], exempt, p.readmission_days)
+        flags = _kernel._readmission(
+            person[order],
+            group[order],
+            kind[order],
+            has_manual[order],
+            admit[order],
+            discharge[order],
+            exempt,
+            p.readmission_days,
+        )
         readmitted[order] = flags
     case_type = np.empty(n, dtype=np.int8)
     standard = np.empty(n, dtype=np.int64)
     points = np.empty(n, dtype=np.int64)
     _kernel._score(
-        ok, kind, group, hosp, cost, los, has_manual, manual, bonus,
-        cat.base, cat.stable, cat.basic, cat.daily, cat.has_daily, coef_matrix,
-        p.reference_cost, p.low_bp, np.array(p.high_band_upper, dtype=np.int64),
-        np.array(p.high_multiple_bp, dtype=np.int64), p.high_inclusive, p.partial_enabled,
-        p.partial_upper_bp, p.partial_beta_bp, p.ungroupable_bp, p.ambiguous_bp,
-        p.readmission_bp, case_type, standard, points, readmitted,
+        ok,
+        kind,
+        group,
+        hosp,
+        cost,
+        los,
+        has_manual,
+        manual,
+        bonus,
+        cat.base,
+        cat.stable,
+        cat.basic,
+        cat.daily,
+        cat.has_daily,
+        coef_matrix,
+        p.reference_cost,
+        p.low_bp,
+        np.array(p.high_band_upper, dtype=np.int64),
+        np.array(p.high_multiple_bp, dtype=np.int64),
+        p.high_inclusive,
+        p.partial_enabled,
+        p.partial_upper_bp,
+        p.partial_beta_bp,
+        p.ungroupable_bp,
+        p.ambiguous_bp,
+        p.readmission_bp,
+        case_type,
+        standard,
+        points,
+        readmitted,
     )
     rows = np.flatnonzero(ok)
     take = pa.array(rows, pa.int64())
@@ -146,12 +192,16 @@ def score(cases: Any, catalog: Any, coefficients: Any = None, params: Any = "wen
             "case_id": case_id.take(take),
             "person_id": person_id.take(take),
             "hospital_id": hospital_id.take(take),
-            "fund": pa.DictionaryArray.from_arrays(pa.array(fund[rows].astype(np.int8)), pa.array(SCHEMES)),
+            "fund": pa.DictionaryArray.from_arrays(
+                pa.array(fund[rows].astype(np.int8)), pa.array(SCHEMES)
+            ),
             "drg_code": codes.take(take),
             "case_type": pa.DictionaryArray.from_arrays(
                 pa.array(case_type[rows]), pa.array(_kernel.CASE_TYPES)
             ),
-            "standard_cost": pa.array(standard[rows], pa.int64(), mask=(standard[rows] < 0) | (in_catalog & ~has_base)),
+            "standard_cost": pa.array(
+                standard[rows], pa.int64(), mask=(standard[rows] < 0) | (in_catalog & ~has_base)
+            ),
             "points": tables.decimal4(points[rows]),
             "base_points": _nullable_decimal4(base, has_base),
             "readmission": pa.array(readmitted[rows], pa.bool_()),
@@ -168,11 +218,21 @@ def score(cases: Any, catalog: Any, coefficients: Any = None, params: Any = "wen
 
 # the type an all-null column (Arrow type null, e.g. from a list of None) stands for
 NULL_TYPES = {
-    "case_id": pa.string(), "person_id": pa.string(), "hospital_id": pa.string(), "fund": pa.string(),
-    "drg_code": pa.string(), "total_cost": pa.int64(), "patient_paid": pa.int64(), "fund_ffs": pa.int64(),
-    "admit_date": pa.date32(), "discharge_date": pa.date32(), "los": pa.int64(),
-    "manual_points": pa.decimal128(18, 4), "bonus_points": pa.decimal128(18, 4),
-    "points": pa.decimal128(18, 4), "base_points": pa.decimal128(18, 4),
+    "case_id": pa.string(),
+    "person_id": pa.string(),
+    "hospital_id": pa.string(),
+    "fund": pa.string(),
+    "drg_code": pa.string(),
+    "total_cost": pa.int64(),
+    "patient_paid": pa.int64(),
+    "fund_ffs": pa.int64(),
+    "admit_date": pa.date32(),
+    "discharge_date": pa.date32(),
+    "los": pa.int64(),
+    "manual_points": pa.decimal128(18, 4),
+    "bonus_points": pa.decimal128(18, 4),
+    "points": pa.decimal128(18, 4),
+    "base_points": pa.decimal128(18, 4),
 }
 
 
@@ -192,7 +252,7 @@ def _nullable_decimal4(values: np.ndarray, valid: np.ndarray) -> pa.Array:
 
 def _los(t: pa.Table, admit: np.ndarray, discharge: np.ndarray, reason: np.ndarray) -> np.ndarray:
     """Length of stay: the ``los`` column, or discharge − admit where it is absent or null."""
-    days = (discharge.astype(np.int64) - admit.astype(np.int64))
+    days = discharge.astype(np.int64) - admit.astype(np.int64)
     arr = tables.column(t, "los", "int64")
     if arr is None:
         los = days
@@ -209,7 +269,9 @@ def _encoded_codes(t: pa.Table, name: str):
     """A string column as (column, distinct values, index of each row into them; -1 for null)."""
     arr = tables.required(t, name, CODE_EXPECTED)
     if pa.types.is_dictionary(arr.type):
-        if not (pa.types.is_string(arr.type.value_type) or pa.types.is_large_string(arr.type.value_type)):
+        if not (
+            pa.types.is_string(arr.type.value_type) or pa.types.is_large_string(arr.type.value_type)
+        ):
             raise SchemaError(name, CODE_EXPECTED, str(arr.type))
         values = arr.dictionary.cast(pa.string())
         idx = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -278,7 +340,9 @@ def _flag_duplicates(case_id: pa.Array, reason: np.ndarray) -> None:
     flag(reason, again, "DUPLICATE_CLAIM_ID")
 
 
-def _readmission_order(rows: np.ndarray, person: np.ndarray, admit: np.ndarray, discharge: np.ndarray) -> np.ndarray:
+def _readmission_order(
+    rows: np.ndarray, person: np.ndarray, admit: np.ndarray, discharge: np.ndarray
+) -> np.ndarray:
     """Accepted rows sorted by (person, admit, discharge, row)."""
     if len(rows) == 0:
         return rows.astype(np.int64)

@@ -59,7 +59,9 @@ def high_multiple(p, base: int) -> int:
 # --------------------------------------------------------------------------- §3 one case
 
 
-def score_case(case: Mapping, group: Mapping | None, coefficient: int, p) -> tuple[str, int | None, int]:
+def score_case(
+    case: Mapping, group: Mapping | None, coefficient: int, p
+) -> tuple[str, int | None, int]:
     """Type, standard cost (fen, None outside the catalog) and points (e4) of one case.
 
     ``case`` has ``drg_code``, ``total_cost`` and optionally ``los`` and ``manual_points``;
@@ -117,8 +119,16 @@ def score(cases: list[Mapping], catalog: Mapping[str, Mapping], coefficients: Ma
         except KeyError:
             rejected.append((row, "UNKNOWN_DRG"))
             continue
-        out.append({"row": row, "case_type": case_type, "standard_cost": standard,
-                    "points": points, "readmission": False, "_case": case})
+        out.append(
+            {
+                "row": row,
+                "case_type": case_type,
+                "standard_cost": standard,
+                "points": points,
+                "readmission": False,
+                "_case": case,
+            }
+        )
     # Readmission: per person in order of admission (ties: discharge, input order).
     by_person = defaultdict(list)
     for r in out:
@@ -161,7 +171,9 @@ def calibrate(history: Iterable[Mapping], levels: Mapping, p, basic: Iterable[st
     trimmed = {}
     for g, rs in raw.items():
         S, n = sum(r["total_cost"] for r in rs), len(rs)
-        trimmed[g] = [r for r in rs if p.trim_low_bp * S <= 10**4 * n * r["total_cost"] <= p.trim_high_bp * S]
+        trimmed[g] = [
+            r for r in rs if p.trim_low_bp * S <= 10**4 * n * r["total_cost"] <= p.trim_high_bp * S
+        ]
     all_kept = [r["total_cost"] for rs in trimmed.values() for r in rs]
     if not all_kept:
         raise ValueError("no history case survives the trim")
@@ -182,8 +194,14 @@ def calibrate(history: Iterable[Mapping], levels: Mapping, p, basic: Iterable[st
         else:  # every case trimmed away (cannot happen with lo <= 1 <= hi); keep the raw mean
             Mg = rnd(sx, n)
             B = rnd(10**6 * Mg, M)
-        catalog[g] = {"base": B, "stable": stable, "basic": g in basic, "n": n,
-                      "n_trimmed": len(kept), "mean": Mg}
+        catalog[g] = {
+            "base": B,
+            "stable": stable,
+            "basic": g in basic,
+            "n": n,
+            "n_trimmed": len(kept),
+            "mean": Mg,
+        }
         for h in sorted({r["hospital_id"] for r in rs}, key=str):
             coefficients[(h, g)] = coefficient(kept, h, levels, Mg, g in basic, p)
     return M, catalog, coefficients
@@ -220,7 +238,9 @@ def clear(scored: Iterable[Mapping], budgets: Mapping[str, int], p):
     """
     if p.pool_funds:
         budgets = {"all": sum(budgets.values())}
-    funds = {f: {"budget": b, "points": 0, "patient_paid": 0, "cases": 0} for f, b in budgets.items()}
+    funds = {
+        f: {"budget": b, "points": 0, "patient_paid": 0, "cases": 0} for f, b in budgets.items()
+    }
     hospitals = {}
     for r in scored:
         f = "all" if p.pool_funds else r["fund"]
@@ -229,8 +249,18 @@ def clear(scored: Iterable[Mapping], budgets: Mapping[str, int], p):
         funds[f]["points"] += r["points"]
         funds[f]["patient_paid"] += r["patient_paid"]
         funds[f]["cases"] += 1
-        h = hospitals.setdefault((r["hospital_id"], f), {
-            "cases": 0, "points": 0, "cost": 0, "patient_paid": 0, "prepaid": 0, "sum_base": 0, "n_base": 0})
+        h = hospitals.setdefault(
+            (r["hospital_id"], f),
+            {
+                "cases": 0,
+                "points": 0,
+                "cost": 0,
+                "patient_paid": 0,
+                "prepaid": 0,
+                "sum_base": 0,
+                "n_base": 0,
+            },
+        )
         h["cases"] += 1
         h["points"] += r["points"]
         h["cost"] += r["total_cost"]
@@ -239,12 +269,12 @@ def clear(scored: Iterable[Mapping], budgets: Mapping[str, int], p):
         if r.get("base_points") is not None:
             h["sum_base"] += r["base_points"]
             h["n_base"] += 1
-    for f, fu in funds.items():
+    for fu in funds.values():
         fu["reserve"] = rnd(fu["budget"] * p.reserve_bp, 10**4)
         fu["pool"] = fu["budget"] - fu["reserve"] + fu["patient_paid"]
         fu["point_value"] = rnd(fu["pool"] * 10**6, fu["points"]) if fu["points"] > 0 else None
         fu["claims"] = 0
-    for (hid, f), h in hospitals.items():
+    for (_, f), h in hospitals.items():
         pv = funds[f]["point_value"]
         h["cmi"] = rnd(h["sum_base"], h["n_base"] * 100) if h["n_base"] else None
         if pv is None:
@@ -256,15 +286,19 @@ def clear(scored: Iterable[Mapping], budgets: Mapping[str, int], p):
         within = loss > 0 and h["money"] * 10**4 >= (10**4 - p.share_band_bp) * h["cost"]
         h["claim"] = rnd(loss * p.share_bp, 10**4) if within else 0
         funds[f]["claims"] += h["claim"]
-    for (hid, f), h in hospitals.items():
+    for (_, f), h in hospitals.items():
         fu = funds[f]
         if fu["claims"] > fu["reserve"]:
             h["reserve_share"] = h["claim"] * fu["reserve"] // fu["claims"]
         else:
             h["reserve_share"] = h["claim"]
-        h["balance"] = None if h["money"] is None else h["fund_due"] + h["reserve_share"] - h["prepaid"]
+        h["balance"] = (
+            None if h["money"] is None else h["fund_due"] + h["reserve_share"] - h["prepaid"]
+        )
     for f, fu in funds.items():
-        fu["reserve_shared"] = sum(h["reserve_share"] for (hid, g), h in hospitals.items() if g == f)
+        fu["reserve_shared"] = sum(
+            h["reserve_share"] for (hid, g), h in hospitals.items() if g == f
+        )
     return funds, hospitals
 
 

@@ -28,8 +28,9 @@ ADRG_TYPES = "BCEJRST"
 REFERENCE_COST_FEN = 1_035_055  # the scale of the synthetic costs: wenzhou-2022's M
 
 
-def generate(n_cases: int, *, seed: int = 0, n_hospitals: int = 30, year: int = 2022,
-             n_groups: int = 400) -> dict[str, pa.Table]:
+def generate(
+    n_cases: int, *, seed: int = 0, n_hospitals: int = 30, year: int = 2022, n_groups: int = 400
+) -> dict[str, pa.Table]:
     """Cases of ``year``, two reference years of history, catalog, coefficients, hospitals.
 
     Parameters
@@ -52,12 +53,19 @@ def generate(n_cases: int, *, seed: int = 0, n_hospitals: int = 30, year: int = 
     hospitals, factor = _hospitals(rng, n_hospitals)
     coefficients = _coefficients(rng, hospitals, catalog, factor)
     cases = _cases(rng, n_cases, year, truth, hospitals, factor, id_offset=0)
-    history = pa.concat_tables([
-        _cases(rng, n_cases, year - 2, truth, hospitals, factor, id_offset=10**10),
-        _cases(rng, n_cases, year - 1, truth, hospitals, factor, id_offset=2 * 10**10),
-    ])
-    return {"cases": cases, "catalog": catalog, "coefficients": coefficients,
-            "hospitals": hospitals, "history": history}
+    history = pa.concat_tables(
+        [
+            _cases(rng, n_cases, year - 2, truth, hospitals, factor, id_offset=10**10),
+            _cases(rng, n_cases, year - 1, truth, hospitals, factor, id_offset=2 * 10**10),
+        ]
+    )
+    return {
+        "cases": cases,
+        "catalog": catalog,
+        "coefficients": coefficients,
+        "hospitals": hospitals,
+        "history": history,
+    }
 
 
 def suggested_budgets(cases: pa.Table, share_bp: int = 10_000) -> dict[str, int]:
@@ -81,7 +89,8 @@ def suggested_budgets(cases: pa.Table, share_bp: int = 10_000) -> dict[str, int]
 def _catalog(rng, n_groups: int):
     codes, seen = [], set()
     while len(codes) < n_groups:
-        code = f"{rng.choice(list(MDC))}{rng.choice(list(ADRG_TYPES))}{rng.integers(1, 10)}{rng.choice([1, 3, 5, 9])}"
+        mdc, adrg_type = rng.choice(list(MDC)), rng.choice(list(ADRG_TYPES))
+        code = f"{mdc}{adrg_type}{rng.integers(1, 10)}{rng.choice([1, 3, 5, 9])}"
         if code not in seen and not code.endswith("QY"):
             seen.add(code)
             codes.append(code)
@@ -93,16 +102,23 @@ def _catalog(rng, n_groups: int):
     has_daily = np.zeros(n_groups, dtype=bool)
     has_daily[-2:] = True  # two bed-day groups (psychiatry, rehabilitation)
     daily[-2:] = [35_000, 28_000]
-    catalog = pa.table({
-        "drg_code": pa.array(codes, pa.string()),
-        "base_points": _e4_to_decimal(np.where(has_daily, 0, base_e4), ~has_daily),
-        "stable": pa.array(stable),
-        "basic": pa.array(basic & ~has_daily),
-        "daily_points": _e4_to_decimal(daily, has_daily),
-    })
+    catalog = pa.table(
+        {
+            "drg_code": pa.array(codes, pa.string()),
+            "base_points": _e4_to_decimal(np.where(has_daily, 0, base_e4), ~has_daily),
+            "stable": pa.array(stable),
+            "basic": pa.array(basic & ~has_daily),
+            "daily_points": _e4_to_decimal(daily, has_daily),
+        }
+    )
     popularity = rng.zipf(1.6, n_groups).astype(float)
-    truth = {"base_e4": base_e4, "stable": stable, "has_daily": has_daily,
-             "p": popularity / popularity.sum(), "codes": codes}
+    truth = {
+        "base_e4": base_e4,
+        "stable": stable,
+        "has_daily": has_daily,
+        "p": popularity / popularity.sum(),
+        "codes": codes,
+    }
     return catalog, truth
 
 
@@ -110,7 +126,9 @@ def _e4_to_decimal(values: np.ndarray, valid: np.ndarray) -> pa.Array:
     words = np.empty((len(values), 2), dtype="<i8")
     words[:, 0] = values
     words[:, 1] = values >> 63
-    arr = pa.Array.from_buffers(pa.decimal128(18, 4), len(values), [None, pa.py_buffer(words.tobytes())])
+    arr = pa.Array.from_buffers(
+        pa.decimal128(18, 4), len(values), [None, pa.py_buffer(words.tobytes())]
+    )
     return pc.if_else(pa.array(valid), arr, pa.scalar(None, arr.type))
 
 
@@ -128,14 +146,18 @@ def _coefficients(rng, hospitals: pa.Table, catalog: pa.Table, factor: np.ndarra
     c_e4 = np.clip(np.rint(c * 10_000), 8_000, 12_000).astype(np.int64)
     basic = catalog.column("basic").to_numpy(zero_copy_only=False)
     h, g = np.nonzero(~basic[None, :].repeat(n_h, axis=0))
-    return pa.table({
-        "hospital_id": hospitals.column("hospital_id").take(pa.array(h)),
-        "drg_code": catalog.column("drg_code").take(pa.array(g)),
-        "coefficient": _e4_to_decimal(c_e4[h, g], np.ones(len(h), dtype=bool)),
-    })
+    return pa.table(
+        {
+            "hospital_id": hospitals.column("hospital_id").take(pa.array(h)),
+            "drg_code": catalog.column("drg_code").take(pa.array(g)),
+            "coefficient": _e4_to_decimal(c_e4[h, g], np.ones(len(h), dtype=bool)),
+        }
+    )
 
 
-def _cases(rng, n: int, year: int, truth: dict, hospitals: pa.Table, factor: np.ndarray, id_offset: int):
+def _cases(
+    rng, n: int, year: int, truth: dict, hospitals: pa.Table, factor: np.ndarray, id_offset: int
+):
     n_h = hospitals.num_rows
     size = np.where(factor > 1.05, 3.0, np.where(factor > 0.93, 1.5, 0.6))
     hosp = rng.choice(n_h, size=n, p=size / size.sum())
@@ -164,25 +186,35 @@ def _cases(rng, n: int, year: int, truth: dict, hospitals: pa.Table, factor: np.
     kind = rng.random(n)
     codes = pa.array(truth["codes"] + ["0000", "GQY", "FQY"], pa.string())
     code_idx = np.where(kind < 0.015, len(truth["codes"]), code_idx)
-    code_idx = np.where((kind >= 0.015) & (kind < 0.025), len(truth["codes"]) + 1 + (kind < 0.02), code_idx)
+    code_idx = np.where(
+        (kind >= 0.015) & (kind < 0.025), len(truth["codes"]) + 1 + (kind < 0.02), code_idx
+    )
     patient = (cost * rng.uniform(0.18, 0.45, n)).astype(np.int64)
     fund = (rng.random(n) < 0.55).astype(np.int8)  # 0 employee, 1 resident
     special = rng.random(n) < 0.001
-    manual = np.rint(truth["base_e4"][group] * rng.uniform(1.5, 3.0, n) / 100).astype(np.int64) * 100
+    manual = (
+        np.rint(truth["base_e4"][group] * rng.uniform(1.5, 3.0, n) / 100).astype(np.int64) * 100
+    )
     bonus_on = rng.random(n) < 0.005
     bonus = rng.integers(5, 21, n).astype(np.int64) * 10_000
-    return pa.table({
-        "case_id": pa.array(np.arange(n, dtype=np.int64) + id_offset + 1),
-        "person_id": pa.array(persons.astype(np.int64)),
-        "hospital_id": pa.DictionaryArray.from_arrays(pa.array(hosp.astype(np.int32)), hospitals.column("hospital_id").combine_chunks()),
-        "fund": pa.DictionaryArray.from_arrays(pa.array(fund), pa.array(["employee", "resident"])),
-        "drg_code": pa.DictionaryArray.from_arrays(pa.array(code_idx.astype(np.int32)), codes),
-        "total_cost": pa.array(cost),
-        "patient_paid": pa.array(patient),
-        "fund_ffs": pa.array(cost - patient),
-        "admit_date": pa.array(admit.astype(np.int32)).cast(pa.date32()),
-        "discharge_date": pa.array(discharge.astype(np.int32)).cast(pa.date32()),
-        "los": pa.array(los),
-        "manual_points": _e4_to_decimal(manual, special),
-        "bonus_points": _e4_to_decimal(np.where(bonus_on, bonus, 0), bonus_on),
-    })
+    return pa.table(
+        {
+            "case_id": pa.array(np.arange(n, dtype=np.int64) + id_offset + 1),
+            "person_id": pa.array(persons.astype(np.int64)),
+            "hospital_id": pa.DictionaryArray.from_arrays(
+                pa.array(hosp.astype(np.int32)), hospitals.column("hospital_id").combine_chunks()
+            ),
+            "fund": pa.DictionaryArray.from_arrays(
+                pa.array(fund), pa.array(["employee", "resident"])
+            ),
+            "drg_code": pa.DictionaryArray.from_arrays(pa.array(code_idx.astype(np.int32)), codes),
+            "total_cost": pa.array(cost),
+            "patient_paid": pa.array(patient),
+            "fund_ffs": pa.array(cost - patient),
+            "admit_date": pa.array(admit.astype(np.int32)).cast(pa.date32()),
+            "discharge_date": pa.array(discharge.astype(np.int32)).cast(pa.date32()),
+            "los": pa.array(los),
+            "manual_points": _e4_to_decimal(manual, special),
+            "bonus_points": _e4_to_decimal(np.where(bonus_on, bonus, 0), bonus_on),
+        }
+    )
