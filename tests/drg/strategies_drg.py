@@ -31,7 +31,7 @@ def profiles(draw, calibration=False):
         "partial_beta_bp": draw(st.integers(0, 10_000)),
         "ungroupable_bp": draw(st.integers(0, 10**5)),
         "ambiguous_bp": draw(st.integers(0, 10**5)),
-        "readmission_days": draw(st.integers(0, 30)),
+        "readmission_days": draw(st.integers(0, 10)),
         "readmission_bp": draw(st.integers(0, 10_000)),
         "readmission_exempt": draw(st.lists(st.sampled_from(["A", "AB1", "FR", "G"]), max_size=2)),
         "reserve_bp": draw(st.integers(0, 10_000)),
@@ -89,8 +89,8 @@ def score_inputs(draw):
     n = draw(st.integers(0, 25))
     rows = []
     for _ in range(n):
-        admit = DAY0 + draw(st.integers(0, 60))
-        discharge = admit + draw(st.integers(0, 20))
+        admit = DAY0 + draw(st.integers(0, 20))  # dense, so that readmission windows are hit
+        discharge = admit + draw(st.integers(0, 5))
         cost = draw(money)
         manual = draw(points) if draw(st.integers(0, 6)) == 0 else None
         rows.append(

@@ -12,18 +12,17 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .. import tables
 from ..errors import SchemaError
 from ..reference.drg import rnd
 from ..vocab import SCHEMES
 from . import _kernel
+from .outputs import _cases_table, _dec4, _drgs_table, _money
 from .profile import load_profile
 from .score import _dense_codes, _typed_nulls, score
 
 POOLED = "all"
-MAX_KERNEL_PV = 4 * 10**12  # 1e-4 yuan per point: 400 million yuan a point
 
 
 class Clearing(NamedTuple):
@@ -279,79 +278,6 @@ def clear(
     )
 
 
-def _cases_table(t, rows, case_id, hospital_id, codes, fund, fund_names, points, cost, fund_rows):
-    """Per case: points, value ``rnd(points·PV, 10^6)`` and gain or loss ``value − cost``."""
-    pv = np.array([min(r["point_value"] or 0, 2**62) for r in fund_rows], dtype=np.int64)
-    has_pv = np.array([r["point_value"] is not None for r in fund_rows], dtype=np.bool_)
-    if len(pv) and pv.max() > MAX_KERNEL_PV:
-        # beyond the kernel's exact range (2·10^6·PV < 2^63): Python integers, slowly
-        pvs = [r["point_value"] for r in fund_rows]
-        vals = [
-            0 if pvs[f] is None else rnd(pt * pvs[f], 10**6)
-            for f, pt in zip(fund[rows].tolist(), points[rows].tolist(), strict=True)
-        ]
-        value = np.array(vals, dtype=np.int64)
-        gain = np.where(has_pv[fund[rows]], value - cost[rows], 0)
-    else:
-        value, gain = _kernel._case_money(fund[rows], points[rows], cost[rows], pv, has_pv)
-    take = pa.array(rows, pa.int64())
-    missing = ~has_pv[fund[rows]] if len(fund_rows) else np.zeros(len(rows), dtype=bool)
-    return pa.table(
-        {
-            "case_id": case_id.take(take) if case_id is not None else pa.array(rows, pa.int64()),
-            "hospital_id": hospital_id.take(take),
-            "fund": pa.DictionaryArray.from_arrays(
-                pa.array(fund[rows], pa.int8()), pa.array(fund_names)
-            ),
-            "drg_code": codes.take(take),
-            "points": tables.decimal4(points[rows]),
-            "cost": pa.array(cost[rows], pa.int64()),
-            "value": pa.array(value, pa.int64(), mask=missing),
-            "gain": pa.array(gain, pa.int64(), mask=missing),
-        }
-    )
-
-
-def _drgs_table(rows, codes, fund, fund_names, points, cost, fund_rows):
-    """Per DRG code and fund: cases, points, cost and money at the fund's point value."""
-    take = pa.array(rows, pa.int64())
-    code_arr = codes.take(take)
-    enc = pc.dictionary_encode(
-        code_arr.cast(pa.string()) if not pa.types.is_string(code_arr.type) else code_arr
-    )
-    g = enc.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
-    nf = len(fund_names)
-    key = g * nf + fund[rows]
-    n_keys = (len(enc.dictionary) or 1) * nf
-    count = _kernel._sum_by(key, np.ones(len(rows), dtype=np.int64), n_keys).tolist()
-    pts = _kernel._sum_by(key, points[rows], n_keys).tolist()
-    cst = _kernel._sum_by(key, cost[rows], n_keys).tolist()
-    out = []
-    for kk in range(n_keys):
-        if count[kk]:
-            pv = fund_rows[kk % nf]["point_value"]
-            out.append(
-                (
-                    kk // nf,
-                    fund_names[kk % nf],
-                    count[kk],
-                    pts[kk],
-                    cst[kk],
-                    None if pv is None else rnd(pts[kk] * pv, 10**6),
-                )
-            )
-    return pa.table(
-        {
-            "drg_code": enc.dictionary.take(pa.array([o[0] for o in out], pa.int64())),
-            "fund": pa.array([o[1] for o in out], pa.string()),
-            "cases": pa.array([o[2] for o in out], pa.int64()),
-            "points": _dec4([o[3] for o in out]),
-            "cost": _money([o[4] for o in out]),
-            "money": _money([o[5] for o in out]),
-        }
-    )
-
-
 def _budgets(budgets: Any) -> dict[str, int]:
     if isinstance(budgets, Mapping):
         out = {}
@@ -371,18 +297,6 @@ def _budgets(budgets: Any) -> dict[str, int]:
     if (reason != tables.NO_REASON).any():
         raise SchemaError("budget", "one valid fund and non-negative budget per row")
     return _budgets({SCHEMES[f]: int(b) for f, b in zip(fund.tolist(), fen.tolist(), strict=True)})
-
-
-def _money(values: list) -> pa.Array:
-    return pa.array(values, pa.int64())
-
-
-def _dec4(values: list) -> pa.Array:
-    valid = np.array([v is not None for v in values], dtype=bool)
-    arr = tables.decimal4(np.array([v or 0 for v in values], dtype=np.int64))
-    if valid.all():
-        return arr
-    return pc.if_else(pa.array(valid), arr, pa.scalar(None, arr.type))
 
 
 def provisional(
