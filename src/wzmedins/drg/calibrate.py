@@ -14,6 +14,7 @@ from ..errors import SchemaError
 from . import _kernel
 from .catalog import code_kinds, id_lookup, string_column
 from .profile import load_profile
+from .score import _encoded_codes, _encoded_ids, _gather
 
 ONE = _kernel.ONE
 
@@ -77,9 +78,10 @@ def calibrate(
     t = tables.to_table(history)
     n = t.num_rows
     reason = np.full(n, tables.NO_REASON, dtype=np.int16)
-    hosp_id = tables.ids(t, "hospital_id", reason)
-    codes = string_column(t, "drg_code")
-    tables.flag(reason, tables.null_mask(codes), "MISSING_VALUE")
+    _, hosp_values, hosp_idx = _encoded_ids(t, "hospital_id")
+    tables.flag(reason, hosp_idx < 0, "MISSING_VALUE")
+    _, code_values, code_idx = _encoded_codes(t, "drg_code")
+    tables.flag(reason, code_idx < 0, "MISSING_VALUE")
     cost = tables.money(t, "total_cost", reason, is_required=True)
     keep = reason == tables.NO_REASON
     if year is not None:
@@ -98,23 +100,21 @@ def calibrate(
         raise SchemaError("hospital_id", "one row per hospital", "a duplicate hospital_id")
     level_enc = pc.dictionary_encode(levels)
     level_of = level_enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    hosp = id_lookup(hosp_id, h_ids)
-    _, kind = code_kinds(codes, _NoCatalog)
-    keep &= (kind == _kernel.GROUP) & (hosp >= 0)
+    # codes and hospitals are looked up once per distinct value, then gathered
+    hosp = _gather(id_lookup(hosp_values, h_ids), hosp_idx, -1)
+    _, kind_d = code_kinds(code_values, _NoCatalog)
+    keep &= (_gather(kind_d, code_idx, -1) == _kernel.GROUP) & (hosp >= 0)
 
     rows = np.flatnonzero(keep)
-    take = pa.array(rows, pa.int64())
-    enc = pc.dictionary_encode(codes.take(take))
-    group_codes = enc.dictionary
-    # groups numbered in code order so that the outputs are sorted by drg_code
-    rank = np.empty(len(group_codes), dtype=np.int64)
-    rank[np.asarray(pc.sort_indices(group_codes))] = np.arange(len(group_codes))
-    group_codes = group_codes.take(pc.sort_indices(group_codes))
-    g = (
-        rank[enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
-        if len(rows)
-        else np.zeros(0, np.int64)
-    )
+    # groups: the codes of the kept rows, numbered in code order (outputs sorted by drg_code)
+    used = np.zeros(len(code_values), dtype=bool)
+    used[code_idx[rows]] = True
+    by_code = np.asarray(pc.sort_indices(code_values), dtype=np.int64)
+    by_code = by_code[used[by_code]]
+    group_codes = code_values.take(pa.array(by_code, pa.int64()))
+    rank = np.full(len(code_values), -1, dtype=np.int64)
+    rank[by_code] = np.arange(len(by_code))
+    g = rank[code_idx[rows]]
     x = cost[rows]
     h = hosp[rows]
     lv = level_of[h] if len(rows) else np.zeros(0, np.int64)

@@ -274,6 +274,8 @@ def _encoded_codes(t: pa.Table, name: str):
         ):
             raise SchemaError(name, CODE_EXPECTED, str(arr.type))
         values = arr.dictionary.cast(pa.string())
+        if len(pc.unique(values)) != len(values):  # a dictionary may repeat a value
+            return (arr, *_encode(arr.cast(pa.string())))
         idx = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
         return arr, values, idx
     arr = string_column(t, name)
@@ -285,6 +287,8 @@ def _encoded_ids(t: pa.Table, name: str):
     arr = tables.required(t, name, tables.ID_EXPECTED)
     if pa.types.is_dictionary(arr.type):
         values = tables.ids(pa.table({name: arr.dictionary}), name)
+        if len(pc.unique(values)) != len(values):  # a dictionary may repeat a value
+            return (arr, *_encode(arr.cast(arr.type.value_type)))
         idx = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
         return arr, values, idx
     arr = tables.ids(t, name)
