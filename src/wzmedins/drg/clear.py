@@ -20,7 +20,7 @@ from ..vocab import SCHEMES
 from . import _kernel
 from .outputs import _cases_table, _dec4, _drgs_table, _money
 from .profile import load_profile
-from .score import _dense_codes, _typed_nulls, score
+from .score import _encoded_codes, _encoded_ids, _typed_nulls, score
 
 POOLED = "all"
 
@@ -68,8 +68,8 @@ def clear(
         point_value, reserve_shared, reserve_left, note), ``hospitals`` (hospital_id, fund,
         cases, points, cost, patient_paid, money, fund_due, prepaid, reserve_share, balance,
         cmi), ``cases`` (case_id, hospital_id, fund, drg_code, points, value, gain) and
-        ``drgs`` (drg_code, fund, cases, points, cost, money). Money in fen; points, point
-        value and CMI as decimal128(18, 4).
+        ``drgs`` (drg_code, fund, cases, points, cost, money); hospitals sorted by id and
+        fund. Money in fen; points, point value and CMI as decimal128(18, 4).
 
     Examples
     --------
@@ -92,7 +92,8 @@ def clear(
         t = score(t, catalog, coefficients, p).scored
     n = t.num_rows
     reason = np.full(n, tables.NO_REASON, dtype=np.int16)
-    hospital_id = tables.ids(t, "hospital_id", reason)
+    hospital_id, hosp_values, hosp_idx = _encoded_ids(t, "hospital_id")
+    tables.flag(reason, hosp_idx < 0, "MISSING_VALUE")
     fund = tables.enum_codes(t, "fund", SCHEMES, reason, "UNKNOWN_SCHEME")
     points, points_null = tables.e4(t, "points", is_required=True)
     cost = tables.money(t, "total_cost", reason, is_required=True)
@@ -106,11 +107,11 @@ def clear(
             "scored rows (score() output): valid funds, amounts and points",
             f"row {i}",
         )
-    codes = (
-        t.column("drg_code").combine_chunks()
-        if "drg_code" in t.column_names
-        else pa.nulls(n, pa.string())
-    )
+    if "drg_code" in t.column_names:
+        codes, code_values, code_idx = _encoded_codes(t, "drg_code")
+    else:
+        codes, code_values = pa.nulls(n, pa.string()), pa.array([], pa.string())
+        code_idx = np.full(n, -1, dtype=np.int64)
     case_id = tables.ids(t, "case_id", is_required=False)
 
     fen_budgets = _budgets(budgets)
@@ -141,9 +142,8 @@ def clear(
                 raise ValueError(f"budgets: no budget for fund {f!r}, which has cases")
     rows = np.flatnonzero(keep)
     nf = len(fund_names)
-    hosp_codes = _dense_codes(hospital_id.take(pa.array(rows, pa.int64())))
-    n_h = int(hosp_codes.max()) + 1 if len(rows) else 0
-    hosp_first = np.unique(hosp_codes, return_index=True)[1]  # first row of each hospital
+    hosp_codes = hosp_idx[rows]
+    n_h = len(hosp_values)
     cell = hosp_codes * nf + fund[rows]
     sums = _kernel._clear_sums(
         cell,
@@ -244,37 +244,39 @@ def clear(
             "note": pa.array([r["note"] for r in fund_rows], pa.string()),
         }
     ).replace_schema_metadata(meta)
-    hosp_take = pa.array(
-        rows[hosp_first[[r["h"] for r in hosp_rows]]] if hosp_rows else [], pa.int64()
+    hosp_take = pa.array([r["h"] for r in hosp_rows], pa.int64())
+    hospitals_t = (
+        pa.table(
+            {
+                "hospital_id": hosp_values.take(hosp_take),
+                "fund": pa.array([fund_names[r["k"]] for r in hosp_rows], pa.string()),
+                "cases": pa.array([r["cases"] for r in hosp_rows], pa.int64()),
+                "points": _dec4([r["points"] for r in hosp_rows]),
+                **{
+                    c: _money([r[c] for r in hosp_rows])
+                    for c in (
+                        "cost",
+                        "patient_paid",
+                        "money",
+                        "fund_due",
+                        "prepaid",
+                        "reserve_share",
+                        "balance",
+                    )
+                },
+                "cmi": _dec4([r["cmi"] for r in hosp_rows]),
+            }
+        )
+        .sort_by([("hospital_id", "ascending"), ("fund", "ascending")])
+        .replace_schema_metadata(meta)
     )
-    hospitals_t = pa.table(
-        {
-            "hospital_id": hospital_id.take(hosp_take),
-            "fund": pa.array([fund_names[r["k"]] for r in hosp_rows], pa.string()),
-            "cases": pa.array([r["cases"] for r in hosp_rows], pa.int64()),
-            "points": _dec4([r["points"] for r in hosp_rows]),
-            **{
-                c: _money([r[c] for r in hosp_rows])
-                for c in (
-                    "cost",
-                    "patient_paid",
-                    "money",
-                    "fund_due",
-                    "prepaid",
-                    "reserve_share",
-                    "balance",
-                )
-            },
-            "cmi": _dec4([r["cmi"] for r in hosp_rows]),
-        }
-    ).replace_schema_metadata(meta)
     return Clearing(
         funds_t,
         hospitals_t,
         _cases_table(
             t, rows, case_id, hospital_id, codes, fund, fund_names, points, cost, fund_rows
         ),
-        _drgs_table(rows, codes, fund, fund_names, points, cost, fund_rows),
+        _drgs_table(rows, code_values, code_idx, fund, fund_names, points, cost, fund_rows),
     )
 
 

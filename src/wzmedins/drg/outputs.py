@@ -46,17 +46,14 @@ def _cases_table(t, rows, case_id, hospital_id, codes, fund, fund_names, points,
     )
 
 
-def _drgs_table(rows, codes, fund, fund_names, points, cost, fund_rows):
+def _drgs_table(rows, code_values, code_idx, fund, fund_names, points, cost, fund_rows):
     """Per DRG code and fund: cases, points, cost and money at the fund's point value."""
-    take = pa.array(rows, pa.int64())
-    code_arr = codes.take(take)
-    enc = pc.dictionary_encode(
-        code_arr.cast(pa.string()) if not pa.types.is_string(code_arr.type) else code_arr
-    )
-    g = enc.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    values = pa.concat_arrays([code_values.cast(pa.string()), pa.nulls(1, pa.string())])
+    g = code_idx[rows]
+    g = np.where(g < 0, len(values) - 1, g)  # null codes form their own row
     nf = len(fund_names)
     key = g * nf + fund[rows]
-    n_keys = (len(enc.dictionary) or 1) * nf
+    n_keys = len(values) * nf
     count = _kernel._sum_by(key, np.ones(len(rows), dtype=np.int64), n_keys).tolist()
     pts = _kernel._sum_by(key, points[rows], n_keys).tolist()
     cst = _kernel._sum_by(key, cost[rows], n_keys).tolist()
@@ -76,7 +73,7 @@ def _drgs_table(rows, codes, fund, fund_names, points, cost, fund_rows):
             )
     return pa.table(
         {
-            "drg_code": enc.dictionary.take(pa.array([o[0] for o in out], pa.int64())),
+            "drg_code": values.take(pa.array([o[0] for o in out], pa.int64())),
             "fund": pa.array([o[1] for o in out], pa.string()),
             "cases": pa.array([o[2] for o in out], pa.int64()),
             "points": _dec4([o[3] for o in out]),
