@@ -141,6 +141,33 @@ def _score(
 
 
 @njit(**JIT)
+def _sort_stays(order, person, admit, discharge):
+    """Sort ``order`` (rows already grouped by person, stably) by (admit, discharge, row)
+    within each person: insertion sort of each person's run, which is short."""
+    n = len(order)
+    start = 0
+    while start < n:
+        end = start + 1
+        while end < n and person[end] == person[start]:
+            end += 1
+        for i in range(start + 1, end):
+            row = order[i]
+            a, d = admit[row], discharge[row]
+            j = i - 1
+            while j >= start:
+                prev = order[j]
+                if admit[prev] < a or (
+                    admit[prev] == a
+                    and (discharge[prev] < d or (discharge[prev] == d and prev < row))
+                ):
+                    break
+                order[j + 1] = prev
+                j -= 1
+            order[j + 1] = row
+        start = end
+
+
+@njit(**JIT)
 def _readmission(person, group, kind, manual, admit, discharge, exempt, window):
     """Flags of stays reduced for readmission, for stays sorted by (person, admit, discharge, row).
 

@@ -127,8 +127,8 @@ def score(
         if len(coef_hospitals)
         else np.full(n, -1, np.int64)
     )
-    person = _dense_codes(person_id)
-    order = _readmission_order(np.flatnonzero(ok), person, admit, discharge)
+    person = _person_keys(person_id)
+    order, order_person = _readmission_order(np.flatnonzero(ok), person, admit, discharge)
     exempt = np.zeros(len(cat), dtype=bool)
     for prefix in p.readmission_exempt:
         exempt |= pc.starts_with(cat.codes, prefix).to_numpy(zero_copy_only=False)
@@ -136,7 +136,7 @@ def score(
     readmitted = np.zeros(n, dtype=np.bool_)
     if len(order):
         flags = _kernel._readmission(
-            person[order],
+            order_person,
             group[order],
             kind[order],
             has_manual[order],
@@ -344,17 +344,18 @@ def _flag_duplicates(case_id: pa.Array, reason: np.ndarray) -> None:
     flag(reason, again, "DUPLICATE_CLAIM_ID")
 
 
-def _readmission_order(
-    rows: np.ndarray, person: np.ndarray, admit: np.ndarray, discharge: np.ndarray
-) -> np.ndarray:
-    """Accepted rows sorted by (person, admit, discharge, row)."""
-    if len(rows) == 0:
-        return rows.astype(np.int64)
-    a = admit[rows].astype(np.int64)
-    d = discharge[rows].astype(np.int64)
-    a = a - a.min()
-    d = d - d.min()
-    if a.max() < 2**15 and d.max() < 2**15 and person.max() < 2**32:
-        key = (person[rows] << 30) | (a << 15) | d
-        return rows[np.argsort(key, kind="stable")].astype(np.int64)
-    return rows[np.lexsort((rows, d, a, person[rows]))].astype(np.int64)
+def _person_keys(person_id: pa.Array) -> np.ndarray:
+    """An int64 key per row, equal for equal persons: the id itself when it is an integer."""
+    if pa.types.is_integer(person_id.type):
+        return person_id.fill_null(0).cast(pa.int64()).to_numpy(zero_copy_only=False)
+    return _encode(person_id)[1]
+
+
+def _readmission_order(rows: np.ndarray, person: np.ndarray, admit, discharge):
+    """Accepted rows sorted by (person, admit, discharge, row), and their person keys."""
+    keys = person[rows]
+    by_person = np.argsort(keys)  # no need for a stable sort: runs are sorted fully below
+    order = rows[by_person].astype(np.int64)
+    keys = keys[by_person]
+    _kernel._sort_stays(order, keys, admit, discharge)
+    return order, keys
