@@ -147,9 +147,15 @@ def test_polars_in_polars_out():
 
 def test_huge_point_value_is_still_exact():
     # 0.0001 points against a budget of 10^10 yuan: PV beyond the kernel's range → Python ints
-    scored = pa.table({"hospital_id": ["H1"], "fund": ["resident"], "drg_code": ["GB15"],
-                       "points": pa.array([Decimal("0.0001")], pa.decimal128(18, 4)),
-                       "total_cost": pa.array([100], pa.int64())})
+    scored = pa.table(
+        {
+            "hospital_id": ["H1"],
+            "fund": ["resident"],
+            "drg_code": ["GB15"],
+            "points": pa.array([Decimal("0.0001")], pa.decimal128(18, 4)),
+            "total_cost": pa.array([100], pa.int64()),
+        }
+    )
     out = drg.clear(scored, {"resident": 10**12})
     pv = out.funds.column("point_value").to_pylist()[0]
     assert pv == Decimal("95000000000000.0000")  # pool 9.5·10^11 fen · 10^6 / 1
