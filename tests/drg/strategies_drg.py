@@ -27,6 +27,7 @@ def profiles(draw, calibration=False):
         "low_bp": draw(st.integers(0, 12_000)),
         "high_inclusive": draw(st.booleans()),
         "partial_enabled": draw(st.booleans()),
+        "incomplete_enabled": draw(st.booleans()),
         "partial_upper_bp": draw(st.integers(0, 20_000)),
         "partial_beta_bp": draw(st.integers(0, 10_000)),
         "ungroupable_bp": draw(st.integers(0, 10**5)),
@@ -107,6 +108,7 @@ def score_inputs(draw):
                 "los": draw(st.one_of(st.just(discharge - admit), st.integers(0, 10**5))),
                 "manual_points": manual,
                 "bonus_points": draw(st.one_of(st.just(0), points)),
+                "incomplete": draw(st.integers(0, 3)) == 0,
             }
         )
     return rows, catalog, coefficients

@@ -44,6 +44,7 @@ def arrow_cases(rows):
             "los": pa.array([r["los"] for r in rows], pa.int64()),
             "manual_points": e4([r["manual_points"] for r in rows]),
             "bonus_points": e4([r["bonus_points"] for r in rows]),
+            "incomplete": pa.array([r["incomplete"] for r in rows], pa.bool_()),
         }
     )
 

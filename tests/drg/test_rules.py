@@ -161,3 +161,21 @@ def test_huge_point_value_is_still_exact():
     assert pv == Decimal("95000000000000.0000")  # pool 9.5·10^11 fen · 10^6 / 1
     assert out.cases.column("value").to_pylist() == [950_000_000_000]
     assert out.hospitals.column("money").to_pylist() == [950_000_000_000]
+
+
+def test_incomplete_stay_rule():
+    # GB15, B = 100, c = 1.10 at H1; flagged incomplete; rule on:
+    # 5 000 yuan → rnd(100 · 11 000 · 500 000, 1 035 055) = rnd(531 372.73) → 53.1373 points;
+    # 20 000 yuan → 212.5490 capped at B = 100.0000 (the cap is B, not B·c)
+    coef = pa.table({"hospital_id": ["H1"], "drg_code": ["GB15"], "coefficient": [1.1]})
+    t = cases(
+        total_cost=[5000.0, 20000.0, 5000.0],
+        incomplete=[True, True, False],
+        person_id=["a", "b", "c"],
+    )
+    on = drg.load_profile("wenzhou-2022").with_changes(incomplete_enabled=True)
+    out = drg.score(t, CATALOG, coef, on).scored
+    assert out.column("case_type").to_pylist() == ["incomplete", "incomplete", "partial"]
+    assert points(drg.score(t, CATALOG, coef, on))[:2] == [53.1373, 100.0]
+    off = drg.score(t, CATALOG, coef).scored.column("case_type").to_pylist()
+    assert off == ["partial", "normal", "partial"]

@@ -24,8 +24,11 @@ CASE_TYPES: tuple[str, ...] = (
     "ungroupable",
     "ambiguous",
     "special",
+    "incomplete",
 )
-NORMAL, LOW, HIGH, PARTIAL, UNSTABLE, PER_DIEM, UNGROUPABLE, AMBIGUOUS, SPECIAL = range(9)
+NORMAL, LOW, HIGH, PARTIAL, UNSTABLE, PER_DIEM, UNGROUPABLE, AMBIGUOUS, SPECIAL, INCOMPLETE = range(
+    10
+)
 # Kind of a DRG code: a catalog group, 0000, or ...QY.
 GROUP, KIND_UNGROUPABLE, KIND_AMBIGUOUS = 0, 1, 2
 ONE = 10_000  # 1.0000 in 1e-4 units: the unit of the representation, not a policy number
@@ -53,6 +56,8 @@ def _score(
     has_manual,
     manual,
     bonus,
+    incomplete,
+    incomplete_on,
     base,
     stable,
     basic,
@@ -111,6 +116,10 @@ def _score(
         elif not stable[g]:
             case_type[i] = UNSTABLE
             points[i] = mulrnd(c_fen, 1_000_000, ref_cost)
+        elif incomplete_on and incomplete[i]:
+            # min(B·c·C / M_g, B) with M_g = M·B / 10^6: B cancels, 100·c·C / M
+            case_type[i] = INCOMPLETE
+            points[i] = min(mulrnd(c_fen, 100 * c, ref_cost), b)
         else:
             h = band_mult[len(band_mult) - 1]
             for k in range(len(band_upper)):

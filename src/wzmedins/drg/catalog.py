@@ -93,14 +93,14 @@ def compile_catalog(catalog: Any) -> Catalog:
         codes=codes,
         base=np.where(base_null, 0, base).astype(np.int64),
         has_base=~base_null,
-        stable=_bool_column(t, "stable", True),
-        basic=_bool_column(t, "basic", False),
+        stable=bool_column(t, "stable", True),
+        basic=bool_column(t, "basic", False),
         daily=np.where(has_daily, daily, 0).astype(np.int64),
         has_daily=has_daily,
     )
 
 
-def _bool_column(t: pa.Table, name: str, default: bool) -> np.ndarray:
+def bool_column(t: pa.Table, name: str, default: bool) -> np.ndarray:
     arr = tables.column(t, name, "bool")
     if arr is None:
         return np.full(t.num_rows, default)

@@ -31,6 +31,7 @@ SPEC: dict[str, tuple[str, int, int, str]] = {
     "partial_enabled": ("bool", 0, 1, "apply the partial band"),
     "partial_upper_bp": ("int", 0, 10**5, "partial band upper multiple P_u (1e-4)"),
     "partial_beta_bp": ("int", 0, 10**5, "share beta of the base points added in the partial band"),
+    "incomplete_enabled": ("bool", 0, 1, "apply the incomplete-stay rule to flagged cases"),
     "ungroupable_bp": ("int", 0, 10**5, "factor k_u for ungroupable cases (code 0000)"),
     "ambiguous_bp": ("int", 0, 10**5, "factor k_a for ambiguous cases (code ending in QY)"),
     "readmission_days": ("int", 0, 366, "readmission window in days"),

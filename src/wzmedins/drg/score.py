@@ -15,6 +15,7 @@ from ..vocab import SCHEMES
 from . import _kernel
 from .catalog import (
     CODE_EXPECTED,
+    bool_column,
     code_kinds,
     compile_catalog,
     compile_coefficients,
@@ -56,7 +57,8 @@ def score(
         The *drg cases* table (interfaces.md): ``case_id``, ``person_id``, ``hospital_id``,
         ``fund``, ``drg_code``, ``total_cost``, ``admit_date``, ``discharge_date``; optional
         ``patient_paid``, ``fund_ffs``, ``los`` (default: discharge − admit), ``manual_points``,
-        ``bonus_points``. Any input of ``wzmedins.tables.to_table``.
+        ``bonus_points``, ``incomplete`` (bool: the stay was not completed; used when the
+        profile has ``incomplete_enabled``). Any input of ``wzmedins.tables.to_table``.
     catalog, coefficients
         The DRG catalog and the coefficient table (``None``: every coefficient is 1).
     params
@@ -111,6 +113,7 @@ def score(
     los = _los(t, admit, discharge, reason)
     manual, manual_null = tables.e4(t, "manual_points", is_required=False)
     bonus, _ = tables.e4(t, "bonus_points", is_required=False)
+    incomplete = bool_column(t, "incomplete", False)
     for vals in (manual, bonus):
         flag(reason, vals < 0, "NEGATIVE_AMOUNT")
         flag(reason, vals > MAX_MANUAL_E4, "AMOUNT_TOO_LARGE")
@@ -159,6 +162,8 @@ def score(
         has_manual,
         manual,
         bonus,
+        incomplete,
+        p.incomplete_enabled,
         cat.base,
         cat.stable,
         cat.basic,
@@ -230,6 +235,7 @@ NULL_TYPES = {
     "discharge_date": pa.date32(),
     "los": pa.int64(),
     "manual_points": pa.decimal128(18, 4),
+    "incomplete": pa.bool_(),
     "bonus_points": pa.decimal128(18, 4),
     "points": pa.decimal128(18, 4),
     "base_points": pa.decimal128(18, 4),

@@ -64,7 +64,8 @@ def score_case(
 ) -> tuple[str, int | None, int]:
     """Type, standard cost (fen, None outside the catalog) and points (e4) of one case.
 
-    ``case`` has ``drg_code``, ``total_cost`` and optionally ``los`` and ``manual_points``;
+    ``case`` has ``drg_code``, ``total_cost`` and optionally ``los``, ``manual_points`` and
+    ``incomplete``;
     ``group`` is the catalog row (``base``, ``stable``, ``basic``, ``daily``; ``base`` None
     only for per-diem groups) or None.
     Readmission and bonus are applied by :func:`score`.
@@ -90,6 +91,9 @@ def score_case(
         return "per_diem", S, group["daily"] * case["los"]
     if not group["stable"]:
         return "unstable", S, rnd(10**6 * C, M)
+    if p.incomplete_enabled and case.get("incomplete"):
+        # provincial-2019 rule min(B·c·C / M_g, B); M_g = M·B / 10^6 is the group's mean cost
+        return "incomplete", S, min(rnd(B * c * C * 10**6, 10**4 * M * B) if B else 0, B)
     H = high_multiple(p, B)
     if C * 10**4 < p.low_bp * S:
         return "low", S, rnd(10**6 * C, M)
