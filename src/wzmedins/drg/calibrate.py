@@ -25,6 +25,12 @@ class Calibration(NamedTuple):
     catalog: pa.Table
     coefficients: pa.Table
 
+    def to_polars(self) -> dict:
+        """The tables as polars DataFrames, by name (``pl.from_arrow`` on each)."""
+        import polars as pl
+
+        return {name: pl.from_arrow(table) for name, table in self._asdict().items()}
+
     @property
     def reference_cost(self) -> int:
         """The calibrated reference cost ``M`` in fen (the cost of 100 points)."""

@@ -110,7 +110,14 @@ def bool_column(t: pa.Table, name: str, default: bool) -> np.ndarray:
 
 
 def code_kinds(codes: pa.Array, catalog: Catalog) -> tuple[np.ndarray, np.ndarray]:
-    """Group index into the catalog (-1 when absent) and kind (group, 0000, ...QY) per code."""
+    """Group index into the catalog (-1 when absent) and kind (group, 0000, ...QY) per code.
+
+    Examples
+    --------
+    >>> cat = compile_catalog(pa.table({"drg_code": ["FR23"], "base_points": [120.0]}))
+    >>> [a.tolist() for a in code_kinds(pa.array(["FR23", "0000", "GQY", "ZZ99"]), cat)]
+    [[0, -1, -1, -1], [0, 1, 2, 0]]
+    """
     group = pc.index_in(codes, value_set=catalog.codes).fill_null(-1).to_numpy().astype(np.int32)
     kind = np.full(len(codes), GROUP, dtype=np.int8)
     filled = codes.fill_null("")
@@ -120,7 +127,13 @@ def code_kinds(codes: pa.Array, catalog: Catalog) -> tuple[np.ndarray, np.ndarra
 
 
 def id_lookup(values: pa.Array, keys: pa.Array) -> np.ndarray:
-    """Index of each of ``values`` in ``keys`` (-1 when absent); int and string ids both work."""
+    """Index of each of ``values`` in ``keys`` (-1 when absent); int and string ids both work.
+
+    Examples
+    --------
+    >>> id_lookup(pa.array([2, 7]), pa.array(["7", "2"])).tolist()
+    [1, 0]
+    """
     if values.type != keys.type:
         values, keys = values.cast(pa.string()), keys.cast(pa.string())
     return pc.index_in(values, value_set=keys).fill_null(-1).to_numpy().astype(np.int64)
@@ -130,6 +143,14 @@ def compile_coefficients(coefficients: Any, catalog: Catalog) -> tuple[pa.Array,
     """The coefficient table as (hospital ids, dense int64 matrix hospital × group, default 1).
 
     Pairs for a code outside the catalog are ignored; a duplicate pair is a SchemaError.
+
+    Examples
+    --------
+    >>> cat = compile_catalog(pa.table({"drg_code": ["A", "B"], "base_points": [1.0, 2.0]}))
+    >>> hosp, m = compile_coefficients(pa.table({"hospital_id": ["H1"], "drg_code": ["B"],
+    ...                                          "coefficient": [1.1]}), cat)
+    >>> hosp.to_pylist(), m.tolist()
+    (['H1'], [[10000, 11000]])
     """
     if coefficients is None:
         return pa.array([], pa.string()), np.full((0, len(catalog)), ONE, dtype=np.int64)

@@ -33,6 +33,12 @@ class Clearing(NamedTuple):
     cases: pa.Table
     drgs: pa.Table
 
+    def to_polars(self) -> dict:
+        """The tables as polars DataFrames, by name (``pl.from_arrow`` on each)."""
+        import polars as pl
+
+        return {name: pl.from_arrow(table) for name, table in self._asdict().items()}
+
 
 def clear(
     scored_or_cases: Any,

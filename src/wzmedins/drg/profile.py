@@ -111,7 +111,14 @@ class DrgProfile:
         return self.high_multiple_bp[-1]
 
     def fingerprint(self) -> str:
-        """A short hash of the values: two profiles with equal values share it."""
+        """A short hash of the values: two profiles with equal values share it.
+
+        Examples
+        --------
+        >>> p = load_profile("wenzhou-2022")
+        >>> p.fingerprint() == p.with_changes({}).fingerprint(), p.with_changes(low_bp=1) == p
+        (True, False)
+        """
         blob = json.dumps(
             {k: list(v) if isinstance(v, tuple) else v for k, v in sorted(self.values.items())}
         )

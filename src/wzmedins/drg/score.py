@@ -45,6 +45,12 @@ class Scored(NamedTuple):
     scored: pa.Table
     rejected: pa.Table
 
+    def to_polars(self) -> dict:
+        """The tables as polars DataFrames, by name (``pl.from_arrow`` on each)."""
+        import polars as pl
+
+        return {name: pl.from_arrow(table) for name, table in self._asdict().items()}
+
 
 def score(
     cases: Any, catalog: Any, coefficients: Any = None, params: Any = "wenzhou-2022"
@@ -89,6 +95,8 @@ def score(
     [{'case_id': 1, 'case_type': 'normal', 'points': Decimal('126.0000')}]
     >>> out.rejected.column("reason").to_pylist()
     ['UNKNOWN_DRG']
+    >>> out.to_polars()["scored"]["points"].to_list()
+    [Decimal('126.0000')]
     """
     p = load_profile(params)
     t = _typed_nulls(tables.to_table(cases))

@@ -49,7 +49,14 @@ def kind_of(code: str) -> str:
 
 
 def high_multiple(p, base: int) -> int:
-    """``H(B)`` of drg.md §3: the multiple of the band that holds ``base`` (e4 points)."""
+    """``H(B)`` of drg.md §3: the multiple of the band that holds ``base`` (e4 points).
+
+    Examples
+    --------
+    >>> from wzmedins.drg import load_profile
+    >>> high_multiple(load_profile("wenzhou-2022"), 2_500_000)
+    20000
+    """
     for upper, mult in zip(p.high_band_upper, p.high_multiple_bp, strict=False):
         if base <= upper:
             return mult
@@ -112,6 +119,17 @@ def score(cases: list[Mapping], catalog: Mapping[str, Mapping], coefficients: Ma
     ``(row, "UNKNOWN_DRG")``. Each case needs ``person_id``, ``hospital_id``, ``drg_code``,
     ``total_cost``, ``admit_date``, ``discharge_date`` (ordinals), and optionally ``los``,
     ``manual_points``, ``bonus_points``. ``coefficients`` maps (hospital_id, drg_code) to e4.
+
+    Examples
+    --------
+    >>> from wzmedins.drg import load_profile
+    >>> stay = {"person_id": 1, "hospital_id": "H2", "drg_code": "GB15", "total_cost": 1_100_000,
+    ...         "admit_date": 738273, "discharge_date": 738281}
+    >>> again = dict(stay, total_cost=1_050_000, admit_date=738291, discharge_date=738295)
+    >>> gb15 = {"GB15": {"base": 1_000_000, "stable": True, "basic": False, "daily": None}}
+    >>> scored, rejected = score([stay, again], gb15, {}, load_profile("wenzhou-2022"))
+    >>> [(r["points"], r["readmission"]) for r in scored]
+    [(500000, True), (1000000, False)]
     """
     out, rejected = [], []
     for row, case in enumerate(cases):
@@ -167,6 +185,15 @@ def calibrate(history: Iterable[Mapping], levels: Mapping, p, basic: Iterable[st
     ``history`` rows have ``hospital_id``, ``drg_code``, ``total_cost``; ``levels`` maps a
     hospital to its level. Returns ``(M, catalog, coefficients)`` with ``catalog[code] =
     {"base", "stable", "n", "n_trimmed", "mean"}`` and ``coefficients[(hospital, code)] = c``.
+
+    Examples
+    --------
+    >>> from wzmedins.drg import load_profile
+    >>> rows = [{"hospital_id": h, "drg_code": "A", "total_cost": x}
+    ...         for h, x in [("H1", 10_000)] * 5 + [("H2", 30_000)] * 5]
+    >>> M, catalog, coef = calibrate(rows, {"H1": "x", "H2": "y"}, load_profile("wenzhou-2022"))
+    >>> M, catalog["A"]["base"], coef
+    (20000, 1000000, {('H1', 'A'): 8000, ('H2', 'A'): 12000})
     """
     rows = [r for r in history if kind_of(r["drg_code"]) == "group" and r["hospital_id"] in levels]
     raw = defaultdict(list)
@@ -212,7 +239,15 @@ def calibrate(history: Iterable[Mapping], levels: Mapping, p, basic: Iterable[st
 
 
 def coefficient(kept: list[Mapping], h, levels: Mapping, Mg: int, is_basic: bool, p) -> int:
-    """Hospital coefficient for one group (drg.md §2 step 5)."""
+    """Hospital coefficient for one group (drg.md §2 step 5), from the group's trimmed rows.
+
+    Examples
+    --------
+    >>> from wzmedins.drg import load_profile
+    >>> kept = [{"hospital_id": "H1", "total_cost": 105}] * 5
+    >>> coefficient(kept, "H1", {"H1": "x"}, 100, False, load_profile("wenzhou-2022"))
+    10500
+    """
     if is_basic or Mg == 0:
         return ONE
     mine = [r["total_cost"] for r in kept if r["hospital_id"] == h]
@@ -239,6 +274,16 @@ def clear(scored: Iterable[Mapping], budgets: Mapping[str, int], p):
     ``patient_paid``, ``fund_ffs`` and ``base_points`` (None outside the catalog). With
     ``p.pool_funds`` every fund is ``"all"`` and the budgets are added. Returns
     ``(funds, hospitals)``: dicts keyed by fund and by (hospital, fund).
+
+    Examples
+    --------
+    >>> from wzmedins.drg import load_profile
+    >>> rows = [{"hospital_id": "H1", "fund": "resident", "points": 1_000_000,
+    ...          "total_cost": 900_000, "patient_paid": 300_000, "fund_ffs": 600_000,
+    ...          "base_points": 1_000_000}]
+    >>> funds, hospitals = clear(rows, {"resident": 1_000_000}, load_profile("wenzhou-2022"))
+    >>> funds["resident"]["point_value"], hospitals[("H1", "resident")]["balance"]
+    (1250000, 440000)
     """
     if p.pool_funds:
         budgets = {"all": sum(budgets.values())}

@@ -47,6 +47,12 @@ def generate(
     dict
         ``"cases"`` (the *drg cases* table), ``"history"`` (same columns), ``"catalog"``,
         ``"coefficients"``, ``"hospitals"`` (``hospital_id``, ``level``).
+
+    Examples
+    --------
+    >>> data = generate(100, seed=4, n_hospitals=6)
+    >>> sorted(set(data["hospitals"].column("level").to_pylist()))
+    ['primary', 'secondary', 'tertiary']
     """
     rng = np.random.default_rng(seed)
     catalog, truth = _catalog(rng, n_groups)
