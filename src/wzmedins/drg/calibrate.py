@@ -13,8 +13,8 @@ from .. import tables
 from ..errors import SchemaError
 from . import _kernel
 from .catalog import code_kinds, id_lookup, string_column
+from .columns import encoded_codes, encoded_ids, gather
 from .profile import load_profile
-from .score import _encoded_codes, _encoded_ids, _gather
 
 ONE = _kernel.ONE
 
@@ -84,9 +84,9 @@ def calibrate(
     t = tables.to_table(history)
     n = t.num_rows
     reason = np.full(n, tables.NO_REASON, dtype=np.int16)
-    _, hosp_values, hosp_idx = _encoded_ids(t, "hospital_id")
+    _, hosp_values, hosp_idx = encoded_ids(t, "hospital_id")
     tables.flag(reason, hosp_idx < 0, "MISSING_VALUE")
-    _, code_values, code_idx = _encoded_codes(t, "drg_code")
+    _, code_values, code_idx = encoded_codes(t, "drg_code")
     tables.flag(reason, code_idx < 0, "MISSING_VALUE")
     cost = tables.money(t, "total_cost", reason, is_required=True)
     keep = reason == tables.NO_REASON
@@ -107,9 +107,9 @@ def calibrate(
     level_enc = pc.dictionary_encode(levels)
     level_of = level_enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     # codes and hospitals are looked up once per distinct value, then gathered
-    hosp = _gather(id_lookup(hosp_values, h_ids), hosp_idx, -1)
+    hosp = gather(id_lookup(hosp_values, h_ids), hosp_idx, -1)
     _, kind_d = code_kinds(code_values, _NoCatalog)
-    keep &= (_gather(kind_d, code_idx, -1) == _kernel.GROUP) & (hosp >= 0)
+    keep &= (gather(kind_d, code_idx, -1) == _kernel.GROUP) & (hosp >= 0)
 
     rows = np.flatnonzero(keep)
     # groups: the codes of the kept rows, numbered in code order (outputs sorted by drg_code)

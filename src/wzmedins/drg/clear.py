@@ -18,9 +18,10 @@ from ..errors import SchemaError
 from ..reference.drg import rnd
 from ..vocab import SCHEMES
 from . import _kernel
+from .columns import encoded_codes, encoded_ids, typed_nulls
 from .outputs import _cases_table, _dec4, _drgs_table, _money
 from .profile import load_profile
-from .score import _encoded_codes, _encoded_ids, _typed_nulls, score
+from .score import score
 
 POOLED = "all"
 
@@ -89,7 +90,7 @@ def clear(
     [440000, 355000]
     """
     p = load_profile(params)
-    t = _typed_nulls(tables.to_table(scored_or_cases))
+    t = typed_nulls(tables.to_table(scored_or_cases))
     if "points" not in t.column_names:
         if catalog is None:
             raise SchemaError(
@@ -98,7 +99,7 @@ def clear(
         t = score(t, catalog, coefficients, p).scored
     n = t.num_rows
     reason = np.full(n, tables.NO_REASON, dtype=np.int16)
-    hospital_id, hosp_values, hosp_idx = _encoded_ids(t, "hospital_id")
+    hospital_id, hosp_values, hosp_idx = encoded_ids(t, "hospital_id")
     tables.flag(reason, hosp_idx < 0, "MISSING_VALUE")
     fund = tables.enum_codes(t, "fund", SCHEMES, reason, "UNKNOWN_SCHEME")
     points, points_null = tables.e4(t, "points", is_required=True)
@@ -114,7 +115,7 @@ def clear(
             f"row {i}",
         )
     if "drg_code" in t.column_names:
-        codes, code_values, code_idx = _encoded_codes(t, "drg_code")
+        codes, code_values, code_idx = encoded_codes(t, "drg_code")
     else:
         codes, code_values = pa.nulls(n, pa.string()), pa.array([], pa.string())
         code_idx = np.full(n, -1, dtype=np.int64)

@@ -14,14 +14,13 @@ from ..tables import NO_REASON, flag
 from ..vocab import SCHEMES
 from . import _kernel
 from .catalog import (
-    CODE_EXPECTED,
     bool_column,
     code_kinds,
     compile_catalog,
     compile_coefficients,
     id_lookup,
-    string_column,
 )
+from .columns import dense_codes, encode, encoded_codes, encoded_ids, gather, typed_nulls
 from .profile import load_profile
 
 MAX_LOS = 100_000  # days; keeps daily·los inside int64
@@ -99,7 +98,7 @@ def score(
     [Decimal('126.0000')]
     """
     p = load_profile(params)
-    t = _typed_nulls(tables.to_table(cases))
+    t = typed_nulls(tables.to_table(cases))
     cat = compile_catalog(catalog)
     coef_hospitals, coef_matrix = compile_coefficients(coefficients, cat)
     n = t.num_rows
@@ -107,10 +106,10 @@ def score(
 
     case_id = tables.ids(t, "case_id", reason)
     person_id = tables.ids(t, "person_id", reason)
-    hospital_id, hosp_values, hosp_idx = _encoded_ids(t, "hospital_id")
+    hospital_id, hosp_values, hosp_idx = encoded_ids(t, "hospital_id")
     flag(reason, hosp_idx < 0, "MISSING_VALUE")
     fund = tables.enum_codes(t, "fund", SCHEMES, reason, "UNKNOWN_SCHEME")
-    codes, code_values, code_idx = _encoded_codes(t, "drg_code")
+    codes, code_values, code_idx = encoded_codes(t, "drg_code")
     flag(reason, code_idx < 0, "MISSING_VALUE")
     cost = tables.money(t, "total_cost", reason, is_required=True)
     patient = tables.money(t, "patient_paid", reason, is_required=False)
@@ -129,12 +128,12 @@ def score(
     _flag_duplicates(case_id, reason)
     # codes and hospitals are looked up once per distinct value, then gathered
     group_d, kind_d = code_kinds(code_values, cat)
-    group, kind = _gather(group_d, code_idx, -1), _gather(kind_d, code_idx, 0)
+    group, kind = gather(group_d, code_idx, -1), gather(kind_d, code_idx, 0)
     flag(reason, (kind == _kernel.GROUP) & (group < 0) & ~has_manual, "UNKNOWN_DRG")
 
     ok = reason == NO_REASON
     hosp = (
-        _gather(id_lookup(hosp_values, coef_hospitals), hosp_idx, -1)
+        gather(id_lookup(hosp_values, coef_hospitals), hosp_idx, -1)
         if len(coef_hospitals)
         else np.full(n, -1, np.int64)
     )
@@ -229,34 +228,6 @@ def score(
     return Scored(scored, rejected.rename_columns(["row", "case_id", "reason", "message"]))
 
 
-# the type an all-null column (Arrow type null, e.g. from a list of None) stands for
-NULL_TYPES = {
-    "case_id": pa.string(),
-    "person_id": pa.string(),
-    "hospital_id": pa.string(),
-    "fund": pa.string(),
-    "drg_code": pa.string(),
-    "total_cost": pa.int64(),
-    "patient_paid": pa.int64(),
-    "fund_ffs": pa.int64(),
-    "admit_date": pa.date32(),
-    "discharge_date": pa.date32(),
-    "los": pa.int64(),
-    "manual_points": pa.decimal128(18, 4),
-    "incomplete": pa.bool_(),
-    "bonus_points": pa.decimal128(18, 4),
-    "points": pa.decimal128(18, 4),
-    "base_points": pa.decimal128(18, 4),
-}
-
-
-def _typed_nulls(t: pa.Table) -> pa.Table:
-    for i, field in enumerate(t.schema):
-        if pa.types.is_null(field.type) and field.name in NULL_TYPES:
-            t = t.set_column(i, field.name, t.column(i).cast(NULL_TYPES[field.name]))
-    return t
-
-
 def _nullable_decimal4(values: np.ndarray, valid: np.ndarray) -> pa.Array:
     arr = tables.decimal4(values)
     if valid.all():
@@ -279,69 +250,6 @@ def _los(t: pa.Table, admit: np.ndarray, discharge: np.ndarray, reason: np.ndarr
     return np.clip(los, 0, MAX_LOS).astype(np.int64)
 
 
-def _encoded_codes(t: pa.Table, name: str):
-    """A string column as (column, distinct values, index of each row into them; -1 for null)."""
-    arr = tables.required(t, name, CODE_EXPECTED)
-    if pa.types.is_dictionary(arr.type):
-        if not (
-            pa.types.is_string(arr.type.value_type) or pa.types.is_large_string(arr.type.value_type)
-        ):
-            raise SchemaError(name, CODE_EXPECTED, str(arr.type))
-        values = arr.dictionary.cast(pa.string())
-        if len(pc.unique(values)) != len(values):  # a dictionary may repeat a value
-            return (arr, *_encode(arr.cast(pa.string())))
-        idx = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        return arr, values, idx
-    arr = string_column(t, name)
-    return (arr, *_encode(arr))
-
-
-def _encoded_ids(t: pa.Table, name: str):
-    """An id column (string or int64, maybe dictionary-encoded), encoded like _encoded_codes."""
-    arr = tables.required(t, name, tables.ID_EXPECTED)
-    if pa.types.is_dictionary(arr.type):
-        values = tables.ids(pa.table({name: arr.dictionary}), name)
-        if len(pc.unique(values)) != len(values):  # a dictionary may repeat a value
-            return (arr, *_encode(arr.cast(arr.type.value_type)))
-        idx = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        return arr, values, idx
-    arr = tables.ids(t, name)
-    return (arr, *_encode(arr))
-
-
-def _gather(per_value: np.ndarray, idx: np.ndarray, missing) -> np.ndarray:
-    if len(per_value) == 0:
-        return np.full(len(idx), missing, dtype=per_value.dtype)
-    out = per_value[np.maximum(idx, 0)]
-    out[idx < 0] = missing
-    return out
-
-
-def _encode(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """Distinct values and the index of each row into them (-1 for null).
-
-    Integer ids go through numpy (sorting is much faster than Arrow's hashing of int64).
-    """
-    if pa.types.is_integer(arr.type):
-        valid = ~tables.null_mask(arr)
-        vals = arr.fill_null(0).cast(pa.int64()).to_numpy(zero_copy_only=False)
-        idx = np.full(len(arr), -1, dtype=np.int64)
-        if valid.all():
-            uniq, inv = np.unique(vals, return_inverse=True)
-            idx = inv.astype(np.int64)
-        else:
-            uniq, inv = np.unique(vals[valid], return_inverse=True)
-            idx[valid] = inv
-        return pa.array(uniq, pa.int64()), idx
-    enc = pc.dictionary_encode(arr)
-    return enc.dictionary, enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-
-
-def _dense_codes(arr: pa.Array) -> np.ndarray:
-    """Integer code per distinct id (nulls: -1)."""
-    return _encode(arr)[1]
-
-
 def _flag_duplicates(case_id: pa.Array, reason: np.ndarray) -> None:
     """DUPLICATE_CLAIM_ID on every row whose case_id appeared on an earlier row."""
     if len(case_id) < 2:
@@ -350,7 +258,7 @@ def _flag_duplicates(case_id: pa.Array, reason: np.ndarray) -> None:
         ids_sorted = np.sort(case_id.cast(pa.int64()).to_numpy())
         if not (ids_sorted[1:] == ids_sorted[:-1]).any():
             return  # the usual case: no duplicates, one sort
-    codes = _dense_codes(case_id)
+    codes = dense_codes(case_id)
     order = np.argsort(codes, kind="stable")  # equal ids stay in row order: the first is kept
     sorted_codes = codes[order]
     again = np.zeros(len(codes), dtype=bool)
@@ -362,7 +270,7 @@ def _person_keys(person_id: pa.Array) -> np.ndarray:
     """An int64 key per row, equal for equal persons: the id itself when it is an integer."""
     if pa.types.is_integer(person_id.type):
         return person_id.fill_null(0).cast(pa.int64()).to_numpy(zero_copy_only=False)
-    return _encode(person_id)[1]
+    return encode(person_id)[1]
 
 
 def _readmission_order(rows: np.ndarray, person: np.ndarray, admit, discharge):
