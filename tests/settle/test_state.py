@@ -15,9 +15,17 @@ POLICY = wz.load_policy("wenzhou-2022")
 ENGINES = pytest.mark.parametrize("engine", [wz.settle, wz.reference.settle], ids=["kernel", "reference"])
 
 
-def outpatient(claim_id, day, total, person="e1"):  # noqa: E501
-    return {"claim_id": claim_id, "person_id": person, "settle_date": day, "scheme": "employee",
-            "category": "retired", "visit_type": "outpatient", "facility_level": "primary", "total_cost": total}  # fmt: skip
+def outpatient(claim_id, day, total, person="e1"):
+    return {
+        "claim_id": claim_id,
+        "person_id": person,
+        "settle_date": day,
+        "scheme": "employee",
+        "category": "retired",
+        "visit_type": "outpatient",
+        "facility_level": "primary",
+        "total_cost": total,
+    }
 
 
 @ENGINES
