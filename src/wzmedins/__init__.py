@@ -1,0 +1,25 @@
+"""wzmedins: Wenzhou city-pooled medical-insurance settlement and DRG point payment.
+
+Exact to the fen (int64 fen, basis points, one half-up rounding), fast (numba kernels over
+Arrow batches), and auditable (a pure-Python twin of every kernel in ``wzmedins.reference``).
+"""
+
+from __future__ import annotations
+
+from . import reference
+from .errors import PolicyError, SchemaError, WzmedinsError
+from .policy import Policy, load_policy
+from .settle import SettleResult, settle, settle_stream
+
+__all__ = [
+    "Policy",
+    "PolicyError",
+    "SchemaError",
+    "SettleResult",
+    "WzmedinsError",
+    "load_policy",
+    "reference",
+    "settle",
+    "settle_stream",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,214 @@
+"""Check and code a claims table: every row either becomes integer columns or gets a reason.
+
+This is the one place where claims are validated; ``wz.settle`` and ``wz.reference.settle``
+both start here, so they see the same accepted rows (settlement.md §7).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import tables as t
+from ..policy import Policy
+from ..reasons import REASONS
+from ..vocab import AREAS, ASSISTANCE, CATEGORY_SCHEME, ENUMS, FACILITY_LEVELS, SCHEMES, VISIT_TYPES
+from .reversals import Originals
+from .reversals import resolve as resolve_reversals
+
+MESSAGES = {
+    "MISSING_VALUE": "a required column is null",
+    "NEGATIVE_AMOUNT": "an amount is negative",
+    "SPLIT_EXCEEDS_TOTAL": "self_pay + class_b_self_pay exceeds total_cost",
+    "AMOUNT_NOT_IN_FEN": "an amount is not a whole number of fen",
+    "AMOUNT_TOO_LARGE": "an amount is above 10^12 fen",
+    "UNKNOWN_SCHEME": "scheme is not one of " + ", ".join(SCHEMES),
+    "UNKNOWN_CATEGORY": "category is unknown or does not belong to the scheme",
+    "UNKNOWN_VISIT_TYPE": "visit_type is not one of " + ", ".join(VISIT_TYPES),
+    "UNKNOWN_FACILITY_LEVEL": "facility_level is not one of " + ", ".join(FACILITY_LEVELS),
+    "UNKNOWN_AREA": "area is not one of " + ", ".join(AREAS),
+    "UNKNOWN_ASSISTANCE": "assistance is not one of " + ", ".join(ASSISTANCE),
+    "DUPLICATE_CLAIM_ID": "claim_id was already settled (earlier in this batch or before)",
+    "POLICY_NOT_IN_FORCE": "no loaded profile is in force on settle_date",
+    "UNKNOWN_ORIGINAL": "reverses names no settled claim",
+    "ALREADY_REVERSED": "the original claim is already reversed",
+    "REVERSAL_PERSON_MISMATCH": "the original claim belongs to another person",
+}
+assert set(MESSAGES) <= set(REASONS)
+
+
+@dataclass
+class ClaimColumns:
+    """A claims batch as numpy columns (input order). Rows with ``reason != NO_REASON`` are
+    rejected; their other values are meaningless."""
+
+    table: pa.Table
+    claim_id: pa.Array
+    person_id: pa.Array
+    date: np.ndarray  # int32 days since 1970-01-01
+    year: np.ndarray  # int32
+    seq: np.ndarray
+    profile: np.ndarray  # int64 index into policy.profiles
+    scheme: np.ndarray
+    category: np.ndarray
+    visit: np.ndarray
+    level: np.ndarray
+    area: np.ndarray
+    assistance: np.ndarray
+    total: np.ndarray
+    self_pay: np.ndarray
+    class_b: np.ndarray
+    reason: np.ndarray
+    reverses: pa.Array  # claim_id each row reverses (null: an ordinary claim)
+    rev_kind: np.ndarray  # reversals.ORDINARY, IN_BATCH or EARLIER
+    rev_index: np.ndarray  # the original's batch row, or its row in ``originals``
+    originals: Originals
+
+    @property
+    def accepted(self) -> np.ndarray:
+        return np.flatnonzero(self.reason == t.NO_REASON)
+
+    @property
+    def rejected_rows(self) -> np.ndarray:
+        return np.flatnonzero(self.reason != t.NO_REASON)
+
+    def rejected(self) -> pa.Table:
+        rows = self.rejected_rows
+        return t.rejected_table(
+            rows, self.claim_id, self.reason, MESSAGES, explain(self.table, rows, self.reason[rows])
+        )
+
+
+REQUIRED = ("claim_id", "person_id", "settle_date", "scheme", "category", "visit_type", "facility_level", "total_cost")
+AMOUNTS = ("total_cost", "self_pay", "class_b_self_pay")
+
+
+def explain(table: pa.Table, rows: np.ndarray, codes: np.ndarray) -> list[str | None]:
+    """A message per rejected row naming the column and value at fault (rejected rows only)."""
+    if len(rows) == 0:
+        return []
+    present = [c for c in (*REQUIRED, *AMOUNTS, "area", "assistance", "reverses") if c in table.column_names]
+    values = table.select(list(dict.fromkeys(present))).take(pa.array(rows, pa.int64())).to_pylist()
+    out: list[str | None] = []
+    for row, code in zip(values, codes.tolist(), strict=True):
+        name = REASONS[code]
+        msg = None
+        if name == "MISSING_VALUE":
+            cols = ("claim_id", "person_id", "settle_date") if row.get("reverses") is not None else REQUIRED
+            msg = next((f"null in required column {c!r}" for c in cols if row.get(c) is None), None)
+        elif name == "NEGATIVE_AMOUNT":
+            msg = next((f"{c} is negative: {row[c]}" for c in AMOUNTS if row.get(c) is not None and row[c] < 0), None)
+        elif name == "UNKNOWN_CATEGORY":
+            msg = f"category {row.get('category')!r} is not a category of scheme {row.get('scheme')!r}"
+        elif name.startswith("UNKNOWN_") and name[8:].lower() in ENUMS:
+            col = name[8:].lower()
+            msg = f"{col} {row.get(col)!r} is not one of {', '.join(ENUMS[col])}"
+        elif name in ("AMOUNT_NOT_IN_FEN", "AMOUNT_TOO_LARGE", "SPLIT_EXCEEDS_TOTAL"):
+            amounts = ", ".join(f"{c}={row[c]}" for c in AMOUNTS if c in row)
+            msg = f"{MESSAGES[name]} ({amounts})"
+        elif name in ("UNKNOWN_ORIGINAL", "ALREADY_REVERSED", "REVERSAL_PERSON_MISMATCH"):
+            msg = f"{MESSAGES[name]}: reverses {row.get('reverses')!r}"
+        out.append(msg)
+    return out
+
+
+def _enum(table, name, reason, default=None):
+    code = "UNKNOWN_" + name.upper()
+    return t.enum_codes(table, name, ENUMS[name], reason, code, default=default)
+
+
+def claim_columns(claims, policy: Policy, *, known_claim_ids: pa.Array | None = None, originals=None) -> ClaimColumns:
+    """Validate and code a claims table (any input accepted by ``tables.to_table``).
+
+    ``known_claim_ids`` are ids settled in earlier batches (a ledger passes them); a row
+    repeating one, or an earlier accepted row of this batch, is ``DUPLICATE_CLAIM_ID``.
+    ``originals`` are settled rows of earlier batches that reversals may name.
+    """
+    table = _reversals_only(t.to_table(claims))
+    n = table.num_rows
+    core = np.full(n, t.NO_REASON, dtype=np.int16)  # the checks a reversal row must pass
+    claim_id = t.ids(table, "claim_id", core)
+    person_id = t.ids(table, "person_id", core)
+    date = t.dates(table, "settle_date", core)
+    reason = core.copy()
+    seq = t.integers(table, "seq", 0)
+    scheme = _enum(table, "scheme", reason)
+    category = _enum(table, "category", reason)
+    visit = _enum(table, "visit_type", reason)
+    level = _enum(table, "facility_level", reason)
+    area = _enum(table, "area", reason, default="local")
+    assistance = _enum(table, "assistance", reason, default="none")
+    wrong_scheme = np.asarray(CATEGORY_SCHEME, dtype=np.int8)[category] != scheme
+    # a known category of the other scheme; a row with an unknown scheme keeps that reason
+    t.flag(reason, wrong_scheme, "UNKNOWN_CATEGORY")
+    total = t.money(table, "total_cost", reason, is_required=True)
+    self_pay = t.money(table, "self_pay", reason, is_required=False)
+    class_b = t.money(table, "class_b_self_pay", reason, is_required=False)
+    t.flag(reason, self_pay + class_b > total, "SPLIT_EXCEEDS_TOTAL")
+
+    c = policy.compiled
+    profile = np.searchsorted(c.start, date, side="right") - 1
+    in_force = (profile >= 0) & (date <= c.end[np.maximum(profile, 0)])
+    t.flag(reason, ~in_force, "POLICY_NOT_IN_FORCE")
+    profile = np.maximum(profile, 0)
+
+    reverses = t.ids(table, "reverses", is_required=False)
+    if reverses is None:
+        reverses = pa.nulls(n, claim_id.type)
+    else:
+        reverses = reverses.cast(claim_id.type)
+        is_rev = ~t.null_mask(reverses)
+        reason[is_rev] = core[is_rev]  # a reversal takes the original's amounts and enums
+    _flag_duplicates(claim_id, reason, known_claim_ids)
+    cols = ClaimColumns(
+        table, claim_id, person_id, date, t.year_of(date), seq, profile, scheme, category, visit,
+        level, area, assistance, total, self_pay, class_b, reason, reverses,
+        np.zeros(n, dtype=np.int8), np.full(n, -1, dtype=np.int64),
+        Originals(None if originals is None else t.to_table(originals), claim_id.type, person_id.type),
+    )  # fmt: skip
+    if reverses.null_count < n:
+        cols.rev_kind, cols.rev_index = resolve_reversals(cols, reverses, cols.originals)
+    return cols
+
+
+CLAIM_FIELDS = {
+    "scheme": pa.string(), "category": pa.string(), "visit_type": pa.string(),
+    "facility_level": pa.string(), "total_cost": pa.int64(),
+}  # fmt: skip
+
+
+def _reversals_only(table: pa.Table) -> pa.Table:
+    """A batch of nothing but reversals needs no claim columns: they come from the originals."""
+    rev = t.column(table, "reverses", "")
+    if rev is None or rev.null_count > 0 or table.num_rows == 0:
+        return table
+    for name, kind in CLAIM_FIELDS.items():
+        if name not in table.column_names:
+            table = table.append_column(name, pa.nulls(table.num_rows, kind))
+    return table
+
+
+def _flag_duplicates(claim_id: pa.Array, reason: np.ndarray, known: pa.Array | None) -> None:
+    """Among rows that passed every other check, all but the first of an id are duplicates."""
+    ok = np.flatnonzero(reason == t.NO_REASON)
+    if len(ok) == 0:
+        return
+    ids = claim_id if len(ok) == len(reason) else claim_id.take(pa.array(ok))
+    dup = np.zeros(len(ok), dtype=bool)
+    if not t.all_distinct(ids):  # rare: find the repeats exactly
+        codes = pc.dictionary_encode(ids).indices.to_numpy()
+        by_code = np.argsort(codes, kind="stable")
+        first_of_run = np.ones(len(codes), dtype=bool)
+        first_of_run[1:] = codes[by_code][1:] != codes[by_code][:-1]
+        dup[by_code[~first_of_run]] = True
+    if known is not None and len(known):
+        dup |= pc.is_in(ids, value_set=known.cast(ids.type)).to_numpy(zero_copy_only=False)
+    mask = np.zeros(len(reason), dtype=bool)
+    mask[ok[dup]] = True
+    t.flag(reason, mask, "DUPLICATE_CLAIM_ID")
+
+
+__all__ = ["ClaimColumns", "claim_columns", "MESSAGES"]

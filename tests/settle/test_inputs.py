@@ -1,0 +1,90 @@
+"""Every input form of interfaces.md settles to the same fen."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+import wzmedins as wz
+from tests.helpers import load_example
+
+POLICY = wz.load_policy("wenzhou-2022")
+EX4 = load_example(4)["claims"]  # amounts 120 000 / 10 000 / 3 000 yuan
+EXPECTED = wz.reference.settle(EX4, POLICY).settled.to_pylist()
+
+
+def settled(data):
+    return wz.settle(data, POLICY).settled.to_pylist()
+
+
+def test_record_batch_reader_polars_and_lazy(tmp_path):
+    assert settled(EX4.to_batches()[0]) == EXPECTED
+    assert settled(pa.RecordBatchReader.from_batches(EX4.schema, EX4.to_batches())) == EXPECTED
+    assert settled(pl.from_arrow(EX4)) == EXPECTED
+    assert settled(pl.from_arrow(EX4).lazy()) == EXPECTED
+    pq.write_table(EX4, tmp_path / "claims.parquet")
+    assert settled(tmp_path / "claims.parquet") == EXPECTED
+    assert settled(str(tmp_path)) == EXPECTED  # a dataset folder
+
+
+def test_money_as_decimal_and_float_yuan():
+    for col, fen in (("total_cost", 12_000_000), ("self_pay", 1_000_000), ("class_b_self_pay", 300_000)):
+        i = EX4.schema.get_field_index(col)
+        as_decimal = EX4.set_column(i, col, pa.array([Decimal(fen) / 100], pa.decimal128(12, 2)))
+        assert settled(as_decimal) == EXPECTED
+        as_float = EX4.set_column(i, col, pa.array([fen / 100], pa.float64()))
+        assert settled(as_float) == EXPECTED
+        as_whole_yuan = EX4.set_column(i, col, pa.array([Decimal(fen // 100)], pa.decimal128(10, 0)))
+        assert settled(as_whole_yuan) == EXPECTED
+
+
+def test_dictionary_enums_timestamps_and_int_ids():
+    t = EX4
+    for col in ("scheme", "category", "visit_type", "facility_level", "assistance"):
+        i = t.schema.get_field_index(col)
+        t = t.set_column(i, col, pc.dictionary_encode(t[col]))
+    i = t.schema.get_field_index("settle_date")
+    t = t.set_column(i, "settle_date", pa.array([dt.datetime(2022, 6, 1, 23, 59)], pa.timestamp("s")))
+    assert settled(t) == EXPECTED
+    ints = t.set_column(0, "claim_id", pa.array([41], pa.int64())).set_column(1, "person_id", pa.array([7], pa.int32()))
+    out = wz.settle(ints, POLICY).settled
+    assert out["claim_id"].to_pylist() == [41] and out["person_id"].to_pylist() == [7]
+    assert out["fund"].to_pylist() == [row["fund"] for row in EXPECTED]
+
+
+def test_optional_columns_take_their_defaults():
+    """No seq, area, assistance, self_pay or class_b column: 0, local, none, 0, 0."""
+    claims = load_example(1)["claims"]
+    assert "seq" not in claims.column_names
+    bare = claims.drop_columns(["area", "assistance", "self_pay", "class_b_self_pay"])
+    assert settled(bare)[0]["fund"] == 3_444_000
+    nulls = claims.set_column(claims.schema.get_field_index("area"), "area", pa.nulls(1, pa.string()))
+    assert settled(nulls)[0]["ratio_bp"] == 7_000
+
+
+def test_outputs_carry_schema_metadata_and_requested_columns():
+    extra = EX4.append_column("hospital", pa.array(["H1"]))
+    out = wz.settle(extra, POLICY, carry=["hospital"])
+    meta = out.settled.schema.metadata
+    assert meta[b"wzmedins.policy"] == b"wenzhou-2022"
+    assert meta[b"wzmedins.fingerprint"] == POLICY.fingerprint.encode()
+    assert out.settled["hospital"].to_pylist() == ["H1"]
+    assert pl.from_arrow(out.settled)["fund"].to_list() == [7_434_000]
+
+
+def test_empty_batch():
+    out = wz.settle(EX4.slice(0, 0), POLICY)
+    assert (out.settled.num_rows, out.rejected.num_rows, out.state.num_rows) == (0, 0, 0)
+
+
+def test_settle_stream_carries_state():
+    """Example 2's three admissions in three batches: the deductible tops up across batches."""
+    claims = load_example(2)["claims"]
+    outs = list(wz.settle_stream([claims.slice(i, 1) for i in range(3)], POLICY))
+    assert [o.settled["fund"].to_pylist()[0] for o in outs] == [136_000, 1_365_000, 375_000]
+    assert outs[-1].state["admissions_tertiary"].to_pylist() == [1]
