@@ -8,10 +8,8 @@ docs/drg.md). Set ``NUMBA_DISABLE_JIT=1`` to run these as plain Python (coverage
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-# The one place for numba options; never fastmath: these functions compute money.
-JIT = dict(cache=True, nogil=True)
+from .._jit import kernel  # the house numba options (cache, nogil, never fastmath)
 
 # Case types (drg.md §3); the integer is the index.
 CASE_TYPES: tuple[str, ...] = (
@@ -26,15 +24,13 @@ CASE_TYPES: tuple[str, ...] = (
     "special",
     "incomplete",
 )
-NORMAL, LOW, HIGH, PARTIAL, UNSTABLE, PER_DIEM, UNGROUPABLE, AMBIGUOUS, SPECIAL, INCOMPLETE = range(
-    10
-)
+NORMAL, LOW, HIGH, PARTIAL, UNSTABLE, PER_DIEM, UNGROUPABLE, AMBIGUOUS, SPECIAL, INCOMPLETE = range(10)
 # Kind of a DRG code: a catalog group, 0000, or ...QY.
 GROUP, KIND_UNGROUPABLE, KIND_AMBIGUOUS = 0, 1, 2
 ONE = 10_000  # 1.0000 in 1e-4 units: the unit of the representation, not a policy number
 
 
-@njit(**JIT)
+@kernel
 def mulrnd(a, b, d):
     """``rnd(a·b, d)`` half-up for ``a, b >= 0``, exact while ``2·d·b + d < 2**63``.
 
@@ -45,7 +41,7 @@ def mulrnd(a, b, d):
     return q * b + (2 * r * b + d) // (2 * d)
 
 
-@njit(**JIT)
+@kernel
 def _score(
     ok,
     kind,
@@ -149,7 +145,7 @@ def _score(
             points[i] += bonus[i]
 
 
-@njit(**JIT)
+@kernel
 def _sort_stays(order, person, admit, discharge):
     """Sort ``order`` (rows already grouped by person, stably) by (admit, discharge, row)
     within each person: insertion sort of each person's run, which is short."""
@@ -166,8 +162,7 @@ def _sort_stays(order, person, admit, discharge):
             while j >= start:
                 prev = order[j]
                 if admit[prev] < a or (
-                    admit[prev] == a
-                    and (discharge[prev] < d or (discharge[prev] == d and prev < row))
+                    admit[prev] == a and (discharge[prev] < d or (discharge[prev] == d and prev < row))
                 ):
                     break
                 order[j + 1] = prev
@@ -176,7 +171,7 @@ def _sort_stays(order, person, admit, discharge):
         start = end
 
 
-@njit(**JIT)
+@kernel
 def _readmission(person, group, kind, manual, admit, discharge, exempt, window):
     """Flags of stays reduced for readmission, for stays sorted by (person, admit, discharge, row).
 
@@ -198,7 +193,7 @@ def _readmission(person, group, kind, manual, admit, discharge, exempt, window):
     return flags
 
 
-@njit(**JIT)
+@kernel
 def _sum_by(keys, values, n_keys):
     """Σ values per key (int64, exact; numpy's bincount would go through float64)."""
     out = np.zeros(n_keys, dtype=np.int64)
@@ -207,7 +202,7 @@ def _sum_by(keys, values, n_keys):
     return out
 
 
-@njit(**JIT)
+@kernel
 def _clear_sums(cell, n_cells, points, cost, patient, ffs, base, has_base, prepay_bp):
     """Per cell (hospital × fund): cases, Σ points, Σ cost, Σ patient_paid, Σ prepaid, Σ B, n(B)."""
     sums = np.zeros((n_cells, 7), dtype=np.int64)
@@ -224,7 +219,7 @@ def _clear_sums(cell, n_cells, points, cost, patient, ffs, base, has_base, prepa
     return sums
 
 
-@njit(**JIT)
+@kernel
 def _case_money(fund, points, cost, pv, has_pv):
     """Per case: value ``rnd(points·PV, 10^6)`` fen and gain or loss ``value − cost``."""
     n = len(fund)
@@ -238,7 +233,7 @@ def _case_money(fund, points, cost, pv, has_pv):
     return value, gain
 
 
-@njit(**JIT)
+@kernel
 def _calib_raw(group, cost, n_groups):
     """Per group: raw n, Σx and Σx² as three 20-bit limbs (x < 2^40 fen; Σx² exact)."""
     n = np.zeros(n_groups, dtype=np.int64)
@@ -262,7 +257,7 @@ def _calib_raw(group, cost, n_groups):
     return n, s, sq
 
 
-@njit(**JIT)
+@kernel
 def _calib_trimmed(group, hosp, level, cost, lo_cut, hi_cut, n_groups, n_hosp, n_levels):
     """Trimmed n and Σ cost per group, per (hospital, group) (+ raw n) and per (level, group)."""
     tg = np.zeros((n_groups, 2), dtype=np.int64)

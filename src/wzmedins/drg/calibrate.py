@@ -99,9 +99,7 @@ def calibrate(
     h_ids = tables.ids(ht, "hospital_id")
     levels = string_column(ht, "level")
     if h_ids.null_count or levels.null_count:
-        raise SchemaError(
-            "hospital_id" if h_ids.null_count else "level", "a value on every hospital row", "null"
-        )
+        raise SchemaError("hospital_id" if h_ids.null_count else "level", "a value on every hospital row", "null")
     if len(pc.unique(h_ids)) != len(h_ids):
         raise SchemaError("hospital_id", "one row per hospital", "a duplicate hospital_id")
     level_enc = pc.dictionary_encode(levels)
@@ -129,25 +127,17 @@ def calibrate(
     n_raw, s_raw, sq = _kernel._calib_raw(g, x, n_g)
     # trim bounds: lo·S ≤ 10^4·n·x ≤ hi·S  <=>  ceil(lo·S / (10^4·n)) ≤ x ≤ floor(hi·S / (10^4·n))
     lo_cut = np.array(
-        [
-            -(-p.trim_low_bp * s // (ONE * k))
-            for s, k in zip(s_raw.tolist(), n_raw.tolist(), strict=True)
-        ],
+        [-(-p.trim_low_bp * s // (ONE * k)) for s, k in zip(s_raw.tolist(), n_raw.tolist(), strict=True)],
         dtype=np.int64,
     )
     hi_cut = np.array(
-        [
-            p.trim_high_bp * s // (ONE * k)
-            for s, k in zip(s_raw.tolist(), n_raw.tolist(), strict=True)
-        ],
+        [p.trim_high_bp * s // (ONE * k) for s, k in zip(s_raw.tolist(), n_raw.tolist(), strict=True)],
         dtype=np.int64,
     )
     tg, th, tl = _kernel._calib_trimmed(g, h, lv, x, lo_cut, hi_cut, n_g, n_h, n_l)
     n_kept, s_kept = int(tg[:, 0].sum()), int(tg[:, 1].sum())
     if n_kept == 0 or s_kept == 0:
-        raise SchemaError(
-            "total_cost", "history with at least one groupable case of positive cost", "none"
-        )
+        raise SchemaError("total_cost", "history with at least one groupable case of positive cost", "none")
     M = _rnd(s_kept, n_kept)
 
     # per group: mean, base points, stability (Σx² from 20-bit limbs, Python ints)
@@ -159,14 +149,10 @@ def calibrate(
     )
     base = np.array([_rnd(10**6 * m, M) for m in Mg.tolist()], dtype=np.int64)
     stable = np.zeros(n_g, dtype=bool)
-    for k, (nn, sx, (a0, a1, a2)) in enumerate(
-        zip(n_raw.tolist(), s_raw.tolist(), sq.tolist(), strict=True)
-    ):
+    for k, (nn, sx, (a0, a1, a2)) in enumerate(zip(n_raw.tolist(), s_raw.tolist(), sq.tolist(), strict=True)):
         sxx = (a2 << 40) + (a1 << 20) + a0
         stable[k] = nn >= p.min_cases and (nn * sxx - sx * sx) * 10**8 < p.cv_max_bp**2 * sx * sx
-    is_basic = pc.is_in(group_codes, value_set=pa.array(list(basic), pa.string())).to_numpy(
-        zero_copy_only=False
-    )
+    is_basic = pc.is_in(group_codes, value_set=pa.array(list(basic), pa.string())).to_numpy(zero_copy_only=False)
 
     # coefficients, vectorised in int64: every product is below 10^4 · 10^12
     hn, hs, hraw = th[:, :, 0], th[:, :, 1], th[:, :, 2]

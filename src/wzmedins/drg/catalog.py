@@ -79,9 +79,7 @@ def compile_catalog(catalog: Any) -> Catalog:
         bad = valid & ((vals < 0) | (vals > MAX_POINTS_E4))
         if bad.any():
             i = int(np.argmax(bad))
-            raise SchemaError(
-                name, f"points in [0, {MAX_POINTS_E4 // ONE}]", f"{vals[i] / ONE} for {codes[i]}"
-            )
+            raise SchemaError(name, f"points in [0, {MAX_POINTS_E4 // ONE}]", f"{vals[i] / ONE} for {codes[i]}")
     missing = base_null & ~has_daily
     if missing.any():
         raise SchemaError(
@@ -159,9 +157,7 @@ def compile_coefficients(coefficients: Any, catalog: Catalog) -> tuple[pa.Array,
     codes = string_column(t, "drg_code")
     coef, nulls = tables.e4(t, "coefficient", is_required=True)
     if hosp.null_count or codes.null_count or nulls.any():
-        col = (
-            "hospital_id" if hosp.null_count else "drg_code" if codes.null_count else "coefficient"
-        )
+        col = "hospital_id" if hosp.null_count else "drg_code" if codes.null_count else "coefficient"
         raise SchemaError(col, "a value on every coefficient row", "null")
     bad = (coef < 0) | (coef > MAX_COEFFICIENT_E4)
     if bad.any():
@@ -179,9 +175,7 @@ def compile_coefficients(coefficients: Any, catalog: Catalog) -> tuple[pa.Array,
     hk, gk = h[keep], g[keep]
     flat = hk * len(catalog) + gk
     if len(np.unique(flat)) != len(flat):
-        raise SchemaError(
-            "hospital_id", "one coefficient per (hospital_id, drg_code)", "a duplicate pair"
-        )
+        raise SchemaError("hospital_id", "one coefficient per (hospital_id, drg_code)", "a duplicate pair")
     matrix[hk, gk] = coef[keep]
     seen[hk, gk] = True
     return hospitals, matrix

@@ -93,9 +93,7 @@ def clear(
     t = typed_nulls(tables.to_table(scored_or_cases))
     if "points" not in t.column_names:
         if catalog is None:
-            raise SchemaError(
-                "points", "a scored table, or raw cases with catalog=", "no such column"
-            )
+            raise SchemaError("points", "a scored table, or raw cases with catalog=", "no such column")
         t = score(t, catalog, coefficients, p).scored
     n = t.num_rows
     reason = np.full(n, tables.NO_REASON, dtype=np.int16)
@@ -227,9 +225,7 @@ def clear(
         total = claims[r["k"]]
         r["reserve_share"] = r["claim"] * reserve // total if total > reserve else r["claim"]
         shared[r["k"]] += r["reserve_share"]
-        r["balance"] = (
-            None if r["money"] is None else r["fund_due"] + r["reserve_share"] - r["prepaid"]
-        )
+        r["balance"] = None if r["money"] is None else r["fund_due"] + r["reserve_share"] - r["prepaid"]
     for k, fr in enumerate(fund_rows):
         fr["reserve_shared"] = shared[k]
         fr["reserve_left"] = fr["reserve"] - shared[k]
@@ -239,10 +235,7 @@ def clear(
         {
             "fund": pa.array([r["fund"] for r in fund_rows], pa.string()),
             "months": pa.array([r["months"] for r in fund_rows], pa.int64()),
-            **{
-                c: _money([r[c] for r in fund_rows])
-                for c in ("budget", "reserve", "patient_paid", "pool")
-            },
+            **{c: _money([r[c] for r in fund_rows]) for c in ("budget", "reserve", "patient_paid", "pool")},
             "cases": pa.array([r["cases"] for r in fund_rows], pa.int64()),
             "points": _dec4([r["points"] for r in fund_rows]),
             "point_value": _dec4([r["point_value"] for r in fund_rows]),
@@ -280,9 +273,7 @@ def clear(
     return Clearing(
         funds_t,
         hospitals_t,
-        _cases_table(
-            t, rows, case_id, hospital_id, codes, fund, fund_names, points, cost, fund_rows
-        ),
+        _cases_table(t, rows, case_id, hospital_id, codes, fund, fund_names, points, cost, fund_rows),
         _drgs_table(rows, code_values, code_idx, fund, fund_names, points, cost, fund_rows),
     )
 
@@ -294,9 +285,7 @@ def _budgets(budgets: Any) -> dict[str, int]:
             if f not in SCHEMES:
                 raise ValueError(f"budgets: unknown fund {f!r}; expected {', '.join(SCHEMES)}")
             if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 0:
-                raise ValueError(
-                    f"budgets[{f!r}]: {b!r} is not a non-negative integer number of fen"
-                )
+                raise ValueError(f"budgets[{f!r}]: {b!r} is not a non-negative integer number of fen")
             out[f] = int(b)
         return out
     t = tables.to_table(budgets)

@@ -35,9 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     c.add_argument("--hospitals", required=True, help="Parquet file: hospital_id, level")
     c.add_argument("--profile", default="wenzhou-2022", help="built-in DRG profile or TOML file")
     c.add_argument("--year", type=int, help="payment year: keep the reference years before it")
-    c.add_argument(
-        "--basic", nargs="*", default=[], help="DRG codes of the basic groups (coefficient 1)"
-    )
+    c.add_argument("--basic", nargs="*", default=[], help="DRG codes of the basic groups (coefficient 1)")
     c.add_argument("--catalog-out", required=True, help="Parquet file for the catalog")
     c.add_argument("--coefficients-out", required=True, help="Parquet file for the coefficients")
     c.set_defaults(func=_calibrate)
@@ -72,9 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     k.add_argument("--profile", default="wenzhou-2022", help="built-in DRG profile or TOML file")
     k.add_argument("--catalog", help="catalog, when the input is raw cases")
     k.add_argument("--coefficients", help="coefficients, when the input is raw cases")
-    k.add_argument(
-        "--through-month", type=int, help="provisional clearing through this month (1-12)"
-    )
+    k.add_argument("--through-month", type=int, help="provisional clearing through this month (1-12)")
     k.add_argument("--year", type=int, help="year of the provisional clearing (default: latest)")
     k.add_argument("--out", required=True, help="Parquet file: one row per hospital and fund")
     k.add_argument("--funds-out", help="Parquet file: one row per fund")

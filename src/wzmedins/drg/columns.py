@@ -43,9 +43,7 @@ def encoded_codes(t: pa.Table, name: str):
     """A string column as (column, distinct values, index of each row into them; -1 for null)."""
     arr = tables.required(t, name, CODE_EXPECTED)
     if pa.types.is_dictionary(arr.type):
-        if not (
-            pa.types.is_string(arr.type.value_type) or pa.types.is_large_string(arr.type.value_type)
-        ):
+        if not (pa.types.is_string(arr.type.value_type) or pa.types.is_large_string(arr.type.value_type)):
             raise SchemaError(name, CODE_EXPECTED, str(arr.type))
         values = arr.dictionary.cast(pa.string())
         if len(pc.unique(values)) != len(values):  # a dictionary may repeat a value

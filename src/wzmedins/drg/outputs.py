@@ -34,9 +34,7 @@ def _cases_table(t, rows, case_id, hospital_id, codes, fund, fund_names, points,
         {
             "case_id": case_id.take(take) if case_id is not None else pa.array(rows, pa.int64()),
             "hospital_id": hospital_id.take(take),
-            "fund": pa.DictionaryArray.from_arrays(
-                pa.array(fund[rows], pa.int8()), pa.array(fund_names)
-            ),
+            "fund": pa.DictionaryArray.from_arrays(pa.array(fund[rows], pa.int8()), pa.array(fund_names)),
             "drg_code": codes.take(take),
             "points": tables.decimal4(points[rows]),
             "cost": pa.array(cost[rows], pa.int64()),

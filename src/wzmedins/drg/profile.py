@@ -119,9 +119,7 @@ class DrgProfile:
         >>> p.fingerprint() == p.with_changes({}).fingerprint(), p.with_changes(low_bp=1) == p
         (True, False)
         """
-        blob = json.dumps(
-            {k: list(v) if isinstance(v, tuple) else v for k, v in sorted(self.values.items())}
-        )
+        blob = json.dumps({k: list(v) if isinstance(v, tuple) else v for k, v in sorted(self.values.items())})
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -171,27 +169,21 @@ def load_profile(name_or_path: str | os.PathLike | DrgProfile = "wenzhou-2022") 
     for doc in reversed(chain):
         for key, entry in doc.get("parameters", {}).items():
             if key not in SPEC:
-                raise PolicyError(
-                    f"parameters.{key}: unknown key; allowed keys are {', '.join(SPEC)}"
-                )
+                raise PolicyError(f"parameters.{key}: unknown key; allowed keys are {', '.join(SPEC)}")
             if not isinstance(entry, dict) or "value" not in entry or "source" not in entry:
                 raise PolicyError(f'parameters.{key}: expected {{ value = ..., source = "..." }}')
             values[key] = entry["value"]
             sources[key] = str(entry["source"])
     for top in raw:
         if top not in ("name", "description", "valid_from", "extends", "parameters"):
-            raise PolicyError(
-                f"{top}: unknown key; allowed: name, description, valid_from, extends, parameters"
-            )
+            raise PolicyError(f"{top}: unknown key; allowed: name, description, valid_from, extends, parameters")
     name = raw.get("name")
     if not isinstance(name, str):
         raise PolicyError("name: missing; expected a string")
     valid_from = raw.get("valid_from")
     if not isinstance(valid_from, dt.date):
         raise PolicyError("valid_from: missing; expected a date such as 2022-01-01")
-    return DrgProfile(
-        name, str(raw.get("description", "")), valid_from, _check(values, name), sources
-    )
+    return DrgProfile(name, str(raw.get("description", "")), valid_from, _check(values, name), sources)
 
 
 def _read(name_or_path: str | os.PathLike) -> dict:
@@ -200,10 +192,7 @@ def _read(name_or_path: str | os.PathLike) -> dict:
     if os.sep not in s and not s.endswith(".toml"):
         res = resources.files(__package__).joinpath("profiles", s + ".toml")
         if not res.is_file():
-            raise PolicyError(
-                f"profile {s!r}: no such built-in profile; "
-                f"built in: {', '.join(builtin_profiles())}"
-            )
+            raise PolicyError(f"profile {s!r}: no such built-in profile; built in: {', '.join(builtin_profiles())}")
         text = res.read_text(encoding="utf-8")
     else:
         try:
@@ -225,8 +214,7 @@ def _check(values: Mapping[str, Any], name: str) -> dict[str, Any]:
     for key, (kind, lo, hi, meaning) in SPEC.items():
         if key not in values:
             raise PolicyError(
-                f"{key}: missing in profile {name!r}; "
-                f"expected {_KIND_TEXT[kind].format(lo=lo, hi=hi)} ({meaning})"
+                f"{key}: missing in profile {name!r}; expected {_KIND_TEXT[kind].format(lo=lo, hi=hi)} ({meaning})"
             )
         v = values[key]
         want = _KIND_TEXT[kind].format(lo=lo, hi=hi)
@@ -252,15 +240,10 @@ def _check(values: Mapping[str, Any], name: str) -> dict[str, Any]:
         raise PolicyError(f"high_band_upper: {list(bounds)} must be strictly increasing")
     if len(mults) != len(bounds) + 1:
         raise PolicyError(
-            f"high_multiple_bp: {list(mults)} must have one more value than "
-            f"high_band_upper {list(bounds)}"
+            f"high_multiple_bp: {list(mults)} must have one more value than high_band_upper {list(bounds)}"
         )
     if out["coef_lo_bp"] > out["coef_hi_bp"]:
-        raise PolicyError(
-            f"coef_lo_bp: {out['coef_lo_bp']} must not exceed coef_hi_bp {out['coef_hi_bp']}"
-        )
+        raise PolicyError(f"coef_lo_bp: {out['coef_lo_bp']} must not exceed coef_hi_bp {out['coef_hi_bp']}")
     if out["trim_low_bp"] > out["trim_high_bp"]:
-        raise PolicyError(
-            f"trim_low_bp: {out['trim_low_bp']} must not exceed trim_high_bp {out['trim_high_bp']}"
-        )
+        raise PolicyError(f"trim_low_bp: {out['trim_low_bp']} must not exceed trim_high_bp {out['trim_high_bp']}")
     return out

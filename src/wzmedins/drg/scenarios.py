@@ -96,9 +96,7 @@ def scenarios(
                 scored_base = score(t, catalog, coefficients, base).scored
             scored = scored_base
         out = clear(scored, fund_budgets, p)
-        funds = {
-            r["fund"]: r for r in out.funds.select(["fund", "budget", "point_value"]).to_pylist()
-        }
+        funds = {r["fund"]: r for r in out.funds.select(["fund", "budget", "point_value"]).to_pylist()}
         h = out.hospitals
         fund_col = h.column("fund").to_pylist()
         h = h.add_column(

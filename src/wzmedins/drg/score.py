@@ -51,9 +51,7 @@ class Scored(NamedTuple):
         return {name: pl.from_arrow(table) for name, table in self._asdict().items()}
 
 
-def score(
-    cases: Any, catalog: Any, coefficients: Any = None, params: Any = "wenzhou-2022"
-) -> Scored:
+def score(cases: Any, catalog: Any, coefficients: Any = None, params: Any = "wenzhou-2022") -> Scored:
     """Score DRG cases: type, standard cost, points and readmission (drg.md §3).
 
     Parameters
@@ -204,16 +202,10 @@ def score(
             "case_id": case_id.take(take),
             "person_id": person_id.take(take),
             "hospital_id": hospital_id.take(take),
-            "fund": pa.DictionaryArray.from_arrays(
-                pa.array(fund[rows].astype(np.int8)), pa.array(SCHEMES)
-            ),
+            "fund": pa.DictionaryArray.from_arrays(pa.array(fund[rows].astype(np.int8)), pa.array(SCHEMES)),
             "drg_code": codes.take(take),
-            "case_type": pa.DictionaryArray.from_arrays(
-                pa.array(case_type[rows]), pa.array(_kernel.CASE_TYPES)
-            ),
-            "standard_cost": pa.array(
-                standard[rows], pa.int64(), mask=(standard[rows] < 0) | (in_catalog & ~has_base)
-            ),
+            "case_type": pa.DictionaryArray.from_arrays(pa.array(case_type[rows]), pa.array(_kernel.CASE_TYPES)),
+            "standard_cost": pa.array(standard[rows], pa.int64(), mask=(standard[rows] < 0) | (in_catalog & ~has_base)),
             "points": tables.decimal4(points[rows]),
             "base_points": _nullable_decimal4(base, has_base),
             "readmission": pa.array(readmitted[rows], pa.bool_()),
