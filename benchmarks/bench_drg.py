@@ -88,10 +88,7 @@ def reference_catalog(catalog: pa.Table, coefficients: pa.Table):
         }
         for r in catalog.to_pylist()
     }
-    coef = {
-        (r["hospital_id"], r["drg_code"]): int(r["coefficient"].scaleb(4))
-        for r in coefficients.to_pylist()
-    }
+    coef = {(r["hospital_id"], r["drg_code"]): int(r["coefficient"].scaleb(4)) for r in coefficients.to_pylist()}
     return cat, coef
 
 
@@ -99,9 +96,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", type=int, default=2_000_000)
     ap.add_argument("--history", type=int, default=3_000_000)
-    ap.add_argument(
-        "--reference", type=int, default=20_000, help="cases through the pure-Python twin"
-    )
+    ap.add_argument("--reference", type=int, default=20_000, help="cases through the pure-Python twin")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
 
@@ -118,10 +113,7 @@ def main() -> None:
         history = pa.concat_tables([data["history"], extra.cast(data["history"].schema)])
     else:
         history = data["history"].slice(0, args.history)
-    print(
-        f"generated {args.cases:,} cases and {history.num_rows:,} history cases "
-        f"in {time.perf_counter() - t:.1f} s"
-    )
+    print(f"generated {args.cases:,} cases and {history.num_rows:,} history cases in {time.perf_counter() - t:.1f} s")
     cases, catalog, coefficients = data["cases"], data["catalog"], data["coefficients"]
     budgets = suggested_budgets(cases, 9_800)
 
@@ -174,9 +166,11 @@ def main() -> None:
     t = time.perf_counter()
     ref.calibrate(hist_rows, levels, p)
     ref_cal = time.perf_counter() - t
-    sc = out.scored.slice(0, args.reference).select(
-        ["hospital_id", "fund", "points", "total_cost", "patient_paid", "fund_ffs", "base_points"]
-    ).to_pylist()
+    sc = (
+        out.scored.slice(0, args.reference)
+        .select(["hospital_id", "fund", "points", "total_cost", "patient_paid", "fund_ffs", "base_points"])
+        .to_pylist()
+    )
     for r in sc:
         r["points"] = int(r["points"].scaleb(4))
         r["base_points"] = None if r["base_points"] is None else int(r["base_points"].scaleb(4))

@@ -89,9 +89,7 @@ def reference_inputs(doc):
                 "admit_date": admit,
                 "discharge_date": discharge,
                 "los": r.get("los", discharge - admit),
-                "manual_points": None
-                if r.get("manual_points") is None
-                else int(Decimal(r["manual_points"]) * 10_000),
+                "manual_points": None if r.get("manual_points") is None else int(Decimal(r["manual_points"]) * 10_000),
                 "bonus_points": int(Decimal(r.get("bonus_points", "0")) * 10_000),
             }
         )
@@ -100,14 +98,11 @@ def reference_inputs(doc):
             "base": None if r["base_points"] is None else int(Decimal(r["base_points"]) * 10_000),
             "stable": r.get("stable", True),
             "basic": r.get("basic", False),
-            "daily": None
-            if r.get("daily_points") is None
-            else int(Decimal(r["daily_points"]) * 10_000),
+            "daily": None if r.get("daily_points") is None else int(Decimal(r["daily_points"]) * 10_000),
         }
         for r in doc["catalog"]
     }
     coefficients = {
-        (r["hospital_id"], r["drg_code"]): int(Decimal(r["coefficient"]) * 10_000)
-        for r in doc["coefficients"]
+        (r["hospital_id"], r["drg_code"]): int(Decimal(r["coefficient"]) * 10_000) for r in doc["coefficients"]
     }
     return rows, catalog, coefficients

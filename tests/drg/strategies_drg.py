@@ -14,9 +14,7 @@ DAY0 = dt.date(2022, 1, 1).toordinal()
 BASE = drg.load_profile("wenzhou-2022")
 
 # amounts: mostly realistic, sometimes at the limits the kernels promise to handle exactly
-money = st.one_of(
-    st.integers(0, 5_000_000), st.integers(0, 10**12), st.sampled_from([0, 1, 10**12])
-)
+money = st.one_of(st.integers(0, 5_000_000), st.integers(0, 10**12), st.sampled_from([0, 1, 10**12]))
 points = st.one_of(st.integers(0, 5_000_000), st.integers(0, 10**9))
 
 
@@ -83,9 +81,7 @@ def score_inputs(draw):
     for h in HOSPITALS:
         for code in catalog:
             if draw(st.booleans()):
-                coefficients[(h, code)] = draw(
-                    st.one_of(st.integers(8_000, 12_000), st.integers(0, 10**6))
-                )
+                coefficients[(h, code)] = draw(st.one_of(st.integers(8_000, 12_000), st.integers(0, 10**6)))
     codes = list(catalog) + ["0000", "FQY", "ZZ99"]
     n = draw(st.integers(0, 25))
     rows = []
@@ -116,9 +112,7 @@ def score_inputs(draw):
 
 @st.composite
 def calib_inputs(draw):
-    hospitals = {
-        f"H{i}": draw(st.sampled_from(["primary", "secondary", "tertiary"])) for i in range(4)
-    }
+    hospitals = {f"H{i}": draw(st.sampled_from(["primary", "secondary", "tertiary"])) for i in range(4)}
     n = draw(st.integers(1, 60))
     cost = st.one_of(st.integers(1, 3_000_000), st.integers(1, 10**10))
     history = [

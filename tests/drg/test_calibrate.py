@@ -65,21 +65,13 @@ def test_hand_worked_history():
             want["trimmed"],
         )
         assert got["mean_cost"] == int(Decimal(want["mean_cost"]) * 100)
-    coef = {
-        (r["hospital_id"], r["drg_code"]): r["coefficient"] for r in cal.coefficients.to_pylist()
-    }
-    assert coef == {
-        (w["hospital_id"], w["drg_code"]): Decimal(w["coefficient"])
-        for w in FIX["expect_coefficients"]
-    }
+    coef = {(r["hospital_id"], r["drg_code"]): r["coefficient"] for r in cal.coefficients.to_pylist()}
+    assert coef == {(w["hospital_id"], w["drg_code"]): Decimal(w["coefficient"]) for w in FIX["expect_coefficients"]}
 
 
 def test_reference_twin_agrees():
     hist, hosp, p = inputs()
-    rows = [
-        {"hospital_id": r[0], "drg_code": r[1], "total_cost": int(Decimal(r[2]) * 100)}
-        for r in FIX["history"]
-    ]
+    rows = [{"hospital_id": r[0], "drg_code": r[1], "total_cost": int(Decimal(r[2]) * 100)} for r in FIX["history"]]
     M, catalog, coefficients = ref.calibrate(
         rows, {h["hospital_id"]: h["level"] for h in FIX["hospitals"]}, p, basic=FIX["basic"]
     )
@@ -116,11 +108,7 @@ def test_year_filter_keeps_reference_years():
     hist = hist.append_column("discharge_date", pa.array(years, pa.date32()))
     cal = drg.calibrate(hist, hosp, p, year=2025)  # reference years 2023 and 2024
     total = sum(cal.catalog.column("cases").to_pylist())
-    valid = [
-        i
-        for i in range(n)
-        if FIX["history"][i][0] != "D" and FIX["history"][i][1] not in ("0000", "GQY")
-    ]
+    valid = [i for i in range(n) if FIX["history"][i][0] != "D" and FIX["history"][i][1] not in ("0000", "GQY")]
     assert total == sum(1 for i in valid if i % 4 in (1, 2))
 
 

@@ -19,9 +19,7 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 
 def e4(values):
     """Integers in 1e-4 units → decimal128(22, 4), exactly."""
-    return pa.array(
-        [None if v is None else Decimal(v).scaleb(-4) for v in values], pa.decimal128(22, 4)
-    )
+    return pa.array([None if v is None else Decimal(v).scaleb(-4) for v in values], pa.decimal128(22, 4))
 
 
 def date(ordinals):
@@ -156,10 +154,7 @@ def test_calibrate_kernel_equals_reference(data, p):
             g["trimmed"],
             g["mean_cost"],
         ) == (w["base"], w["stable"], w["basic"], w["n"], w["n_trimmed"], w["mean"])
-    coef = {
-        (r["hospital_id"], r["drg_code"]): int(r["coefficient"].scaleb(4))
-        for r in cal.coefficients.to_pylist()
-    }
+    coef = {(r["hospital_id"], r["drg_code"]): int(r["coefficient"].scaleb(4)) for r in cal.coefficients.to_pylist()}
     assert coef == coefficients
 
 

@@ -142,9 +142,7 @@ def test_provisional_point_value_through_month():
     assert jan["point_value"] == Decimal("44.8864")  # 9 875 / 220 = 44.886363…
     march = drg.clear(t, {"resident": 3_000_000}, through_month=3, **kw).funds.to_pylist()[0]
     assert march["cases"] == 5 and march["budget"] == 750_000
-    table = drg.provisional(
-        drg.score(t, kw["catalog"], kw["coefficients"]).scored, {"resident": 3_000_000}
-    )
+    table = drg.provisional(drg.score(t, kw["catalog"], kw["coefficients"]).scored, {"resident": 3_000_000})
     assert table.num_rows == 12
     assert table.column("point_value").to_pylist()[0] == Decimal("44.8864")
 

@@ -22,9 +22,7 @@ def test_kernels_without_jit():
     env = {
         **os.environ,
         "NUMBA_DISABLE_JIT": "1",
-        "PYTHONPATH": os.pathsep.join(
-            filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])
-        ),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])),
     }
     modules = [str(HERE / m) for m in ("test_examples.py", "test_rules.py", "test_calibrate.py")]
     res = subprocess.run(

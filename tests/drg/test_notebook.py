@@ -19,9 +19,7 @@ def test_notebook_runs():
     env = {
         **os.environ,
         "MPLBACKEND": "Agg",
-        "PYTHONPATH": os.pathsep.join(
-            filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])
-        ),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])),
     }
     res = subprocess.run(
         [

@@ -9,9 +9,7 @@ from wzmedins.drg.profile import SPEC
 from wzmedins.errors import PolicyError
 
 
-@pytest.mark.parametrize(
-    "name", ["wenzhou-2022", "jinhua-2024", "quzhou-2024", "taizhou-2024", "jiaxing-2024"]
-)
+@pytest.mark.parametrize("name", ["wenzhou-2022", "jinhua-2024", "quzhou-2024", "taizhou-2024", "jiaxing-2024"])
 def test_builtin_profiles_load_with_sources(name):
     p = drg.load_profile(name)
     assert set(p.values) == set(SPEC)
@@ -20,38 +18,29 @@ def test_builtin_profiles_load_with_sources(name):
 
 def test_rule_sets_differ_as_drg_md_says():
     wz, jh, qz, tz, jx = (
-        drg.load_profile(n)
-        for n in ("wenzhou-2022", "jinhua-2024", "quzhou-2024", "taizhou-2024", "jiaxing-2024")
+        drg.load_profile(n) for n in ("wenzhou-2022", "jinhua-2024", "quzhou-2024", "taizhou-2024", "jiaxing-2024")
     )
     assert wz.high_multiple_bp == (30000, 20000, 15000) and wz.high_band_upper == (1000000, 3000000)
     assert jh.high_multiple_bp == (30000, 25000, 20000) and jh.high_band_upper == (1000000, 2000000)
     assert qz.low_bp == 3500 and qz.high_multiple_bp == jh.high_multiple_bp
     assert tz.low_bp == 5000 and tz.high_multiple_bp == (25000, 20000, 18000)
-    assert (
-        jx.high_multiple_bp == (20000,) and jx.high_inclusive and jx.high_multiple(10**8) == 20000
-    )
+    assert jx.high_multiple_bp == (20000,) and jx.high_inclusive and jx.high_multiple(10**8) == 20000
     assert jh.high_multiple(2_000_000) == 25000 and jh.high_multiple(2_000_001) == 20000
 
 
 def write(tmp_path, body):
     f = tmp_path / "p.toml"
-    f.write_text(
-        'name = "t"\nvalid_from = 2024-01-01\nextends = "wenzhou-2022"\n[parameters]\n' + body
-    )
+    f.write_text('name = "t"\nvalid_from = 2024-01-01\nextends = "wenzhou-2022"\n[parameters]\n' + body)
     return f
 
 
 def test_unknown_key_is_named(tmp_path):
-    with pytest.raises(
-        PolicyError, match=r"parameters.low_multiple: unknown key; allowed keys are reference_cost"
-    ):
+    with pytest.raises(PolicyError, match=r"parameters.low_multiple: unknown key; allowed keys are reference_cost"):
         drg.load_profile(write(tmp_path, 'low_multiple = { value = 1, source = "x" }\n'))
 
 
 def test_out_of_range_value_is_named(tmp_path):
-    with pytest.raises(
-        PolicyError, match=r"low_bp: -1 is out of range; expected an integer in \[0, 100000\]"
-    ):
+    with pytest.raises(PolicyError, match=r"low_bp: -1 is out of range; expected an integer in \[0, 100000\]"):
         drg.load_profile(write(tmp_path, 'low_bp = { value = -1, source = "x" }\n'))
     with pytest.raises(PolicyError, match="high_multiple_bp"):
         drg.load_profile(write(tmp_path, 'high_multiple_bp = { value = [20000], source = "x" }\n'))
@@ -61,9 +50,7 @@ def test_out_of_range_value_is_named(tmp_path):
 
 def test_missing_key_is_named(tmp_path):
     f = tmp_path / "p.toml"
-    f.write_text(
-        'name = "t"\nvalid_from = 2024-01-01\n[parameters]\nlow_bp = { value = 1, source = "x" }\n'
-    )
+    f.write_text('name = "t"\nvalid_from = 2024-01-01\n[parameters]\nlow_bp = { value = 1, source = "x" }\n')
     with pytest.raises(PolicyError, match="reference_cost: missing"):
         drg.load_profile(f)
 

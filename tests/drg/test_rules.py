@@ -73,11 +73,7 @@ def test_boundaries_low_partial_high():
     types = drg.score(t, CATALOG).scored.column("case_type").to_pylist()
     assert types == ["low", "partial", "partial", "normal", "normal", "high"]
     jx = drg.load_profile("jiaxing-2024")  # H = 2 with >=: 20 701.10 is high
-    types = (
-        drg.score(cases(total_cost=[20701.09, 20701.10]), CATALOG, None, jx)
-        .scored.column("case_type")
-        .to_pylist()
-    )
+    types = drg.score(cases(total_cost=[20701.09, 20701.10]), CATALOG, None, jx).scored.column("case_type").to_pylist()
     assert types == ["normal", "high"]
 
 

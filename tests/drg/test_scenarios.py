@@ -42,10 +42,7 @@ def test_each_scenario_equals_a_direct_clear(data):
         assert rows.column("balance").to_pylist() == direct.column("balance").to_pylist()
         assert rows.column("money").to_pylist() == direct.column("money").to_pylist()
     # a lower budget lowers every point value
-    pv = {
-        r["scenario"]: r["point_value"]
-        for r in table.select(["scenario", "point_value"]).to_pylist()
-    }
+    pv = {r["scenario"]: r["point_value"] for r in table.select(["scenario", "point_value"]).to_pylist()}
     assert pv["budget 97.00%"] < pv["budget 100.00%"]
 
 

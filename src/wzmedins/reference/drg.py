@@ -66,9 +66,7 @@ def high_multiple(p, base: int) -> int:
 # --------------------------------------------------------------------------- §3 one case
 
 
-def score_case(
-    case: Mapping, group: Mapping | None, coefficient: int, p
-) -> tuple[str, int | None, int]:
+def score_case(case: Mapping, group: Mapping | None, coefficient: int, p) -> tuple[str, int | None, int]:
     """Type, standard cost (fen, None outside the catalog) and points (e4) of one case.
 
     ``case`` has ``drg_code``, ``total_cost`` and optionally ``los``, ``manual_points`` and
@@ -202,9 +200,7 @@ def calibrate(history: Iterable[Mapping], levels: Mapping, p, basic: Iterable[st
     trimmed = {}
     for g, rs in raw.items():
         S, n = sum(r["total_cost"] for r in rs), len(rs)
-        trimmed[g] = [
-            r for r in rs if p.trim_low_bp * S <= 10**4 * n * r["total_cost"] <= p.trim_high_bp * S
-        ]
+        trimmed[g] = [r for r in rs if p.trim_low_bp * S <= 10**4 * n * r["total_cost"] <= p.trim_high_bp * S]
     all_kept = [r["total_cost"] for rs in trimmed.values() for r in rs]
     if not all_kept:
         raise ValueError("no history case survives the trim")
@@ -287,9 +283,7 @@ def clear(scored: Iterable[Mapping], budgets: Mapping[str, int], p):
     """
     if p.pool_funds:
         budgets = {"all": sum(budgets.values())}
-    funds = {
-        f: {"budget": b, "points": 0, "patient_paid": 0, "cases": 0} for f, b in budgets.items()
-    }
+    funds = {f: {"budget": b, "points": 0, "patient_paid": 0, "cases": 0} for f, b in budgets.items()}
     hospitals = {}
     for r in scored:
         f = "all" if p.pool_funds else r["fund"]
@@ -341,13 +335,9 @@ def clear(scored: Iterable[Mapping], budgets: Mapping[str, int], p):
             h["reserve_share"] = h["claim"] * fu["reserve"] // fu["claims"]
         else:
             h["reserve_share"] = h["claim"]
-        h["balance"] = (
-            None if h["money"] is None else h["fund_due"] + h["reserve_share"] - h["prepaid"]
-        )
+        h["balance"] = None if h["money"] is None else h["fund_due"] + h["reserve_share"] - h["prepaid"]
     for f, fu in funds.items():
-        fu["reserve_shared"] = sum(
-            h["reserve_share"] for (hid, g), h in hospitals.items() if g == f
-        )
+        fu["reserve_shared"] = sum(h["reserve_share"] for (hid, g), h in hospitals.items() if g == f)
     return funds, hospitals
 
 

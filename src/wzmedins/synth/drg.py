@@ -132,9 +132,7 @@ def _e4_to_decimal(values: np.ndarray, valid: np.ndarray) -> pa.Array:
     words = np.empty((len(values), 2), dtype="<i8")
     words[:, 0] = values
     words[:, 1] = values >> 63
-    arr = pa.Array.from_buffers(
-        pa.decimal128(18, 4), len(values), [None, pa.py_buffer(words.tobytes())]
-    )
+    arr = pa.Array.from_buffers(pa.decimal128(18, 4), len(values), [None, pa.py_buffer(words.tobytes())])
     return pc.if_else(pa.array(valid), arr, pa.scalar(None, arr.type))
 
 
@@ -161,9 +159,7 @@ def _coefficients(rng, hospitals: pa.Table, catalog: pa.Table, factor: np.ndarra
     )
 
 
-def _cases(
-    rng, n: int, year: int, truth: dict, hospitals: pa.Table, factor: np.ndarray, id_offset: int
-):
+def _cases(rng, n: int, year: int, truth: dict, hospitals: pa.Table, factor: np.ndarray, id_offset: int):
     n_h = hospitals.num_rows
     size = np.where(factor > 1.05, 3.0, np.where(factor > 0.93, 1.5, 0.6))
     hosp = rng.choice(n_h, size=n, p=size / size.sum())
@@ -192,15 +188,11 @@ def _cases(
     kind = rng.random(n)
     codes = pa.array(truth["codes"] + ["0000", "GQY", "FQY"], pa.string())
     code_idx = np.where(kind < 0.015, len(truth["codes"]), code_idx)
-    code_idx = np.where(
-        (kind >= 0.015) & (kind < 0.025), len(truth["codes"]) + 1 + (kind < 0.02), code_idx
-    )
+    code_idx = np.where((kind >= 0.015) & (kind < 0.025), len(truth["codes"]) + 1 + (kind < 0.02), code_idx)
     patient = (cost * rng.uniform(0.18, 0.45, n)).astype(np.int64)
     fund = (rng.random(n) < 0.55).astype(np.int8)  # 0 employee, 1 resident
     special = rng.random(n) < 0.001
-    manual = (
-        np.rint(truth["base_e4"][group] * rng.uniform(1.5, 3.0, n) / 100).astype(np.int64) * 100
-    )
+    manual = np.rint(truth["base_e4"][group] * rng.uniform(1.5, 3.0, n) / 100).astype(np.int64) * 100
     bonus_on = rng.random(n) < 0.005
     bonus = rng.integers(5, 21, n).astype(np.int64) * 10_000
     return pa.table(
@@ -210,9 +202,7 @@ def _cases(
             "hospital_id": pa.DictionaryArray.from_arrays(
                 pa.array(hosp.astype(np.int32)), hospitals.column("hospital_id").combine_chunks()
             ),
-            "fund": pa.DictionaryArray.from_arrays(
-                pa.array(fund), pa.array(["employee", "resident"])
-            ),
+            "fund": pa.DictionaryArray.from_arrays(pa.array(fund), pa.array(["employee", "resident"])),
             "drg_code": pa.DictionaryArray.from_arrays(pa.array(code_idx.astype(np.int32)), codes),
             "total_cost": pa.array(cost),
             "patient_paid": pa.array(patient),
