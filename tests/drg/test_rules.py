@@ -175,3 +175,10 @@ def test_incomplete_stay_rule():
     assert points(drg.score(t, CATALOG, coef, on))[:2] == [53.1373, 100.0]
     off = drg.score(t, CATALOG, coef).scored.column("case_type").to_pylist()
     assert off == ["partial", "normal", "partial"]
+
+
+def test_clear_on_raw_cases_warns_about_rejected_rows():
+    t = cases(drg_code=["GB15", "NOPE"], person_id=["a", "b"])
+    with pytest.warns(UserWarning, match="1 of 2 cases rejected"):
+        out = drg.clear(t, {"resident": 1_000_000}, catalog=CATALOG)
+    assert out.funds.column("cases").to_pylist() == [1]

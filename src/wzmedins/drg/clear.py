@@ -7,6 +7,7 @@ overflow (there are only hospitals × funds of them).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -94,7 +95,14 @@ def clear(
     if "points" not in t.column_names:
         if catalog is None:
             raise SchemaError("points", "a scored table, or raw cases with catalog=", "no such column")
-        t = score(t, catalog, coefficients, p).scored
+        scored = score(t, catalog, coefficients, p)
+        if scored.rejected.num_rows:
+            warnings.warn(
+                f"clear: {scored.rejected.num_rows} of {t.num_rows} cases rejected by score() and left out; "
+                "call score() to see them",
+                stacklevel=2,
+            )
+        t = scored.scored
     n = t.num_rows
     reason = np.full(n, tables.NO_REASON, dtype=np.int16)
     hospital_id, hosp_values, hosp_idx = encoded_ids(t, "hospital_id")
