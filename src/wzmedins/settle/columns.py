@@ -15,9 +15,9 @@ import pyarrow.compute as pc
 from .. import tables as t
 from ..policy import Policy
 from ..reasons import REASONS
+from ..vocab import AREAS, ASSISTANCE, CATEGORY_SCHEME, ENUMS, FACILITY_LEVELS, SCHEMES, VISIT_TYPES
 from .reversals import Originals
 from .reversals import resolve as resolve_reversals
-from ..vocab import AREAS, ASSISTANCE, CATEGORY_SCHEME, ENUMS, FACILITY_LEVELS, SCHEMES, VISIT_TYPES
 
 MESSAGES = {
     "MISSING_VALUE": "a required column is null",
@@ -77,7 +77,9 @@ class ClaimColumns:
 
     def rejected(self) -> pa.Table:
         rows = self.rejected_rows
-        return t.rejected_table(rows, self.claim_id, self.reason, MESSAGES, explain(self.table, rows, self.reason[rows]))
+        return t.rejected_table(
+            rows, self.claim_id, self.reason, MESSAGES, explain(self.table, rows, self.reason[rows])
+        )
 
 
 REQUIRED = ("claim_id", "person_id", "settle_date", "scheme", "category", "visit_type", "facility_level", "total_cost")
@@ -195,14 +197,13 @@ def _flag_duplicates(claim_id: pa.Array, reason: np.ndarray, known: pa.Array | N
     if len(ok) == 0:
         return
     ids = claim_id if len(ok) == len(reason) else claim_id.take(pa.array(ok))
-    encoded = pc.dictionary_encode(ids)
-    if len(encoded.dictionary) == len(ids):  # the usual case: every id distinct
-        dup = np.zeros(len(ok), dtype=bool)
-    else:
-        codes = encoded.indices.to_numpy()
-        first = np.zeros(len(ok), dtype=bool)
-        first[np.unique(codes, return_index=True)[1]] = True
-        dup = ~first
+    dup = np.zeros(len(ok), dtype=bool)
+    if not t.all_distinct(ids):  # rare: find the repeats exactly
+        codes = pc.dictionary_encode(ids).indices.to_numpy()
+        by_code = np.argsort(codes, kind="stable")
+        first_of_run = np.ones(len(codes), dtype=bool)
+        first_of_run[1:] = codes[by_code][1:] != codes[by_code][:-1]
+        dup[by_code[~first_of_run]] = True
     if known is not None and len(known):
         dup |= pc.is_in(ids, value_set=known.cast(ids.type)).to_numpy(zero_copy_only=False)
     mask = np.zeros(len(reason), dtype=bool)
