@@ -49,9 +49,7 @@ def random_claims(n: int, n_persons: int, *, seed: int, start=dt.date(2022, 1, 1
     })  # fmt: skip
 
 
-def random_accounts(
-    n_persons: int, *, seed: int, year: int = 2022, int_ids: bool = False
-) -> pa.Table:
+def random_accounts(n_persons: int, *, seed: int, year: int = 2022, int_ids: bool = False) -> pa.Table:
     """Opening balances for the employee persons."""
     rng = np.random.default_rng(seed)
     persons = [p for p in range(n_persons) if GROUPS[p % len(GROUPS)][0] == "employee"]
@@ -72,9 +70,7 @@ def by_date(claims: pa.Table, cuts: list[dt.date]) -> list[pa.Table]:
     for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
         mask = pa.array([True] * claims.num_rows)
         if lo is not None:
-            mask = pc.and_(
-                mask, pc.greater_equal(claims["settle_date"], pa.scalar(lo, pa.date32()))
-            )
+            mask = pc.and_(mask, pc.greater_equal(claims["settle_date"], pa.scalar(lo, pa.date32())))
         if hi is not None:
             mask = pc.and_(mask, pc.less(claims["settle_date"], pa.scalar(hi, pa.date32())))
         out.append(claims.filter(mask))

@@ -31,9 +31,7 @@ print(out.settled.num_rows)
 """
 
 
-def start_writer(
-    location: str, batch: pa.Table, batch_id: str, tmp_path: Path, pause: float
-) -> tuple:
+def start_writer(location: str, batch: pa.Table, batch_id: str, tmp_path: Path, pause: float) -> tuple:
     """A separate process settling ``batch`` that stops inside its commit for ``pause`` s."""
     path = tmp_path / f"{batch_id}.parquet"
     pq.write_table(batch, path)
@@ -52,10 +50,7 @@ def start_writer(
 
 
 def snapshot(ledger) -> dict:
-    return {
-        n: ledger.table(n).to_pylist()
-        for n in ("settled", "rejected", "state", "accounts", "batches")
-    }
+    return {n: ledger.table(n).to_pylist() for n in ("settled", "rejected", "state", "accounts", "batches")}
 
 
 def by_id(table):

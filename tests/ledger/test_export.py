@@ -26,9 +26,7 @@ def history(policy):
     )
 
 
-def test_export_then_rebuild_is_the_same_ledger(
-    location, new_location, history, policy, tmp_path, backend
-):
+def test_export_then_rebuild_is_the_same_ledger(location, new_location, history, policy, tmp_path, backend):
     claims, accounts, (d1, d2, d3) = history
     ledger = wz.Ledger(location, policy=policy)
     ledger.load_accounts(accounts)
@@ -44,10 +42,7 @@ def test_export_then_rebuild_is_the_same_ledger(
         assert copy.table(name).to_pylist() == exported[name], name
         assert other.table(name).to_pylist() == exported[name], name
     # both go on identically: the same next batch gives the same result, replays still work
-    assert (
-        copy.settle(d3, batch_id="d3").settled.to_pylist()
-        == ledger.settle(d3, batch_id="d3").settled.to_pylist()
-    )
+    assert copy.settle(d3, batch_id="d3").settled.to_pylist() == ledger.settle(d3, batch_id="d3").settled.to_pylist()
     assert (
         copy.settle(d2, batch_id="d2").settled.num_rows
         == d2.num_rows - ledger.settle(d2, batch_id="d2").rejected.num_rows

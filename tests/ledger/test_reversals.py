@@ -16,7 +16,8 @@ from tests.ledger.claims import by_date, random_accounts, random_claims
 from wzmedins.settle.state import STATE_FIELDS
 
 ZEROED = ("outpatient_deductible_used", "inpatient_deductible_used", "admissions_primary",
-          "admissions_secondary", "admissions_tertiary", "fund_paid", "ci_base", "ci_paid", "ma_base", "ma_paid")  # fmt: skip
+          "admissions_secondary", "admissions_tertiary", "fund_paid", "ci_base", "ci_paid",
+          "ma_base", "ma_paid")  # fmt: skip
 
 
 def reversals(claims: pa.Table, date: dt.date, prefix: str = "r-") -> pa.Table:
@@ -54,9 +55,7 @@ def test_reverse_then_settle_again_gives_the_worked_figures(location, k):
     stored = ledger.table("settled")
     assert sum(stored["total_cost"].to_pylist()) == 0  # a reversal stores the negated bill
     # the same bills again, under new claim ids: the hand-worked figures of the fixture
-    again = claims.set_column(
-        0, "claim_id", pc.binary_join_element_wise(claims["claim_id"], "-again", "")
-    )
+    again = claims.set_column(0, "claim_id", pc.binary_join_element_wise(claims["claim_id"], "-again", ""))
     out = ledger.settle(again, batch_id="again")
     assert out.rejected.num_rows == 0
     got = {r["claim_id"].removesuffix("-again"): r for r in out.settled.to_pylist()}
@@ -72,8 +71,8 @@ def test_reversal_in_the_same_batch(location):
     """Example 2 with its tertiary stay refunded in the same batch: the later secondary stay is
     not re-settled, and the year's deductible and admissions lose what the stay took."""
     ex = load_example(2)
-    rev = pa.table({"claim_id": ["e2-2-r"], "person_id": ["p2"], "settle_date": pa.array([dt.date(2022, 10, 1)], pa.date32()),
-                    "reverses": ["e2-2"]})  # fmt: skip
+    rev = pa.table({"claim_id": ["e2-2-r"], "person_id": ["p2"],
+                    "settle_date": pa.array([dt.date(2022, 10, 1)], pa.date32()), "reverses": ["e2-2"]})  # fmt: skip
     batch = pa.concat_tables([ex["claims"], rev], promote_options="default")
     ledger = wz.Ledger(location, policy="wenzhou-2022")
     out = ledger.settle(batch, batch_id="d1")
@@ -104,9 +103,7 @@ def test_reversal_checks_across_batches(location):
         "reverses": ["e1-1", "no-such-claim", "e1-1", "e1-1"],
     })  # fmt: skip
     out = ledger.settle(batch, batch_id="d2")
-    reasons = dict(
-        zip(out.rejected["claim_id"].to_pylist(), out.rejected["reason"].to_pylist(), strict=True)
-    )
+    reasons = dict(zip(out.rejected["claim_id"].to_pylist(), out.rejected["reason"].to_pylist(), strict=True))
     assert reasons == {
         "r1": "REVERSAL_PERSON_MISMATCH",
         "r2": "UNKNOWN_ORIGINAL",
@@ -114,7 +111,8 @@ def test_reversal_checks_across_batches(location):
     }
     assert out.settled["claim_id"].to_pylist() == ["r3"]
     later = pa.table({"claim_id": ["r5", "r6"], "person_id": ["p1", "p1"],
-                      "settle_date": pa.array([dt.date(2022, 5, 1)] * 2, pa.date32()), "reverses": ["e1-1", "r3"]})  # fmt: skip
+                      "settle_date": pa.array([dt.date(2022, 5, 1)] * 2, pa.date32()),
+                      "reverses": ["e1-1", "r3"]})  # fmt: skip
     out = ledger.settle(later, batch_id="d3")
     assert out.rejected["reason"].to_pylist() == ["ALREADY_REVERSED", "UNKNOWN_ORIGINAL"]
     assert ledger.state()["fund_paid"].to_pylist() == [0]
@@ -129,16 +127,12 @@ def test_random_reversals_equal_one_settlement(location, policy):
     pick = np.sort(rng.choice(claims.num_rows, 90, replace=False))
     refunds = reversals(claims.take(pick), dt.date(2022, 12, 20))
     days = by_date(claims, [dt.date(2022, 4, 1), dt.date(2022, 8, 1)])
-    days[-1] = pa.concat_tables(
-        [days[-1], refunds.slice(0, 30)], promote_options="default"
-    )  # same batch
+    days[-1] = pa.concat_tables([days[-1], refunds.slice(0, 30)], promote_options="default")  # same batch
     days.append(refunds.slice(30))
     ledger = wz.Ledger(location, policy=policy)
     ledger.load_accounts(accounts)
     results = [ledger.settle(b, batch_id=f"b{i}") for i, b in enumerate(days)]
-    whole = wz.settle(
-        pa.concat_tables([claims, refunds], promote_options="default"), policy, accounts=accounts
-    )
+    whole = wz.settle(pa.concat_tables([claims, refunds], promote_options="default"), policy, accounts=accounts)
     got = {r["claim_id"]: r for out in results for r in out.settled.to_pylist()}
     want = {r["claim_id"]: r for r in whole.settled.to_pylist()}
     assert got == want

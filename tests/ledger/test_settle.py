@@ -46,9 +46,7 @@ def test_batches_equal_one_settlement(location, policy, int_ids):
     stored = ledger.table("settled")
     assert stored.num_rows == whole.settled.num_rows
     for name in whole.settled.column_names:  # every output column is stored, ids in their type
-        assert rows_by_id(stored.select(whole.settled.column_names)) == rows_by_id(whole.settled), (
-            name
-        )
+        assert rows_by_id(stored.select(whole.settled.column_names)) == rows_by_id(whole.settled), name
     assert ledger.batches()["batch_id"].to_pylist() == ["day-0", "day-1", "day-2", "day-3"]
     assert ledger.table("rejected").num_rows == rejected
 
@@ -75,10 +73,7 @@ def test_worked_examples_one_claim_per_batch(location, policy, k):
 
 
 def _snapshot(ledger) -> dict:
-    return {
-        name: ledger.table(name).to_pylist()
-        for name in ("settled", "rejected", "state", "accounts", "batches")
-    }
+    return {name: ledger.table(name).to_pylist() for name in ("settled", "rejected", "state", "accounts", "batches")}
 
 
 def test_same_batch_twice_returns_stored_result(location, policy):
@@ -116,9 +111,7 @@ def test_same_batch_id_other_content_is_refused(location, policy):
 
 
 def test_claim_settled_in_earlier_batch_is_duplicate(location, policy):
-    claims = random_claims(40, 5, seed=13, bad_share=0).sort_by(
-        [("settle_date", "ascending"), ("seq", "ascending")]
-    )
+    claims = random_claims(40, 5, seed=13, bad_share=0).sort_by([("settle_date", "ascending"), ("seq", "ascending")])
     ledger = wz.Ledger(location, policy=policy)
     ledger.settle(claims.slice(0, 30), batch_id="d1")
     state_before = state_rows(ledger.state())
@@ -129,9 +122,7 @@ def test_claim_settled_in_earlier_batch_is_duplicate(location, policy):
     assert dup["row"].to_pylist() == [0, 1, 2, 3, 4]
     assert out.settled["claim_id"].to_pylist() == claims["claim_id"].to_pylist()[30:40]
     whole = wz.settle(claims, policy)
-    assert rows_by_id(ledger.table("settled").select(whole.settled.column_names)) == rows_by_id(
-        whole.settled
-    )
+    assert rows_by_id(ledger.table("settled").select(whole.settled.column_names)) == rows_by_id(whole.settled)
     assert state_before != state_rows(ledger.state()) == state_rows(whole.state)
 
 
@@ -154,9 +145,7 @@ def test_loads_only_the_batch_persons(location, policy, monkeypatch):
     ledger.settle(batch, batch_id="d2")
     persons = set(batch["person_id"].to_pylist())
     assert set(seen["state"]["person_id"].to_pylist()) <= persons
-    assert seen["state"].num_rows == len(
-        persons & set(claims.slice(0, 300)["person_id"].to_pylist())
-    )
+    assert seen["state"].num_rows == len(persons & set(claims.slice(0, 300)["person_id"].to_pylist()))
     assert seen["known_claim_ids"].to_pylist() == ["c0"]
 
 

@@ -21,17 +21,12 @@ def test_statement_of_example_4(location):
     assert (row["deductible"], row["fund"], row["critical_illness"], row["medical_assistance"], row["cash"]) == (
         80_000, 7_434_000, 1_667_900, 1_708_290, 1_189_810)  # fmt: skip
     assert "The fund pays 70% of the remaining 106 200.00: 74 340.00" in row["explanation"]
-    assert (
-        "Critical-illness insurance paid 16 679.00 on the patient's compliant share 35 660.00"
-        in row["explanation"]
-    )
+    assert "Critical-illness insurance paid 16 679.00 on the patient's compliant share 35 660.00" in row["explanation"]
     assert "Medical assistance paid 17 082.90" in row["explanation"]
     text = st.to_text()
     assert "person p4, year 2022" in text and "11 898.10" in text
     html = st.to_html()
-    assert (
-        html.startswith("<!DOCTYPE html>") and "<td>17 082.90</td>" in html and "Year total" in html
-    )
+    assert html.startswith("<!DOCTYPE html>") and "<td>17 082.90</td>" in html and "Year total" in html
 
 
 def test_statement_shows_caps_and_reversals(location):
@@ -44,10 +39,7 @@ def test_statement_shows_caps_and_reversals(location):
     st = ledger.statement("p7", 2022)
     rows = st.table.to_pylist()
     assert [r["claim_id"] for r in rows] == [*ex["claims"]["claim_id"].to_pylist(), "refund"]
-    assert (
-        "annual cap" in rows[1]["explanation"]
-        and "39 600.00 above the cap" in rows[1]["explanation"]
-    )
+    assert "annual cap" in rows[1]["explanation"] and "39 600.00 above the cap" in rows[1]["explanation"]
     assert rows[2]["reverses"] == first and "Reverses claim" in rows[2]["explanation"]
     assert rows[2]["fund"] == -rows[0]["fund"]
     totals = st.totals()

@@ -38,9 +38,7 @@ def test_example_8_across_close_year(location):
     assert ledger.close_year(2022) == 2
     assert accounts_of(ledger, 2023) == {"p8": (0, 60_000), "p9": (0, 35_000)}
     # the insurer loads 2023's current-year allocation afterwards; the rolled-over part stays
-    ledger.load_accounts(
-        pa.table({"person_id": ["p9"], "year": [2023], "current_balance": [40_000]})
-    )
+    ledger.load_accounts(pa.table({"person_id": ["p9"], "year": [2023], "current_balance": [40_000]}))
     assert accounts_of(ledger, 2023)["p9"] == (40_000, 35_000)
     out = ledger.settle(ex["claims"].slice(1, 1), batch_id="2023-01-03")
     (row,) = out.settled.to_pylist()
@@ -75,9 +73,7 @@ def test_accounts_of_an_opened_year_are_refused(location):
     assert ledger.table("accounts").to_pylist() == before
     with pytest.raises(LedgerError, match="accounts row 0"):
         ledger.load_accounts(
-            pa.table(
-                {"person_id": ["x"], "year": [2024], "current_balance": [-1], "hist_balance": [0]}
-            )
+            pa.table({"person_id": ["x"], "year": [2024], "current_balance": [-1], "hist_balance": [0]})
         )
 
 

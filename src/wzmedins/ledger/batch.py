@@ -93,9 +93,7 @@ def claim_inputs(table: pa.Table, rows: np.ndarray) -> dict[str, pa.Array]:
     for name in ("scheme", "category", "visit_type", "facility_level", "area", "assistance"):
         col = t.column(sub, name, "an enum string")
         if col is None:
-            out[name] = pa.array(
-                [DEFAULTS.get(name)] * sub.num_rows, pa.string()
-            )  # a reversal: filled later
+            out[name] = pa.array([DEFAULTS.get(name)] * sub.num_rows, pa.string())  # a reversal: filled later
             continue
         if pa.types.is_dictionary(col.type):
             col = col.cast(col.type.value_type)
@@ -104,9 +102,7 @@ def claim_inputs(table: pa.Table, rows: np.ndarray) -> dict[str, pa.Array]:
     for name in ("total_cost", "self_pay", "class_b_self_pay"):
         out[name] = pa.array(t.money(sub, name, reason, is_required=False))
     reverses = t.column(sub, "reverses", "a claim id")
-    out["reverses"] = (
-        id_text(reverses) if reverses is not None else pa.nulls(sub.num_rows, pa.string())
-    )
+    out["reverses"] = id_text(reverses) if reverses is not None else pa.nulls(sub.num_rows, pa.string())
     return out
 
 
@@ -123,11 +119,7 @@ def fill_reversals(rows: dict[str, pa.Array], originals: pa.Table) -> dict[str, 
         return rows
     fields = ("claim_id", *ORIGINAL_FIELDS, *NEGATED_FIELDS)
     own = pa.table({f: rows[f] for f in fields})
-    pool = (
-        pa.concat_tables([originals.select(list(fields)).cast(own.schema), own])
-        if originals.num_rows
-        else own
-    )
+    pool = pa.concat_tables([originals.select(list(fields)).cast(own.schema), own]) if originals.num_rows else own
     j = pc.index_in(reverses, value_set=pool["claim_id"])
     is_rev = pc.is_valid(reverses)
     out = dict(rows)

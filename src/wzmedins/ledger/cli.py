@@ -62,9 +62,7 @@ def settle_into_ledger(claims, ledger: str, *, batch_id: str, policy: str, lock_
     from .core import Ledger
 
     stream = sys.stdout if stream is None else stream
-    result = Ledger(ledger, policy=policy, lock_timeout=lock_timeout).settle(
-        claims, batch_id=batch_id
-    )
+    result = Ledger(ledger, policy=policy, lock_timeout=lock_timeout).settle(claims, batch_id=batch_id)
     if out:
         pq.write_table(result.settled, out)
     if rejected:
@@ -95,9 +93,7 @@ def _settle(args) -> int:
 
 def _export(args) -> int:
     manifest = _ledger(args).export(args.directory)
-    rows = ", ".join(
-        f"{name} {entry['rows']}" for name, entry in manifest["tables"].items() if name != "meta"
-    )
+    rows = ", ".join(f"{name} {entry['rows']}" for name, entry in manifest["tables"].items() if name != "meta")
     print(f"exported to {args.directory}: {rows}")
     return 0
 
@@ -153,9 +149,7 @@ def register(subparsers) -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    p = command(
-        "settle", _settle, "settle a batch of claims into the ledger (again: the stored result)"
-    )
+    p = command("settle", _settle, "settle a batch of claims into the ledger (again: the stored result)")
     p.add_argument("batch", metavar="BATCH", help="claims, Parquet file or dataset")
     p.add_argument("--batch-id", required=True, help="the batch's name, e.g. the settlement day")
     p.add_argument("--policy", required=True, metavar="NAME|FILE", help="policy profile")
@@ -163,9 +157,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--rejected", metavar="R.parquet", help="also write the rejected rows")
     p = command("export", _export, "export every table to Parquet with a checksum manifest")
     p.add_argument("directory", metavar="DIR")
-    p = command(
-        "rebuild", _rebuild, "build a new ledger from an export, after checking its checksums"
-    )
+    p = command("rebuild", _rebuild, "build a new ledger from an export, after checking its checksums")
     p.add_argument("directory", metavar="DIR")
     p = command(
         "close-year",

@@ -119,9 +119,7 @@ class Ledger:
 
     # ------------------------------------------------------------------ settling
 
-    def settle(
-        self, batch: Any, *, batch_id: str, policy: Policy | str | None = None
-    ) -> SettleResult:
+    def settle(self, batch: Any, *, batch_id: str, policy: Policy | str | None = None) -> SettleResult:
         """Settle one batch against the stored state and commit it in one transaction.
 
         Loads only what the batch needs: the state and opening accounts of its persons, the
@@ -183,9 +181,7 @@ class Ledger:
             accounts = self._person_rows(tx, "accounts", person_type)
             tx.drop_temp("_wz_persons")
             tx.temp("_wz_claims", unique_text(claim_col))
-            known = tx.query(
-                "SELECT s.claim_id FROM settled s JOIN _wz_claims c ON s.claim_id = c.id"
-            )
+            known = tx.query("SELECT s.claim_id FROM settled s JOIN _wz_claims c ON s.claim_id = c.id")
             tx.drop_temp("_wz_claims")
             originals = None
             if reverses_col is not None and reverses_col.null_count < len(reverses_col):
@@ -224,11 +220,7 @@ class Ledger:
 
     def _meta_types(self, tx: Tx) -> dict[str, pa.DataType]:
         rows = tx.query("SELECT key, value FROM meta").to_pylist()
-        return {
-            r["key"].removesuffix("_type"): ID_TYPES[r["value"]]
-            for r in rows
-            if r["key"].endswith("_type")
-        }
+        return {r["key"].removesuffix("_type"): ID_TYPES[r["value"]] for r in rows if r["key"].endswith("_type")}
 
     def _person_rows(self, tx: Tx, table: str, person_type: pa.DataType | None) -> pa.Table | None:
         fields = STATE_FIELDS if table == "state" else ("current_balance", "hist_balance")
@@ -255,23 +247,15 @@ class Ledger:
         for name, typ in (("claim_id", types.get("claim_id")), ("reverses", types.get("claim_id")),
                           ("person_id", types.get("person_id"))):  # fmt: skip
             if name in rows.column_names and typ is not None:
-                rows = rows.set_column(
-                    rows.schema.get_field_index(name), name, rows[name].cast(typ)
-                )
+                rows = rows.set_column(rows.schema.get_field_index(name), name, rows[name].cast(typ))
         return rows
 
-    def _store_result(
-        self, tx: Tx, batch_id: str, table: pa.Table, out: SettleResult, originals
-    ) -> None:
+    def _store_result(self, tx: Tx, batch_id: str, table: pa.Table, out: SettleResult, originals) -> None:
         rows = accepted_rows(table.num_rows, out.rejected)
         if len(rows) != out.settled.num_rows:
-            raise LedgerError(
-                f"internal: {len(rows)} accepted rows but {out.settled.num_rows} settled"
-            )
+            raise LedgerError(f"internal: {len(rows)} accepted rows but {out.settled.num_rows} settled")
         inputs = claim_inputs(table, rows)
-        settled = {
-            name: out.settled[name] for name in out.settled.column_names if name in s.SETTLED
-        }
+        settled = {name: out.settled[name] for name in out.settled.column_names if name in s.SETTLED}
         for name, values in inputs.items():
             settled.setdefault(name, values)
         for name in ("claim_id", "person_id", "reverses"):
@@ -284,17 +268,13 @@ class Ledger:
         settled["batch_id"] = pa.array([batch_id] * len(rows), pa.string())
         settled["row"] = pa.array(rows, pa.int64())
         tx.append("settled", s.conform(pa.table(settled), "settled"))
-        rejected = out.rejected.append_column(
-            "batch_id", pa.array([batch_id] * out.rejected.num_rows, pa.string())
-        )
+        rejected = out.rejected.append_column("batch_id", pa.array([batch_id] * out.rejected.num_rows, pa.string()))
         tx.append("rejected", s.conform(rejected, "rejected"))
         state = out.state.set_column(0, "person_id", id_text(out.state["person_id"]))
         state = state.append_column("batch_id", pa.array([batch_id] * state.num_rows, pa.string()))
         tx.upsert("state", s.conform(state, "state"), s.KEYS["state"])
 
-    def _replay(
-        self, tx: Tx, record: dict, digest: str, policy: Policy, person_col
-    ) -> SettleResult:
+    def _replay(self, tx: Tx, record: dict, digest: str, policy: Policy, person_col) -> SettleResult:
         batch_id = record["batch_id"]
         if record["content_hash"] != digest:
             raise BatchConflictError(
@@ -309,9 +289,7 @@ class Ledger:
         types = self._meta_types(tx)
         schema = _schema_from_text(record["settled_schema"])
         settled = tx.query(
-            "SELECT "
-            + ", ".join(f'"{c}"' for c in schema.names)
-            + ' FROM settled WHERE batch_id = $1 ORDER BY "row"',
+            "SELECT " + ", ".join(f'"{c}"' for c in schema.names) + ' FROM settled WHERE batch_id = $1 ORDER BY "row"',
             (batch_id,),
         )
         settled = self._typed(settled, types).cast(schema)
@@ -330,9 +308,7 @@ class Ledger:
             state = state_schema(types.get("person_id", pa.string())).empty_table()
         else:
             state = state.cast(state_schema(state["person_id"].type))
-        return SettleResult(
-            settled.replace_schema_metadata(meta), rejected, state.replace_schema_metadata(meta)
-        )
+        return SettleResult(settled.replace_schema_metadata(meta), rejected, state.replace_schema_metadata(meta))
 
     # ------------------------------------------------------------------ reading
 
@@ -340,9 +316,7 @@ class Ledger:
         """A whole stored table (``settled``, ``rejected``, ``state``, ``accounts``,
         ``batches``, ``closed_years``), ids in the ledger's types, in a stable order."""
         if name not in s.TABLES or name == "meta":
-            raise LedgerError(
-                f"no table {name!r}; one of " + ", ".join(n for n in s.TABLES if n != "meta")
-            )
+            raise LedgerError(f"no table {name!r}; one of " + ", ".join(n for n in s.TABLES if n != "meta"))
         with self.store.transaction(write=False) as tx:
             if name in ("settled", "rejected"):
                 rows = tx.query(

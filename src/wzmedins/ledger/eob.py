@@ -42,14 +42,10 @@ def explain(row: dict, fund_to_date: int, ci_base_to_date: int) -> list[str]:
         f"+ class-B share paid first {_y(row['class_b_self_pay'])} + in-scope (政策范围内) {_y(row['eligible'])}."
     ]
     if row["account_current"]:
-        lines.append(
-            f"The current-year account paid {_y(row['account_current'])} of the in-scope amount first."
-        )
+        lines.append(f"The current-year account paid {_y(row['account_current'])} of the in-scope amount first.")
     base = row["eligible"] - row["account_current"] - row["deductible"]
     if row["deductible"]:
-        lines.append(
-            f"Deductible (起付线): {_y(row['deductible'])} is the patient's before the fund pays."
-        )
+        lines.append(f"Deductible (起付线): {_y(row['deductible'])} is the patient's before the fund pays.")
     elif row["visit_type"] != "special" and base > 0:
         lines.append("No deductible: this year's deductible had already been met.")
     lines.append(
@@ -93,9 +89,7 @@ class Statement:
 
     def totals(self) -> dict[str, int]:
         """Sum in fen of each payer and of the total cost over the year's claims."""
-        return {
-            c: sum(self.table[c].to_pylist()) for c in ("total_cost", *(p for p, _ in PAYER_LABELS))
-        }
+        return {c: sum(self.table[c].to_pylist()) for c in ("total_cost", *(p for p, _ in PAYER_LABELS))}
 
     def to_text(self) -> str:
         """A plain-text statement."""

@@ -85,14 +85,10 @@ def verify(directory: str | os.PathLike) -> dict:
     except json.JSONDecodeError as e:
         raise IntegrityError(f"{root / MANIFEST}: not valid JSON ({e})") from None
     if manifest.get("format") != FORMAT or manifest.get("schema_version") != s.SCHEMA_VERSION:
-        raise IntegrityError(
-            f"{root / MANIFEST}: not a {FORMAT} version {s.SCHEMA_VERSION} manifest"
-        )
+        raise IntegrityError(f"{root / MANIFEST}: not a {FORMAT} version {s.SCHEMA_VERSION} manifest")
     listed = manifest["tables"]
     if set(listed) != set(s.TABLES):
-        raise IntegrityError(
-            f"{root / MANIFEST}: tables {sorted(listed)}, expected {sorted(s.TABLES)}"
-        )
+        raise IntegrityError(f"{root / MANIFEST}: tables {sorted(listed)}, expected {sorted(s.TABLES)}")
     extra = {p.name for p in root.iterdir()} - {MANIFEST} - {e["file"] for e in listed.values()}
     if extra:
         raise IntegrityError(f"{root}: files not in the manifest: {', '.join(sorted(extra))}")
@@ -101,13 +97,9 @@ def verify(directory: str | os.PathLike) -> dict:
         if not file.exists():
             raise IntegrityError(f"{file}: missing")
         if _sha256(file) != entry["sha256"]:
-            raise IntegrityError(
-                f"{file}: checksum does not match the manifest (the file was changed)"
-            )
+            raise IntegrityError(f"{file}: checksum does not match the manifest (the file was changed)")
         if pq.read_metadata(file).num_rows != entry["rows"]:
-            raise IntegrityError(
-                f"{file}: {pq.read_metadata(file).num_rows} rows, manifest says {entry['rows']}"
-            )
+            raise IntegrityError(f"{file}: {pq.read_metadata(file).num_rows} rows, manifest says {entry['rows']}")
     return manifest
 
 
@@ -121,15 +113,11 @@ def rebuild(directory: str | os.PathLike, location: str | os.PathLike, **ledger_
     with ledger.store.transaction(write=True) as tx:
         for name in s.TABLES:
             if name != "meta" and tx.query(f"SELECT COUNT(*) AS n FROM {name}")["n"][0].as_py():
-                raise LedgerError(
-                    f"{location}: table {name} is not empty; rebuild into a new ledger"
-                )
+                raise LedgerError(f"{location}: table {name} is not empty; rebuild into a new ledger")
         tx.execute("DELETE FROM meta")  # the export's meta (schema version, id types) replaces it
         for name, entry in manifest["tables"].items():
             data = pq.read_table(Path(directory) / entry["file"])
             if data.schema.remove_metadata() != s.arrow_schema(name):
-                raise IntegrityError(
-                    f"{entry['file']}: columns {data.schema.names} do not match table {name}"
-                )
+                raise IntegrityError(f"{entry['file']}: columns {data.schema.names} do not match table {name}")
             tx.append(name, pa.Table.from_batches(data.to_batches(), schema=s.arrow_schema(name)))
     return ledger

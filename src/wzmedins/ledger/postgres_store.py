@@ -65,9 +65,7 @@ class PostgresStore(Store):
         try:
             return pg.connect(self.url)
         except Exception as e:  # the driver's errors carry the libpq message
-            raise LedgerError(
-                f"cannot connect to PostgreSQL ledger: {str(e).splitlines()[0]}"
-            ) from None
+            raise LedgerError(f"cannot connect to PostgreSQL ledger: {str(e).splitlines()[0]}") from None
 
     def drop(self) -> None:
         """Drop the ledger's schema and everything in it (for tests and rebuilds)."""
@@ -84,9 +82,9 @@ class PostgresStore(Store):
     def _create(self, con, tx: PostgresTx) -> None:
         """Create the schema and tables unless they all exist. The check reads the catalog
         only: CREATE INDEX IF NOT EXISTS would queue behind a writer's row locks."""
-        present = tx.query(
-            "SELECT COUNT(*) AS n FROM pg_catalog.pg_tables WHERE schemaname = $1", (self.schema,)
-        )["n"][0].as_py()
+        present = tx.query("SELECT COUNT(*) AS n FROM pg_catalog.pg_tables WHERE schemaname = $1", (self.schema,))["n"][
+            0
+        ].as_py()
         if present < len(s.TABLES):
             tx.execute(f"SET LOCAL lock_timeout = '{int(self.lock_timeout * 1000)}ms'")
             tx.execute("SELECT pg_advisory_xact_lock(hashtext('wzmedins.ddl'))")

@@ -128,11 +128,7 @@ def ddl(types: dict[str, str], *, indexes: bool = True) -> list[str]:
             body.append("PRIMARY KEY (" + ", ".join(f'"{k}"' for k in KEYS[name]) + ")")
         out.append(f"CREATE TABLE IF NOT EXISTS {name} (" + ", ".join(body) + ")")
     for index, (table, cols) in INDEXES.items() if indexes else ():
-        out.append(
-            f"CREATE INDEX IF NOT EXISTS {index} ON {table} ("
-            + ", ".join(f'"{c}"' for c in cols)
-            + ")"
-        )
+        out.append(f"CREATE INDEX IF NOT EXISTS {index} ON {table} (" + ", ".join(f'"{c}"' for c in cols) + ")")
     out.append(
         "INSERT INTO meta (key, value) SELECT 'schema_version', '" + SCHEMA_VERSION + "' "
         "WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'schema_version')"

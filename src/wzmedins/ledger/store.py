@@ -99,9 +99,7 @@ class Store(ABC):
         normally, rolls back on an exception."""
 
 
-def open_store(
-    location: str | os.PathLike, *, schema: str | None = None, lock_timeout: float = 30.0
-) -> Store:
+def open_store(location: str | os.PathLike, *, schema: str | None = None, lock_timeout: float = 30.0) -> Store:
     """The store for a DuckDB path or a ``postgresql://`` URL (an optional ``#schema`` suffix
     names the PostgreSQL schema, default ``wzmedins``)."""
     text = os.fspath(location)
@@ -109,13 +107,9 @@ def open_store(
         from .postgres_store import PostgresStore
 
         url, _, fragment = text.partition("#")
-        return PostgresStore(
-            url, schema=schema or fragment or "wzmedins", lock_timeout=lock_timeout
-        )
+        return PostgresStore(url, schema=schema or fragment or "wzmedins", lock_timeout=lock_timeout)
     if "://" in text:
-        raise LedgerError(
-            f"unsupported ledger location {text!r}: give a DuckDB file path or a postgresql:// URL"
-        )
+        raise LedgerError(f"unsupported ledger location {text!r}: give a DuckDB file path or a postgresql:// URL")
     from .duckdb_store import DuckDBStore
 
     return DuckDBStore(text, lock_timeout=lock_timeout)
