@@ -102,7 +102,7 @@ def _rebuild(args) -> int:
     from .core import Ledger
 
     ledger = Ledger.rebuild(args.directory, args.ledger, lock_timeout=args.lock_timeout)
-    print(f"rebuilt {args.ledger} from {args.directory}: {ledger.batches().num_rows} batches")
+    print(f"rebuilt {ledger.store.display} from {args.directory}: {ledger.batches().num_rows} batches")
     return 0
 
 

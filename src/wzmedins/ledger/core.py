@@ -104,7 +104,7 @@ class Ledger:
         self.policy = policy
 
     def __repr__(self) -> str:
-        return f"Ledger({self.store.url!r})"
+        return f"Ledger({self.store.display!r})"
 
     def close(self) -> None:
         """Close the ledger's database connection (PostgreSQL keeps one per Ledger; a DuckDB

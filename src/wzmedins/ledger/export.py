@@ -113,7 +113,7 @@ def rebuild(directory: str | os.PathLike, location: str | os.PathLike, **ledger_
     with ledger.store.transaction(write=True) as tx:
         for name in s.TABLES:
             if name != "meta" and tx.query(f"SELECT COUNT(*) AS n FROM {name}")["n"][0].as_py():
-                raise LedgerError(f"{location}: table {name} is not empty; rebuild into a new ledger")
+                raise LedgerError(f"{ledger.store.display}: table {name} is not empty; rebuild into a new ledger")
         tx.execute("DELETE FROM meta")  # the export's meta (schema version, id types) replaces it
         for name, entry in manifest["tables"].items():
             data = pq.read_table(Path(directory) / entry["file"])

@@ -7,6 +7,7 @@ SQL is the common subset of DuckDB and PostgreSQL, with ``$1``-style parameters.
 from __future__ import annotations
 
 import os
+import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
@@ -87,6 +88,11 @@ class Store(ABC):
 
     url: str
     lock_timeout: float
+
+    @property
+    def display(self) -> str:
+        """Where the ledger is, without a password."""
+        return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", self.url)
 
     def close(self) -> None:  # noqa: B027 (most stores keep nothing open)
         """Let go of any connection the store keeps."""
