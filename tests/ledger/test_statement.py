@@ -52,3 +52,14 @@ def test_statement_of_nobody_is_empty(location):
     ledger = wz.Ledger(location, policy="wenzhou-2022")
     st = ledger.statement("nobody", 2022)
     assert st.table.num_rows == 0 and "No settled claims." in st.to_text()
+
+
+def test_statement_tracks_the_years_deductible(location):
+    """Example 2: the tertiary stay tops the year's inpatient deductible up to 800 yuan."""
+    ledger = wz.Ledger(location, policy="wenzhou-2022")
+    ledger.settle(load_example(2)["claims"], batch_id="d1")
+    why = ledger.statement("p2", 2022).table["explanation"].to_pylist()
+    assert "Deductible (起付线): 300.00" in why[0] and "inpatient deductible paid this year: 300.00" in why[0]
+    assert "Deductible (起付线): 500.00" in why[1] and "inpatient deductible paid this year: 800.00" in why[1]
+    assert "No deductible: this year's deductible had already been met." in why[2]
+    assert "The fund pays 75% of the remaining 5 000.00: 3 750.00" in why[2]

@@ -32,7 +32,10 @@ def _y(fen: int) -> str:
     return f"{sign}{int(whole):,}".replace(",", " ") + "." + cents
 
 
-def explain(row: dict, fund_to_date: int, ci_base_to_date: int) -> list[str]:
+POOL = {"outpatient": "outpatient", "chronic": "outpatient", "inpatient": "inpatient"}
+
+
+def explain(row: dict, fund_to_date: int, ci_base_to_date: int, deductible_to_date: int = 0) -> list[str]:
     """The sentences that say how one settled claim's amounts came about."""
     if row["reverses"] is not None:
         return [f"Reverses claim {row['reverses']} (冲正): every amount is the negative of the original's, "
@@ -45,7 +48,10 @@ def explain(row: dict, fund_to_date: int, ci_base_to_date: int) -> list[str]:
         lines.append(f"The current-year account paid {_y(row['account_current'])} of the in-scope amount first.")
     base = row["eligible"] - row["account_current"] - row["deductible"]
     if row["deductible"]:
-        lines.append(f"Deductible (起付线): {_y(row['deductible'])} is the patient's before the fund pays.")
+        lines.append(
+            f"Deductible (起付线): {_y(row['deductible'])} is the patient's before the fund pays "
+            f"({POOL.get(row['visit_type'], row['visit_type'])} deductible paid this year: {_y(deductible_to_date)})."
+        )
     elif row["visit_type"] != "special" and base > 0:
         lines.append("No deductible: this year's deductible had already been met.")
     lines.append(
@@ -183,11 +189,14 @@ def statement(ledger, person_id: Any, year: int) -> Statement:
             (person, int(year)),
         )
         rows = ledger._typed(rows, ledger._meta_types(tx))
-    explanations, fund, ci = [], 0, 0
+    explanations, fund, ci, deductible = [], 0, 0, {"outpatient": 0, "inpatient": 0}
     for r in rows.to_pylist():
         fund += r["fund"]
         ci += r["ci_base_added"]
-        explanations.append("\n".join(explain(r, fund, ci)))
+        pool = POOL.get(r["visit_type"])
+        if pool:
+            deductible[pool] += r["deductible"]
+        explanations.append("\n".join(explain(r, fund, ci, deductible.get(pool, 0))))
     keep = ["claim_id", "settle_date", "visit_type", "facility_level", "area", "assistance", "reverses",
             "total_cost", "self_pay", "class_b_self_pay", "eligible", "account_current", "deductible",
             "ratio_bp", "fund", "coinsurance", "over_cap", "critical_illness", "ci_base_added",
