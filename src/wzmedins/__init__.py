@@ -6,12 +6,15 @@ Arrow batches), and auditable (a pure-Python twin of every kernel in ``wzmedins.
 
 from __future__ import annotations
 
-from . import reference
+from . import drg, reference
 from .errors import PolicyError, SchemaError, WzmedinsError
+from .ledger import Ledger
 from .policy import Policy, load_policy
 from .settle import SettleResult, settle, settle_stream
 
 __all__ = [
+    "Ledger",
+    "drg",
     "Policy",
     "PolicyError",
     "SchemaError",

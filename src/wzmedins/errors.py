@@ -12,10 +12,10 @@ class SchemaError(WzmedinsError, ValueError):
 
     Examples
     --------
-    >>> raise SchemaError("total_cost", "int64 fen, decimal128 yuan (scale <= 2) or float64 yuan", "string")
+    >>> raise SchemaError("total_cost", "int64 fen", "string")
     Traceback (most recent call last):
     ...
-    wzmedins.errors.SchemaError: column 'total_cost': expected int64 fen, decimal128 yuan (scale <= 2) or float64 yuan, got string
+    wzmedins.errors.SchemaError: column 'total_cost': expected int64 fen, got string
     """
 
     def __init__(self, column: str, expected: str, got: str | None = None):

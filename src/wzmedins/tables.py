@@ -348,6 +348,42 @@ def dates(table: pa.Table, name: str, reason: np.ndarray) -> np.ndarray:
     return arr.fill_null(0).cast(pa.int32()).to_numpy(zero_copy_only=False).astype(np.int32)
 
 
+def hash64(ids: pa.Array) -> np.ndarray:
+    """A 64-bit hash of each identifier (string or integer), computed without a hash table.
+
+    Used to partition persons and to prove ids distinct cheaply; equal hashes are always
+    checked exactly before anything depends on them.
+
+    Examples
+    --------
+    >>> h = hash64(pa.array(["a", "b", "a"]))
+    >>> bool(h[0] == h[2]), bool(h[0] == h[1])
+    (True, False)
+    """
+    if pa.types.is_integer(ids.type):
+        x = ids.fill_null(0).cast(pa.int64()).to_numpy().view(np.uint64)
+        # splitmix64 finaliser: integers spread over all 64 bits
+        with np.errstate(over="ignore"):
+            x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+            x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+    import polars as pl
+
+    return pl.from_arrow(ids).hash(seed=0).to_numpy()
+
+
+def all_distinct(ids: pa.Array) -> bool:
+    """True when no two values are equal (False may still be distinct: hashes collided).
+
+    Examples
+    --------
+    >>> all_distinct(pa.array([3, 1, 2])), all_distinct(pa.array(["x", "y", "x"]))
+    (True, False)
+    """
+    h = np.sort(hash64(ids))
+    return not bool((h[1:] == h[:-1]).any())
+
+
 def year_of(days: np.ndarray) -> np.ndarray:
     """Calendar year of days since 1970-01-01.
 
@@ -376,11 +412,18 @@ REJECTED_SCHEMA = pa.schema(
 )
 
 
-def rejected_table(rows: np.ndarray, row_ids: pa.Array | None, reason: np.ndarray, messages: dict[str, str]) -> pa.Table:
+def rejected_table(
+    rows: np.ndarray,
+    row_ids: pa.Array | None,
+    reason: np.ndarray,
+    messages: dict[str, str],
+    details: list[str | None] | None = None,
+) -> pa.Table:
     """The rejected table for the rows whose ``reason`` is set.
 
     ``row_ids`` are the identifiers of all input rows (cast to string in the output);
-    ``messages`` maps a reason code to the message for it.
+    ``messages`` maps a reason code to the message for it; ``details``, one per rejected
+    row, overrides it where not None.
     """
     codes = reason[rows]
     names = np.array(REASONS, dtype=object)[codes] if len(rows) else np.array([], dtype=object)
@@ -393,7 +436,13 @@ def rejected_table(rows: np.ndarray, row_ids: pa.Array | None, reason: np.ndarra
             "row": pa.array(rows, pa.int64()),
             "claim_id": id_col,
             "reason": pa.array(names.tolist(), pa.string()),
-            "message": pa.array([messages.get(n, n) for n in names.tolist()], pa.string()),
+            "message": pa.array(
+                [
+                    (details[i] if details is not None and details[i] else messages.get(n, n))
+                    for i, n in enumerate(names.tolist())
+                ],
+                pa.string(),
+            ),
         },
         schema=REJECTED_SCHEMA,
     )

@@ -50,13 +50,25 @@ def test_builtin_profile_matches_the_spec_table():
     [
         ("chronic_bonus", None, "missing parameter 'chronic_bonus'"),
         ("fund_cap.employee", None, "missing parameter 'fund_cap.employee'"),
-        ("fund_cap.navy", {"value": 1, "source": "ND"}, "unknown parameter 'fund_cap.navy'; allowed: employee, resident"),
-        ("ratio_inpatient.resident", {"value": [8000, 7500, 10001], "source": "FZ"}, r"ratio_inpatient.resident\[2\]'.*from 0 to 10000"),
+        (
+            "fund_cap.navy",
+            {"value": 1, "source": "ND"},
+            "unknown parameter 'fund_cap.navy'; allowed: employee, resident",
+        ),
+        (
+            "ratio_inpatient.resident",
+            {"value": [8000, 7500, 10001], "source": "FZ"},
+            r"ratio_inpatient.resident\[2\]'.*from 0 to 10000",
+        ),
         ("inpatient_deductible.mode", {"value": "monthly", "source": "ND"}, "annual_highest_level, per_admission"),
         ("account.schemes", {"value": ["army"], "source": "ND"}, "employee, resident"),
         ("chronic_bonus", {"value": 1000, "source": "XX"}, "source 'XX' is not one of"),
         ("critical_illness.cap", {"value": "unlimited", "source": "ND"}, 'fen or "none"'),
-        ("critical_illness.bands", {"value": [{"upper": 5, "ratio": 1}, {"upper": 4, "ratio": 1}, {"ratio": 1}], "source": "ND"}, "bounds increase"),
+        (
+            "critical_illness.bands",
+            {"value": [{"upper": 5, "ratio": 1}, {"upper": 4, "ratio": 1}, {"ratio": 1}], "source": "ND"},
+            "bounds increase",
+        ),
     ],
 )
 def test_bad_profiles_name_the_key(path, leaf, message):
@@ -92,7 +104,10 @@ def test_each_claim_is_settled_under_the_profile_in_force(tmp_path):
     """A 2023 profile with a richer resident inpatient ratio takes over from its start date."""
     text = (resources.files("wzmedins.policy") / "profiles" / "wenzhou-2022.toml").read_text("utf-8")
     text = text.replace('name = "wenzhou-2022"', 'name = "richer-2023"').replace("2022-01-01", "2023-01-01")
-    text = text.replace("resident = { value = [8000, 7500, 7000], source = \"FZ\" }", "resident = { value = [9000, 9000, 9000], source = \"ND\" }")
+    text = text.replace(
+        'resident = { value = [8000, 7500, 7000], source = "FZ" }',
+        'resident = { value = [9000, 9000, 9000], source = "ND" }',
+    )
     (tmp_path / "richer.toml").write_text(text, "utf-8")
     policy = wz.load_policy("wenzhou-2022", tmp_path / "richer.toml")
     assert policy.periods() == [(dt.date(2022, 1, 1), dt.date(2022, 12, 31)), (dt.date(2023, 1, 1), None)]

@@ -48,7 +48,14 @@ def check_rows(batch: pa.Table, out: wz.SettleResult) -> None:
                 assert all(r[m] == -original[m] for m in MONEY), (r, original)
                 total = -total_of[r["reverses"]]
             else:  # reverses a claim of an earlier batch
-                total = r["account_current"] + r["fund"] + r["critical_illness"] + r["medical_assistance"] + r["account_hist"] + r["cash"]
+                total = (
+                    r["account_current"]
+                    + r["fund"]
+                    + r["critical_illness"]
+                    + r["medical_assistance"]
+                    + r["account_hist"]
+                    + r["cash"]
+                )
         payers = r["account_current"] + r["fund"] + r["critical_illness"] + r["medical_assistance"]
         assert total == payers + r["account_hist"] + r["cash"], r
         assert r["eligible"] == r["account_current"] + r["deductible"] + r["coinsurance"] + r["over_cap"] + r["fund"]
@@ -119,3 +126,16 @@ def test_order_and_partition_change_nothing(policy, batch, seed):
         part = batch.filter(pc.equal(batch["person_id"], person))
         parts.update({r["claim_id"]: r for r in wz.settle(part, policy).settled.to_pylist()})
     assert parts == whole
+
+
+@SETTINGS
+@given(policy=policies(), batch=claims(max_rows=40, reversals=True, bad=True), opening=accounts())
+def test_parts_change_nothing(policy, batch, opening, monkeypatch_parts):
+    """A batch split into parts of persons (as large batches are) settles exactly as one."""
+    whole = wz.settle(batch, policy, accounts=opening)
+    with monkeypatch_parts(3):
+        first = wz.settle(batch, policy, accounts=opening)
+        assert_same(first, whole)
+        again = wz.settle(batch, policy, state=first.state, accounts=opening)
+    with monkeypatch_parts(1 << 20):
+        assert_same(again, wz.settle(batch, policy, state=first.state, accounts=opening))

@@ -119,3 +119,16 @@ def test_decimal_with_too_many_places_is_structural():
     claims = batch({}).set_column(10, "total_cost", pa.array([1], pa.decimal128(10, 3)))
     with pytest.raises(wz.SchemaError, match="column 'total_cost'"):
         wz.settle(claims, POLICY)
+
+
+def test_messages_name_the_column_and_value():
+    claims = batch(
+        {"claim_id": "a", "total_cost": None},
+        {"claim_id": "b", "area": "abroad"},
+        {"claim_id": "c", "category": "retired"},
+    )
+    assert wz.settle(claims, POLICY).rejected["message"].to_pylist() == [
+        "null in required column 'total_cost'",
+        "area 'abroad' is not one of local, province, national_registered, national_unregistered",
+        "category 'retired' is not a category of scheme 'resident'",
+    ]

@@ -16,14 +16,24 @@ ENGINES = pytest.mark.parametrize("engine", [wz.settle, wz.reference.settle], id
 
 
 def outpatient(claim_id, day, total, person="e1"):
-    return {"claim_id": claim_id, "person_id": person, "settle_date": day, "scheme": "employee",
-            "category": "retired", "visit_type": "outpatient", "facility_level": "primary", "total_cost": total}  # fmt: skip
+    return {
+        "claim_id": claim_id,
+        "person_id": person,
+        "settle_date": day,
+        "scheme": "employee",
+        "category": "retired",
+        "visit_type": "outpatient",
+        "facility_level": "primary",
+        "total_cost": total,
+    }
 
 
 @ENGINES
 def test_rollover_from_last_years_accounts_row(engine):
     """No claim in 2022, only a 2022 accounts row: 2023 opens with hist = 100 + 800."""
-    accounts = pa.Table.from_pylist([{"person_id": "e1", "year": 2022, "current_balance": 80_000, "hist_balance": 10_000}])
+    accounts = pa.Table.from_pylist(
+        [{"person_id": "e1", "year": 2022, "current_balance": 80_000, "hist_balance": 10_000}]
+    )
     out = engine(pa.Table.from_pylist([outpatient("a", dt.date(2023, 2, 1), 100_000)]), POLICY, accounts=accounts)
     assert out.settled["account_hist"].to_pylist() == [74_500]  # 1 000 - 255 fund, within 900 yuan
     assert out.state.to_pylist()[0]["hist_balance"] == 90_000 - 74_500
@@ -53,4 +63,8 @@ def test_untouched_state_rows_pass_through(engine):
 def test_duplicate_state_rows_are_structural():
     row = {"person_id": "e1", "year": 2022, **dict.fromkeys(STATE_FIELDS, 0)}
     with pytest.raises(wz.SchemaError, match="one row per person and year"):
-        wz.settle(pa.Table.from_pylist([outpatient("a", dt.date(2022, 2, 1), 100)]), POLICY, state=pa.Table.from_pylist([row, row]))
+        wz.settle(
+            pa.Table.from_pylist([outpatient("a", dt.date(2022, 2, 1), 100)]),
+            POLICY,
+            state=pa.Table.from_pylist([row, row]),
+        )

@@ -13,7 +13,13 @@ from typing import NamedTuple
 import numpy as np
 
 from ..vocab import (
-    AREAS, ASSISTANCE, CATEGORIES, CATEGORY_SCHEME, FACILITY_LEVELS, SCHEMES, VISIT_TYPES,
+    AREAS,
+    ASSISTANCE,
+    CATEGORIES,
+    CATEGORY_SCHEME,
+    FACILITY_LEVELS,
+    SCHEMES,
+    VISIT_TYPES,
 )  # fmt: skip
 from .schema import BP_MAX, NO_CAP, group_names
 
@@ -72,7 +78,7 @@ def compile_policy(policy) -> CompiledPolicy:
     G = max(len(g) for g in groups)
     K = max(len(q["inpatient_deductible"]["per_admission_factors"]) for q in params)
     NB = max(len(q["critical_illness"]["bands"]) for q in params)
-    NA, NV, NL = len(ASSISTANCE), len(VISIT_TYPES), len(FACILITY_LEVELS)
+    NV, NL = len(VISIT_TYPES), len(FACILITY_LEVELS)
     i64 = np.int64
 
     c = {name: [] for name in CompiledPolicy._fields}
@@ -123,7 +129,11 @@ def compile_policy(policy) -> CompiledPolicy:
         for a in ASSISTANCE:
             poor = a in ci["poor"]
             # rnd(D * factor, 10 000), half up
-            ded.append((2 * ci["deductible"] * ci["poor_deductible_factor"] + BP_MAX) // (2 * BP_MAX) if poor else ci["deductible"])
+            ded.append(
+                (2 * ci["deductible"] * ci["poor_deductible_factor"] + BP_MAX) // (2 * BP_MAX)
+                if poor
+                else ci["deductible"]
+            )
             bonus = ci["poor_ratio_bonus"] if poor else 0
             ratios.append([min(b["ratio"] + bonus, BP_MAX) for b in bands] + [0] * (NB - len(bands)))
             caps.append(NONE if poor and ci["poor_uncapped"] else cap)

@@ -50,9 +50,7 @@ def _split_leaves(node: Any, path: str, sources: dict[str, tuple[str, str]]) -> 
         if extra or "source" not in node:
             raise PolicyError(f"parameter {path!r}: a leaf holds value, source and an optional note")
         if node["source"] not in SOURCE_LABELS:
-            raise PolicyError(
-                f"parameter {path!r}: source {node['source']!r} is not one of {', '.join(SOURCE_LABELS)}"
-            )
+            raise PolicyError(f"parameter {path!r}: source {node['source']!r} is not one of {', '.join(SOURCE_LABELS)}")
         sources[path] = (node["source"], node.get("note", ""))
         return node["value"]
     if isinstance(node, dict):
@@ -104,7 +102,9 @@ class Profile:
         sources: dict[str, tuple[str, str]] = {}
         params = _split_leaves(doc, "", sources)
         validate(params)
-        return cls(meta["name"], start, end, params, sources, meta.get("title", ""), bool(meta.get("illustrative", False)))
+        return cls(
+            meta["name"], start, end, params, sources, meta.get("title", ""), bool(meta.get("illustrative", False))
+        )
 
     @classmethod
     def load(cls, source: str | os.PathLike) -> Profile:
@@ -145,8 +145,11 @@ def _set_path(params: dict, path: str, value: Any) -> None:
         except (KeyError, IndexError, TypeError):
             raise PolicyError(f"with_changes: no parameter {'.'.join(parts[: i + 1])!r}") from None
     last: Any = int(parts[-1]) if isinstance(node, list) and parts[-1].isdigit() else parts[-1]
-    if isinstance(node, dict) and last not in node or isinstance(node, list) and not (
-        isinstance(last, int) and last < len(node)
+    if (
+        isinstance(node, dict)
+        and last not in node
+        or isinstance(node, list)
+        and not (isinstance(last, int) and last < len(node))
     ):
         raise PolicyError(f"with_changes: no parameter {path!r}")
     node[last] = value
@@ -241,7 +244,10 @@ class Policy:
         return rows
 
     def __repr__(self) -> str:
-        spans = ", ".join(f"{p.name} from {a}" + (f" to {b}" if b else "") for p, (a, b) in zip(self.profiles, self.periods(), strict=True))
+        spans = ", ".join(
+            f"{p.name} from {a}" + (f" to {b}" if b else "")
+            for p, (a, b) in zip(self.profiles, self.periods(), strict=True)
+        )
         return f"Policy({spans}; fingerprint {self.fingerprint})"
 
 

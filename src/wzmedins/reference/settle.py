@@ -16,12 +16,21 @@ from ..policy import Policy
 from ..settle.columns import claim_columns
 from ..settle.state import ACCOUNT_FIELDS, STATE_FIELDS, carried_state, state_schema
 from ..vocab import (
-    AREAS, ASSISTANCE, CATEGORIES, FACILITY_LEVELS, SCHEMES, VISIT_TYPES,
+    AREAS,
+    ASSISTANCE,
+    CATEGORIES,
+    FACILITY_LEVELS,
+    SCHEMES,
+    VISIT_TYPES,
 )  # fmt: skip
 
 BP = 10_000
 POOL = {"outpatient": "outpatient", "chronic": "outpatient", "special": None, "inpatient": "inpatient"}
-LEVEL_ADMISSIONS = {"primary": "admissions_primary", "secondary": "admissions_secondary", "tertiary": "admissions_tertiary"}
+LEVEL_ADMISSIONS = {
+    "primary": "admissions_primary",
+    "secondary": "admissions_secondary",
+    "tertiary": "admissions_tertiary",
+}
 
 
 def rnd(n: int, d: int) -> int:
@@ -90,7 +99,7 @@ def settle_claim(c: dict, p: dict, s: dict) -> dict:
     raw = rnd(B * r, BP)
     F = min(raw, max(0, p["fund_cap"][scheme] - s["fund_paid"]))
     s["fund_paid"] += F
-    C, O = B - raw, raw - F
+    C, O = B - raw, raw - F  # noqa: E741 (the spec's names)
     S = d + C + O
     # Step 5 — critical illness
     ci = p["critical_illness"]
@@ -193,7 +202,7 @@ def settle(
     >>> out.settled["fund"].to_pylist(), out.settled["cash"].to_pylist()
     ([3444000], [1556000])
     """
-    from ..settle import OUTPUT_COLUMNS, SettleResult, _metadata
+    from ..settle import OUTPUT_COLUMNS, SettleResult, metadata
 
     cols = claim_columns(claims, policy, known_claim_ids=known_claim_ids, originals=originals)
     earlier = t.to_table(originals).to_pylist() if originals is not None else []
@@ -243,8 +252,14 @@ def settle(
         [{"person_id": p, "year": y, **s} for (p, y), s in touched.items()], schema=state_schema(cols.person_id.type)
     )
     if state_in is not None:
-        keep = [i for i, r in enumerate(state_in.select(["person_id", "year"]).to_pylist()) if (r["person_id"], r["year"]) not in touched]
+        keep = [
+            i
+            for i, r in enumerate(state_in.select(["person_id", "year"]).to_pylist())
+            if (r["person_id"], r["year"]) not in touched
+        ]
         used = sorted(set(range(state_in.num_rows)) - set(keep))
         new_state = carried_state(state_in, used, new_state)
-    meta = _metadata(policy)
-    return SettleResult(pa.table(settled).replace_schema_metadata(meta), cols.rejected(), new_state.replace_schema_metadata(meta))
+    meta = metadata(policy)
+    return SettleResult(
+        pa.table(settled).replace_schema_metadata(meta), cols.rejected(), new_state.replace_schema_metadata(meta)
+    )

@@ -244,3 +244,37 @@ def settle_kernel(
         st_out_vals[n_state, :] = s
         n_state += 1
     return n_state
+
+
+@kernel
+def person_order(codes, key, n_persons):
+    """Stable order of rows by (person code, key): a counting sort by person, then each
+    person's few rows sorted by key (insertion sort, or merge sort for long runs)."""
+    m = codes.shape[0]
+    start = np.zeros(n_persons + 1, dtype=np.int64)
+    for i in range(m):
+        start[codes[i] + 1] += 1
+    for c in range(n_persons):
+        start[c + 1] += start[c]
+    fill = start[:-1].copy()
+    out = np.empty(m, dtype=np.int64)
+    for i in range(m):
+        c = codes[i]
+        out[fill[c]] = i
+        fill[c] += 1
+    for c in range(n_persons):
+        lo = start[c]
+        hi = start[c + 1]
+        if hi - lo > 32:
+            run = out[lo:hi].copy()
+            out[lo:hi] = run[np.argsort(key[run], kind="mergesort")]
+            continue
+        for j in range(lo + 1, hi):
+            v = out[j]
+            kv = key[v]
+            h = j - 1
+            while h >= lo and key[out[h]] > kv:
+                out[h + 1] = out[h]
+                h -= 1
+            out[h + 1] = v
+    return out

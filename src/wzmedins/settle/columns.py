@@ -15,9 +15,9 @@ import pyarrow.compute as pc
 from .. import tables as t
 from ..policy import Policy
 from ..reasons import REASONS
+from ..vocab import AREAS, ASSISTANCE, CATEGORY_SCHEME, ENUMS, FACILITY_LEVELS, SCHEMES, VISIT_TYPES
 from .reversals import Originals
 from .reversals import resolve as resolve_reversals
-from ..vocab import AREAS, ASSISTANCE, CATEGORY_SCHEME, ENUMS, FACILITY_LEVELS, SCHEMES, VISIT_TYPES
 
 MESSAGES = {
     "MISSING_VALUE": "a required column is null",
@@ -76,7 +76,43 @@ class ClaimColumns:
         return np.flatnonzero(self.reason != t.NO_REASON)
 
     def rejected(self) -> pa.Table:
-        return t.rejected_table(self.rejected_rows, self.claim_id, self.reason, MESSAGES)
+        rows = self.rejected_rows
+        return t.rejected_table(
+            rows, self.claim_id, self.reason, MESSAGES, explain(self.table, rows, self.reason[rows])
+        )
+
+
+REQUIRED = ("claim_id", "person_id", "settle_date", "scheme", "category", "visit_type", "facility_level", "total_cost")
+AMOUNTS = ("total_cost", "self_pay", "class_b_self_pay")
+
+
+def explain(table: pa.Table, rows: np.ndarray, codes: np.ndarray) -> list[str | None]:
+    """A message per rejected row naming the column and value at fault (rejected rows only)."""
+    if len(rows) == 0:
+        return []
+    present = [c for c in (*REQUIRED, *AMOUNTS, "area", "assistance", "reverses") if c in table.column_names]
+    values = table.select(list(dict.fromkeys(present))).take(pa.array(rows, pa.int64())).to_pylist()
+    out: list[str | None] = []
+    for row, code in zip(values, codes.tolist(), strict=True):
+        name = REASONS[code]
+        msg = None
+        if name == "MISSING_VALUE":
+            cols = ("claim_id", "person_id", "settle_date") if row.get("reverses") is not None else REQUIRED
+            msg = next((f"null in required column {c!r}" for c in cols if row.get(c) is None), None)
+        elif name == "NEGATIVE_AMOUNT":
+            msg = next((f"{c} is negative: {row[c]}" for c in AMOUNTS if row.get(c) is not None and row[c] < 0), None)
+        elif name == "UNKNOWN_CATEGORY":
+            msg = f"category {row.get('category')!r} is not a category of scheme {row.get('scheme')!r}"
+        elif name.startswith("UNKNOWN_") and name[8:].lower() in ENUMS:
+            col = name[8:].lower()
+            msg = f"{col} {row.get(col)!r} is not one of {', '.join(ENUMS[col])}"
+        elif name in ("AMOUNT_NOT_IN_FEN", "AMOUNT_TOO_LARGE", "SPLIT_EXCEEDS_TOTAL"):
+            amounts = ", ".join(f"{c}={row[c]}" for c in AMOUNTS if c in row)
+            msg = f"{MESSAGES[name]} ({amounts})"
+        elif name in ("UNKNOWN_ORIGINAL", "ALREADY_REVERSED", "REVERSAL_PERSON_MISMATCH"):
+            msg = f"{MESSAGES[name]}: reverses {row.get('reverses')!r}"
+        out.append(msg)
+    return out
 
 
 def _enum(table, name, reason, default=None):
@@ -161,14 +197,13 @@ def _flag_duplicates(claim_id: pa.Array, reason: np.ndarray, known: pa.Array | N
     if len(ok) == 0:
         return
     ids = claim_id if len(ok) == len(reason) else claim_id.take(pa.array(ok))
-    encoded = pc.dictionary_encode(ids)
-    if len(encoded.dictionary) == len(ids):  # the usual case: every id distinct
-        dup = np.zeros(len(ok), dtype=bool)
-    else:
-        codes = encoded.indices.to_numpy()
-        first = np.zeros(len(ok), dtype=bool)
-        first[np.unique(codes, return_index=True)[1]] = True
-        dup = ~first
+    dup = np.zeros(len(ok), dtype=bool)
+    if not t.all_distinct(ids):  # rare: find the repeats exactly
+        codes = pc.dictionary_encode(ids).indices.to_numpy()
+        by_code = np.argsort(codes, kind="stable")
+        first_of_run = np.ones(len(codes), dtype=bool)
+        first_of_run[1:] = codes[by_code][1:] != codes[by_code][:-1]
+        dup[by_code[~first_of_run]] = True
     if known is not None and len(known):
         dup |= pc.is_in(ids, value_set=known.cast(ids.type)).to_numpy(zero_copy_only=False)
     mask = np.zeros(len(reason), dtype=bool)

@@ -50,7 +50,10 @@ class Originals:
         rev = t.column(table, "reverses", "")
         self.reverses = pa.nulls(n, id_type) if rev is None else rev.cast(id_type)
         self.values = np.stack(
-            [t.required(table, f, "an int64 column of the settled table").cast(pa.int64()).to_numpy() for f in OUTPUT_FIELDS],
+            [
+                t.required(table, f, "an int64 column of the settled table").cast(pa.int64()).to_numpy()
+                for f in OUTPUT_FIELDS
+            ],
             axis=1,
         )
         self.year = t.required(table, "year", "int").cast(pa.int32()).to_numpy()

@@ -49,12 +49,14 @@ def _int_matrix(table: pa.Table, names: tuple[str, ...], what: str) -> np.ndarra
     return np.stack(cols, axis=1) if cols else np.zeros((table.num_rows, 0), dtype=np.int64)
 
 
-def _person_ids(table: pa.Table, person_type: pa.DataType, what: str) -> pa.Array:
+def person_ids(table: pa.Table, person_type: pa.DataType, what: str) -> pa.Array:
     arr = t.ids(table, "person_id")
     try:
         return arr.cast(person_type)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        raise SchemaError("person_id", f"the claims' person_id type ({person_type}) in the {what} table", str(arr.type)) from None
+        raise SchemaError(
+            "person_id", f"the claims' person_id type ({person_type}) in the {what} table", str(arr.type)
+        ) from None
 
 
 class KeyedRows:
@@ -69,7 +71,7 @@ class KeyedRows:
             self.values = np.zeros((0, len(fields)), dtype=np.int64)
             self.rows = np.zeros(0, dtype=np.int64)
             return
-        ids = _person_ids(table, persons.type, what)
+        ids = person_ids(table, persons.type, what)
         year = _int_matrix(table, ("year",), what)[:, 0]
         values = _int_matrix(table, fields, what)
         codes = pc.index_in(ids, value_set=persons).fill_null(-1).to_numpy()
@@ -79,7 +81,9 @@ class KeyedRows:
         dup = (c[1:] == c[:-1]) & (y[1:] == y[:-1])
         if dup.any():
             k = rows[1:][dup][0]
-            raise SchemaError("person_id, year", f"one row per person and year in the {what} table", f"{ids[k]}, {year[k]} twice")
+            raise SchemaError(
+                "person_id, year", f"one row per person and year in the {what} table", f"{ids[k]}, {year[k]} twice"
+            )
         self.ptr = np.zeros(n_persons + 1, dtype=np.int64)
         np.cumsum(np.bincount(c, minlength=n_persons), out=self.ptr[1:])
         self.years = y.astype(np.int64)

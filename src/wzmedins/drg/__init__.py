@@ -1,0 +1,31 @@
+"""DRG point payment (DRGs点数法): calibrate, score, clear, scenarios (drg.md).
+
+Examples
+--------
+>>> import wzmedins.drg as drg
+>>> drg.load_profile("wenzhou-2022").reference_cost
+1035055
+"""
+
+from __future__ import annotations
+
+from .calibrate import Calibration, calibrate
+from .clear import Clearing, clear, provisional
+from .profile import DrgProfile, builtin_profiles, load_profile
+from .scenarios import budget_sweep, scenarios
+from .score import Scored, score
+
+__all__ = [
+    "Calibration",
+    "Clearing",
+    "calibrate",
+    "DrgProfile",
+    "Scored",
+    "builtin_profiles",
+    "clear",
+    "load_profile",
+    "provisional",
+    "score",
+    "budget_sweep",
+    "scenarios",
+]

@@ -1,0 +1,344 @@
+"""``clear``: point value per fund and the year-end (or provisional) settlement of each hospital.
+
+drg.md §4–5. The per-case work (sums, prepayment, value and gain of each case) runs in the
+kernels; the per-fund and per-hospital formulas run on Python integers, which cannot
+overflow (there are only hospitals × funds of them).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+import pyarrow as pa
+
+from .. import tables
+from ..errors import SchemaError
+from ..reference.drg import rnd
+from ..vocab import SCHEMES
+from . import _kernel
+from .columns import encoded_codes, encoded_ids, typed_nulls
+from .outputs import _cases_table, _dec4, _drgs_table, _money
+from .profile import load_profile
+from .score import score
+
+POOLED = "all"
+
+
+class Clearing(NamedTuple):
+    """The result of :func:`clear`: four Arrow tables (``pl.from_arrow`` gives polars)."""
+
+    funds: pa.Table
+    hospitals: pa.Table
+    cases: pa.Table
+    drgs: pa.Table
+
+    def to_polars(self) -> dict:
+        """The tables as polars DataFrames, by name (``pl.from_arrow`` on each)."""
+        import polars as pl
+
+        return {name: pl.from_arrow(table) for name, table in self._asdict().items()}
+
+
+def clear(
+    scored_or_cases: Any,
+    budgets: Mapping[str, int] | Any,
+    params: Any = "wenzhou-2022",
+    *,
+    catalog: Any = None,
+    coefficients: Any = None,
+    through_month: int | None = None,
+    year: int | None = None,
+) -> Clearing:
+    """Point value, hospital money, fund due, prepaid, reserve share, balance and CMI.
+
+    Parameters
+    ----------
+    scored_or_cases
+        The ``scored`` table of :func:`score`, or raw cases (then ``catalog`` is required and
+        the cases are scored first; rejected rows are left out).
+    budgets
+        Budget per fund in fen, ``{"employee": ..., "resident": ...}``, or a table with
+        columns ``fund`` and ``budget`` (money). With ``pool_funds`` the budgets are added.
+    params
+        A DRG profile or its name or path.
+    through_month, year
+        Monthly provisional clearing (月度预清算): only cases discharged in ``year`` up to
+        and including ``through_month``, with ``rnd(budget · months, 12)`` of each budget.
+        ``year`` defaults to the latest discharge year.
+
+    Returns
+    -------
+    Clearing
+        ``funds`` (fund, months, budget, reserve, patient_paid, pool, cases, points,
+        point_value, reserve_shared, reserve_left, note), ``hospitals`` (hospital_id, fund,
+        cases, points, cost, patient_paid, money, fund_due, prepaid, reserve_share, balance,
+        cmi), ``cases`` (case_id, hospital_id, fund, drg_code, points, value, gain) and
+        ``drgs`` (drg_code, fund, cases, points, cost, money); hospitals sorted by id and
+        fund. Money in fen; points, point value and CMI as decimal128(18, 4).
+
+    Examples
+    --------
+    >>> scored = pa.table({"hospital_id": ["H1", "H2"], "fund": ["resident"] * 2,
+    ...     "drg_code": ["GB15", "GB15"], "points": [100.0, 100.0], "total_cost": [9000.0, 10000.0],
+    ...     "patient_paid": [3000.0, 3000.0], "fund_ffs": [6000.0, 7000.0]})
+    >>> out = clear(scored, {"resident": 2_000_000})
+    >>> out.funds.select(["fund", "point_value"]).to_pylist()
+    [{'fund': 'resident', 'point_value': Decimal('125.0000')}]
+    >>> out.hospitals.column("balance").to_pylist()
+    [440000, 355000]
+    """
+    p = load_profile(params)
+    t = typed_nulls(tables.to_table(scored_or_cases))
+    if "points" not in t.column_names:
+        if catalog is None:
+            raise SchemaError("points", "a scored table, or raw cases with catalog=", "no such column")
+        scored = score(t, catalog, coefficients, p)
+        if scored.rejected.num_rows:
+            warnings.warn(
+                f"clear: {scored.rejected.num_rows} of {t.num_rows} cases rejected by score() and left out; "
+                "call score() to see them",
+                stacklevel=2,
+            )
+        t = scored.scored
+    n = t.num_rows
+    reason = np.full(n, tables.NO_REASON, dtype=np.int16)
+    hospital_id, hosp_values, hosp_idx = encoded_ids(t, "hospital_id")
+    tables.flag(reason, hosp_idx < 0, "MISSING_VALUE")
+    fund = tables.enum_codes(t, "fund", SCHEMES, reason, "UNKNOWN_SCHEME")
+    points, points_null = tables.e4(t, "points", is_required=True)
+    cost = tables.money(t, "total_cost", reason, is_required=True)
+    patient = tables.money(t, "patient_paid", reason, is_required=False)
+    ffs = tables.money(t, "fund_ffs", reason, is_required=False)
+    base, base_null = tables.e4(t, "base_points", is_required=False)
+    if (reason != tables.NO_REASON).any() or points_null.any() or (points < 0).any():
+        i = int(np.argmax((reason != tables.NO_REASON) | points_null | (points < 0)))
+        raise SchemaError(
+            "points" if points_null[i] or points[i] < 0 else "fund/total_cost",
+            "scored rows (score() output): valid funds, amounts and points",
+            f"row {i}",
+        )
+    if "drg_code" in t.column_names:
+        codes, code_values, code_idx = encoded_codes(t, "drg_code")
+    else:
+        codes, code_values = pa.nulls(n, pa.string()), pa.array([], pa.string())
+        code_idx = np.full(n, -1, dtype=np.int64)
+    case_id = tables.ids(t, "case_id", is_required=False)
+
+    fen_budgets = _budgets(budgets)
+    months = 12
+    keep = np.ones(n, dtype=bool)
+    if through_month is not None:
+        if not 1 <= through_month <= 12:
+            raise ValueError(f"through_month: {through_month} is not a month 1..12")
+        days = tables.dates(t, "discharge_date", reason)
+        ym = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+        y = ym // 12 + 1970
+        year = int(y.max()) if year is None and n else year
+        keep = (y == year) & (ym % 12 + 1 <= through_month)
+        months = through_month
+        fen_budgets = {f: rnd(b * months, 12) for f, b in fen_budgets.items()}
+    if p.pool_funds:
+        fund_names = (POOLED,)
+        fen_budgets = {POOLED: sum(fen_budgets.values())}
+        fund = np.zeros(n, dtype=np.int8)
+    else:
+        used = sorted(set(np.unique(fund[keep]).tolist()) | {SCHEMES.index(f) for f in fen_budgets})
+        fund_names = tuple(SCHEMES[i] for i in used)
+        remap = np.full(len(SCHEMES), -1, dtype=np.int8)
+        remap[used] = np.arange(len(used))
+        fund = remap[fund]
+        for f in fund_names:
+            if f not in fen_budgets:
+                raise ValueError(f"budgets: no budget for fund {f!r}, which has cases")
+    rows = np.flatnonzero(keep)
+    nf = len(fund_names)
+    hosp_codes = hosp_idx[rows]
+    n_h = len(hosp_values)
+    cell = hosp_codes * nf + fund[rows]
+    sums = _kernel._clear_sums(
+        cell,
+        n_h * nf,
+        points[rows],
+        cost[rows],
+        patient[rows],
+        ffs[rows],
+        base[rows],
+        ~base_null[rows],
+        p.prepay_bp,
+    ).tolist()
+
+    # ---- per fund (§4), Python integers
+    fund_rows = []
+    for k, f in enumerate(fund_names):
+        cells = [sums[h * nf + k] for h in range(n_h)]
+        budget = fen_budgets[f]
+        reserve = rnd(budget * p.reserve_bp, 10**4)
+        paid = sum(c[3] for c in cells)
+        total_points = sum(c[1] for c in cells)
+        pool = budget - reserve + paid
+        pv = rnd(pool * 10**6, total_points) if total_points > 0 else None
+        fund_rows.append(
+            dict(
+                fund=f,
+                months=months,
+                budget=budget,
+                reserve=reserve,
+                patient_paid=paid,
+                pool=pool,
+                cases=sum(c[0] for c in cells),
+                points=total_points,
+                point_value=pv,
+                note=None if pv is not None else "no points: no point value",
+            )
+        )
+    # ---- per hospital (§5)
+    hosp_rows = []
+    claims = [0] * nf
+    for h in range(n_h):
+        for k in range(nf):
+            cases, pts, cst, paid, prepaid, sum_b, n_b = sums[h * nf + k]
+            if cases == 0:
+                continue
+            pv = fund_rows[k]["point_value"]
+            money = fund_due = None
+            claim = 0
+            if pv is not None:
+                money = rnd(pts * pv, 10**6)
+                fund_due = money - paid
+                loss = cst - money
+                if loss > 0 and money * 10**4 >= (10**4 - p.share_band_bp) * cst:
+                    claim = rnd(loss * p.share_bp, 10**4)
+            claims[k] += claim
+            hosp_rows.append(
+                dict(
+                    h=h,
+                    k=k,
+                    cases=cases,
+                    points=pts,
+                    cost=cst,
+                    patient_paid=paid,
+                    money=money,
+                    fund_due=fund_due,
+                    prepaid=prepaid,
+                    claim=claim,
+                    cmi=rnd(sum_b, n_b * 100) if n_b else None,
+                )
+            )
+    shared = [0] * nf
+    for r in hosp_rows:
+        reserve = fund_rows[r["k"]]["reserve"]
+        total = claims[r["k"]]
+        r["reserve_share"] = r["claim"] * reserve // total if total > reserve else r["claim"]
+        shared[r["k"]] += r["reserve_share"]
+        r["balance"] = None if r["money"] is None else r["fund_due"] + r["reserve_share"] - r["prepaid"]
+    for k, fr in enumerate(fund_rows):
+        fr["reserve_shared"] = shared[k]
+        fr["reserve_left"] = fr["reserve"] - shared[k]
+
+    meta = {"profile": p.name, "profile_fingerprint": p.fingerprint(), "months": str(months)}
+    funds_t = pa.table(
+        {
+            "fund": pa.array([r["fund"] for r in fund_rows], pa.string()),
+            "months": pa.array([r["months"] for r in fund_rows], pa.int64()),
+            **{c: _money([r[c] for r in fund_rows]) for c in ("budget", "reserve", "patient_paid", "pool")},
+            "cases": pa.array([r["cases"] for r in fund_rows], pa.int64()),
+            "points": _dec4([r["points"] for r in fund_rows]),
+            "point_value": _dec4([r["point_value"] for r in fund_rows]),
+            "reserve_shared": _money([r["reserve_shared"] for r in fund_rows]),
+            "reserve_left": _money([r["reserve_left"] for r in fund_rows]),
+            "note": pa.array([r["note"] for r in fund_rows], pa.string()),
+        }
+    ).replace_schema_metadata(meta)
+    hosp_take = pa.array([r["h"] for r in hosp_rows], pa.int64())
+    hospitals_t = (
+        pa.table(
+            {
+                "hospital_id": hosp_values.take(hosp_take),
+                "fund": pa.array([fund_names[r["k"]] for r in hosp_rows], pa.string()),
+                "cases": pa.array([r["cases"] for r in hosp_rows], pa.int64()),
+                "points": _dec4([r["points"] for r in hosp_rows]),
+                **{
+                    c: _money([r[c] for r in hosp_rows])
+                    for c in (
+                        "cost",
+                        "patient_paid",
+                        "money",
+                        "fund_due",
+                        "prepaid",
+                        "reserve_share",
+                        "balance",
+                    )
+                },
+                "cmi": _dec4([r["cmi"] for r in hosp_rows]),
+            }
+        )
+        .sort_by([("hospital_id", "ascending"), ("fund", "ascending")])
+        .replace_schema_metadata(meta)
+    )
+    return Clearing(
+        funds_t,
+        hospitals_t,
+        _cases_table(t, rows, case_id, hospital_id, codes, fund, fund_names, points, cost, fund_rows),
+        _drgs_table(rows, code_values, code_idx, fund, fund_names, points, cost, fund_rows),
+    )
+
+
+def _budgets(budgets: Any) -> dict[str, int]:
+    if isinstance(budgets, Mapping):
+        out = {}
+        for f, b in budgets.items():
+            if f not in SCHEMES:
+                raise ValueError(f"budgets: unknown fund {f!r}; expected {', '.join(SCHEMES)}")
+            if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 0:
+                raise ValueError(f"budgets[{f!r}]: {b!r} is not a non-negative integer number of fen")
+            out[f] = int(b)
+        return out
+    t = tables.to_table(budgets)
+    reason = np.full(t.num_rows, tables.NO_REASON, dtype=np.int16)
+    fund = tables.enum_codes(t, "fund", SCHEMES, reason, "UNKNOWN_SCHEME")
+    fen = tables.money(t, "budget", reason, is_required=True)
+    if (reason != tables.NO_REASON).any():
+        raise SchemaError("budget", "one valid fund and non-negative budget per row")
+    return _budgets({SCHEMES[f]: int(b) for f, b in zip(fund.tolist(), fen.tolist(), strict=True)})
+
+
+def provisional(
+    scored: Any,
+    budgets: Mapping[str, int] | Any,
+    params: Any = "wenzhou-2022",
+    *,
+    year: int | None = None,
+) -> pa.Table:
+    """Monthly provisional point value (月度预结算点值) through each month 1..12 of ``year``.
+
+    Returns one row per (month, fund): ``month``, ``fund``, ``budget`` (the year-to-date
+    share), ``points``, ``point_value``.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> s = pa.table({"hospital_id": ["H1", "H1"], "fund": ["resident"] * 2, "drg_code": ["A", "A"],
+    ...     "points": [100.0, 100.0], "total_cost": [9000, 9000],
+    ...     "discharge_date": [dt.date(2022, 1, 5), dt.date(2022, 2, 5)]})
+    >>> pv = provisional(s, {"resident": 1_200_000})
+    >>> pv.slice(0, 2).select(["month", "point_value"]).to_pylist()
+    [{'month': 1, 'point_value': Decimal('9.5000')}, {'month': 2, 'point_value': Decimal('9.5000')}]
+    """
+    parts = []
+    for m in range(1, 13):
+        f = clear(scored, budgets, params, through_month=m, year=year).funds
+        parts.append(
+            pa.table(
+                {
+                    "month": pa.array([m] * f.num_rows, pa.int64()),
+                    "fund": f["fund"],
+                    "budget": f["budget"],
+                    "points": f["points"],
+                    "point_value": f["point_value"],
+                }
+            )
+        )
+    return pa.concat_tables(parts)

@@ -1,0 +1,130 @@
+"""A claims batch as the ledger sees it: its content hash, its persons and ids, and the
+claim inputs of its accepted rows (kept next to the outputs for statements)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import tables as t
+from ..errors import SchemaError
+
+DEFAULTS = {"area": "local", "assistance": "none"}
+
+
+def _canonical(arr: pa.ChunkedArray) -> pa.ChunkedArray:
+    typ = arr.type
+    if pa.types.is_dictionary(typ):
+        arr, typ = arr.cast(typ.value_type), typ.value_type
+    if pa.types.is_large_string(typ) or str(typ) == "string_view":
+        arr = arr.cast(pa.string())
+    elif pa.types.is_large_binary(typ) or str(typ) == "binary_view":
+        arr = arr.cast(pa.binary())
+    return arr
+
+
+def content_hash(table: pa.Table) -> str:
+    """SHA-256 of the batch's data: columns in name order, string and dictionary encodings
+    unified, chunking and schema metadata ignored.
+
+    Examples
+    --------
+    >>> a = pa.table({"x": [1, 2], "y": ["a", "b"]})
+    >>> b = pa.table({"y": pa.array(["a", "b"]).dictionary_encode(), "x": [1, 2]})
+    >>> content_hash(a) == content_hash(b), content_hash(a) == content_hash(a.slice(1))
+    (True, False)
+    """
+    names = sorted(table.column_names)
+    twice = [a for a, b in zip(names, names[1:], strict=False) if a == b]
+    if twice:
+        raise SchemaError(twice[0], "one column of that name", f"{names.count(twice[0])} columns")
+    cols = [_canonical(table.column(n)) for n in names]
+    canon = pa.Table.from_arrays(cols, names=names).combine_chunks()
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, canon.schema) as writer:
+        writer.write_table(canon)
+    return hashlib.sha256(sink.getvalue()).hexdigest()
+
+
+def id_text(arr: pa.Array | pa.ChunkedArray | None) -> pa.Array:
+    """Identifiers as text, as the ledger stores them."""
+    if arr is None:
+        return pa.array([], pa.string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
+    return pc.cast(arr, pa.string())
+
+
+def id_kind(arr: pa.Array | None) -> str | None:
+    """'int64' or 'string' for an id column (None when absent or all null)."""
+    if arr is None or pa.types.is_null(arr.type):
+        return None
+    typ = arr.type.value_type if pa.types.is_dictionary(arr.type) else arr.type
+    return "int64" if pa.types.is_integer(typ) else "string"
+
+
+def unique_text(arr: pa.Array | None) -> pa.Table:
+    """The distinct non-null values of an id column, as a one-column text table ``id``."""
+    values = pc.unique(id_text(arr).drop_null()) if arr is not None else pa.array([], pa.string())
+    return pa.table({"id": values})
+
+
+def accepted_rows(n_rows: int, rejected: pa.Table) -> np.ndarray:
+    """Input positions of the accepted rows, in input order."""
+    keep = np.ones(n_rows, dtype=bool)
+    keep[rejected["row"].to_numpy()] = False
+    return np.flatnonzero(keep)
+
+
+def claim_inputs(table: pa.Table, rows: np.ndarray) -> dict[str, pa.Array]:
+    """The inputs of the accepted ``rows`` that a statement shows: dates, enums, amounts in fen."""
+    take = pa.array(rows, pa.int64())
+    sub = table.take(take)
+    reason = np.full(sub.num_rows, t.NO_REASON)
+    out: dict[str, pa.Array] = {
+        "settle_date": pa.array(t.dates(sub, "settle_date", reason), pa.int32()).cast(pa.date32()),
+        "seq": pa.array(t.integers(sub, "seq", 0)),
+    }
+    for name in ("scheme", "category", "visit_type", "facility_level", "area", "assistance"):
+        col = t.column(sub, name, "an enum string")
+        if col is None:
+            out[name] = pa.array([DEFAULTS.get(name)] * sub.num_rows, pa.string())  # a reversal: filled later
+            continue
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
+        col = pc.cast(col, pa.string())
+        out[name] = col.fill_null(DEFAULTS[name]) if name in DEFAULTS else col
+    for name in ("total_cost", "self_pay", "class_b_self_pay"):
+        out[name] = pa.array(t.money(sub, name, reason, is_required=False))
+    reverses = t.column(sub, "reverses", "a claim id")
+    out["reverses"] = id_text(reverses) if reverses is not None else pa.nulls(sub.num_rows, pa.string())
+    return out
+
+
+ORIGINAL_FIELDS = ("scheme", "category", "area", "assistance")
+NEGATED_FIELDS = ("total_cost", "self_pay", "class_b_self_pay")
+
+
+def fill_reversals(rows: dict[str, pa.Array], originals: pa.Table) -> dict[str, pa.Array]:
+    """Reversal rows take their original's enums and the negatives of its amounts (a
+    reversal row need not carry them). ``originals`` holds stored settled rows, ids as text;
+    the batch's own accepted rows are looked up too."""
+    reverses = rows["reverses"]
+    if reverses.null_count == len(reverses):
+        return rows
+    fields = ("claim_id", *ORIGINAL_FIELDS, *NEGATED_FIELDS)
+    own = pa.table({f: rows[f] for f in fields})
+    pool = pa.concat_tables([originals.select(list(fields)).cast(own.schema), own]) if originals.num_rows else own
+    j = pc.index_in(reverses, value_set=pool["claim_id"])
+    is_rev = pc.is_valid(reverses)
+    out = dict(rows)
+    for f in ORIGINAL_FIELDS:
+        out[f] = pc.if_else(is_rev, pool[f].take(j), rows[f])
+    for f in NEGATED_FIELDS:
+        out[f] = pc.if_else(is_rev, pc.negate(pool[f].take(j)), rows[f])
+    return out

@@ -1,0 +1,117 @@
+"""The embedded backend: one DuckDB database file, no server.
+
+DuckDB lets one process at a time open a file for writing (an OS file lock): a second
+process waits here, retrying, until ``lock_timeout`` and is then refused. Inside one process,
+connections to the same file share one database, so writers take a per-file thread lock.
+A transaction that has not committed leaves nothing behind if the process dies.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import pyarrow as pa
+
+from . import schema as s
+from .store import LedgerBusyError, Store, Tx
+
+TYPES = {s.TEXT: "VARCHAR", s.INT64: "BIGINT", s.INT32: "INTEGER", s.DATE: "DATE"}
+_FILE_LOCKS: dict[str, threading.Lock] = {}
+_FILE_LOCKS_GUARD = threading.Lock()
+
+
+def _file_lock(path: str) -> threading.Lock:
+    with _FILE_LOCKS_GUARD:
+        return _FILE_LOCKS.setdefault(path, threading.Lock())
+
+
+class DuckDBTx(Tx):
+    def __init__(self, con):
+        self.con = con
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Arrow output on a DB-API result makes an extra copy"
+            return self.con.execute(sql, list(params)).to_arrow_table()
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.con.execute(sql, list(params))
+
+    def temp(self, name: str, data: pa.Table) -> None:
+        self.con.register(name, data)
+
+    def drop_temp(self, name: str) -> None:
+        self.con.unregister(name)
+
+    def upsert(self, table: str, data: pa.Table, keys: Sequence[str]) -> None:
+        """Delete the rows with the same keys, then insert: DuckDB's ON CONFLICT DO UPDATE
+        costs time in proportion to the table, this in proportion to the batch."""
+        if data.num_rows == 0:
+            return
+        self.temp("_wz_upsert", data)
+        match = " AND ".join(f'{table}."{k}" = u."{k}"' for k in keys)
+        self.execute(f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM _wz_upsert u WHERE {match})")
+        cols = ", ".join(f'"{c}"' for c in data.column_names)
+        self.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _wz_upsert")
+        self.drop_temp("_wz_upsert")
+
+
+class DuckDBStore(Store):
+    """A ledger in a DuckDB file at ``path`` (created on first use)."""
+
+    def __init__(self, path: str, *, lock_timeout: float = 30.0):
+        self.path = os.path.abspath(path)
+        self.url = self.path
+        self.lock_timeout = lock_timeout
+        self._created = False
+
+    def _connect(self):
+        import duckdb
+
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.01
+        while True:
+            try:
+                return duckdb.connect(self.path)
+            except duckdb.IOException as e:
+                if "lock" not in str(e).lower():
+                    raise
+                if time.monotonic() >= deadline:
+                    raise LedgerBusyError(
+                        f"ledger {self.path} is in use by another process (waited {self.lock_timeout:g} s)"
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[Tx]:
+        lock = _file_lock(self.path)
+        if not lock.acquire(timeout=self.lock_timeout):
+            raise LedgerBusyError(f"ledger {self.path} is in use by another writer in this process")
+        try:
+            con = self._connect()
+            try:
+                if not self._created:
+                    for stmt in s.ddl(TYPES, indexes=False):
+                        con.execute(stmt)
+                    self._created = True
+                con.execute("BEGIN TRANSACTION")
+                tx = DuckDBTx(con)
+                try:
+                    yield tx
+                    if write:
+                        tx.pause_if_asked()
+                    con.execute("COMMIT")
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+            finally:
+                con.close()
+        finally:
+            lock.release()

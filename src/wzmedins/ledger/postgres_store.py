@@ -1,0 +1,154 @@
+"""The server backend: PostgreSQL through ADBC (``adbc-driver-postgresql``), Arrow in and out,
+bulk loads by COPY.
+
+All tables live in one schema (default ``wzmedins``). A writing transaction first takes a
+transaction-scoped advisory lock on the schema, so writers queue one behind the other; a
+writer that waits longer than ``lock_timeout`` is refused. A transaction that has not
+committed when its client dies is rolled back by the server.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import pyarrow as pa
+
+from . import schema as s
+from .store import LedgerBusyError, LedgerError, Store, Tx
+
+TYPES = {s.TEXT: "TEXT", s.INT64: "BIGINT", s.INT32: "INTEGER", s.DATE: "DATE"}
+
+
+class PostgresTx(Tx):
+    def __init__(self, con):
+        self.con = con
+        self.cur = con.cursor()
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        self.cur.execute(sql, parameters=tuple(params) if params else None)
+        return self.cur.fetch_arrow_table()
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.cur.execute(sql, parameters=tuple(params) if params else None)
+
+    def temp(self, name: str, data: pa.Table) -> None:
+        self.cur.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
+        self.cur.adbc_ingest(name, data, mode="create", temporary=True)
+
+    def drop_temp(self, name: str) -> None:
+        self.cur.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
+
+    def append(self, table: str, data: pa.Table) -> None:
+        """COPY straight into the table (columns matched by name)."""
+        if data.num_rows:
+            self.cur.adbc_ingest(table, data, mode="append")
+
+
+class PostgresStore(Store):
+    """A ledger in schema ``schema`` of the PostgreSQL database at ``url``."""
+
+    def __init__(self, url: str, *, schema: str = "wzmedins", lock_timeout: float = 30.0):
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", schema):
+            raise LedgerError(f"schema name {schema!r}: letters, digits and _ only")
+        self.url = url
+        self.schema = schema
+        self.lock_timeout = lock_timeout
+        self._created = False
+        self._con = None
+
+    def _connect(self):
+        import adbc_driver_postgresql.dbapi as pg
+
+        try:
+            return pg.connect(self.url)
+        except Exception as e:  # the driver's errors carry the libpq message
+            raise LedgerError(f"cannot connect to PostgreSQL ledger: {str(e).splitlines()[0]}") from None
+
+    def drop(self) -> None:
+        """Drop the ledger's schema and everything in it (for tests and rebuilds)."""
+        self.close()
+        self._created = False
+        con = self._connect()
+        try:
+            with con.cursor() as cur:
+                cur.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+            con.commit()
+        finally:
+            con.close()
+
+    def _create(self, con, tx: PostgresTx) -> None:
+        """Create the schema and tables unless they all exist. The check reads the catalog
+        only: CREATE INDEX IF NOT EXISTS would queue behind a writer's row locks."""
+        present = tx.query("SELECT COUNT(*) AS n FROM pg_catalog.pg_tables WHERE schemaname = $1", (self.schema,))["n"][
+            0
+        ].as_py()
+        if present < len(s.TABLES):
+            tx.execute(f"SET LOCAL lock_timeout = '{int(self.lock_timeout * 1000)}ms'")
+            tx.execute("SELECT pg_advisory_xact_lock(hashtext('wzmedins.ddl'))")
+            tx.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+            tx.execute(f'SET LOCAL search_path TO "{self.schema}"')
+            for stmt in s.ddl(TYPES):
+                tx.execute(stmt)
+        con.commit()
+        self._created = True
+
+    def close(self) -> None:
+        """Close the kept connection (a new one is made when needed)."""
+        if self._con is not None:
+            try:
+                self._con.close()
+            finally:
+                self._con = None
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[Tx]:
+        # one connection is kept per store and reused (a SCRAM login costs ~0.1 s); a Ledger
+        # object is for one thread at a time
+        if self._con is None:
+            self._con = self._connect()
+            tx = PostgresTx(self._con)
+            try:
+                if not self._created:
+                    self._create(self._con, tx)
+                tx.execute(f'SET search_path TO "{self.schema}"')
+                self._con.commit()
+            finally:
+                tx.cur.close()
+        con = self._con
+        tx = PostgresTx(con)
+        try:
+            if write:
+                tx.execute(f"SET LOCAL lock_timeout = '{int(self.lock_timeout * 1000)}ms'")
+                try:
+                    tx.execute(
+                        "SELECT pg_advisory_xact_lock(hashtext($1))",
+                        (f"wzmedins.ledger.{self.schema}",),
+                    )
+                except Exception as e:
+                    if "lock timeout" in str(e):
+                        raise LedgerBusyError(
+                            f"ledger {self.schema} is in use by another writer (waited {self.lock_timeout:g} s)"
+                        ) from None
+                    raise
+                tx.execute("SET LOCAL lock_timeout = 0")
+            yield tx
+            if write:
+                tx.pause_if_asked()
+            con.commit()
+        except BaseException:
+            try:
+                con.rollback()
+            except Exception:  # a broken connection: forget it, the next call reconnects
+                self._con = None
+            raise
+        finally:
+            tx.cur.close()
