@@ -147,9 +147,7 @@ def test_settle_writes_rejected_rows(tmp_path, capsys):
     claims = synth.claims(50, seed=1)
     total = claims.column("total_cost").to_pylist()
     total[7] = -1
-    claims = claims.set_column(
-        claims.schema.get_field_index("total_cost"), "total_cost", pa.array(total)
-    )
+    claims = claims.set_column(claims.schema.get_field_index("total_cost"), "total_cost", pa.array(total))
     path, out, rej = tmp_path / "c.parquet", tmp_path / "o.parquet", tmp_path / "r.parquet"
     pq.write_table(claims, path)
     argv = [
@@ -269,3 +267,31 @@ def test_settle_an_empty_file_gives_empty_outputs(tmp_path, capsys):
     assert settled.num_rows == 0 and "fund" in settled.column_names
     assert pq.read_table(rej).column_names == ["row", "claim_id", "reason", "message"]
     assert "claims                 0" in capsys.readouterr().out
+
+
+def test_command_groups_of_other_packages_are_registered(capsys):
+    for group in ("drg", "ledger"):
+        with pytest.raises(SystemExit) as exit_:
+            main([group, "--help"])
+        assert exit_.value.code == 0
+        assert f"usage: wzmedins {group}" in capsys.readouterr().out
+
+
+@needs_settle
+def test_settle_needs_out_or_a_ledger(claims_file, capsys):
+    assert main(["settle", str(claims_file), "--policy", "wenzhou-2022"]) == 1
+    assert "--out" in one_error_line(capsys)
+    argv = ["settle", str(claims_file), "--policy", "wenzhou-2022", "--ledger", "x.duckdb"]
+    assert main(argv) == 1
+    assert "--batch-id" in one_error_line(capsys)
+
+
+@needs_settle
+def test_settle_into_a_ledger(tmp_path, claims_file, capsys):
+    pytest.importorskip("duckdb")
+    ledger = str(tmp_path / "ledger.duckdb")
+    argv = ["settle", str(claims_file), "--policy", "wenzhou-2022", "--ledger", ledger]
+    assert main([*argv, "--batch-id", "2022-day-1", "--out", str(tmp_path / "o.parquet")]) == 0
+    assert "batch 2022-day-1: 3000 claims, 3000 settled, 0 rejected" in capsys.readouterr().out
+    whole = wzmedins.settle(pq.read_table(claims_file), wzmedins.load_policy("wenzhou-2022"))
+    assert pq.read_table(tmp_path / "o.parquet").column("fund").equals(whole.settled.column("fund"))

@@ -207,6 +207,10 @@ def _cmd_settle(args: argparse.Namespace) -> int:
 
     if not os.path.exists(args.claims):
         raise CommandError(f"claims file not found: {args.claims}")
+    if args.ledger:
+        return _settle_into_ledger(args)
+    if not args.out:
+        raise CommandError("settle needs --out (or --ledger and --batch-id)")
     policy = wz.load_policy(args.policy)
     state = _read_table(args.state_in, "state")
     accounts = _read_table(args.accounts, "accounts")
@@ -233,6 +237,22 @@ def _cmd_settle(args: argparse.Namespace) -> int:
     print(f"policy {policy.name} (fingerprint {policy.fingerprint})")
     print("\n".join(summary.lines()))
     return 0
+
+
+def _settle_into_ledger(args: argparse.Namespace) -> int:
+    """``settle --ledger``: the ledger's daily batch, exactly once (``wzmedins.ledger``)."""
+    if not args.batch_id:
+        raise CommandError("settle --ledger needs --batch-id")
+    from .ledger.cli import settle_into_ledger
+
+    return settle_into_ledger(
+        args.claims,
+        args.ledger,
+        batch_id=args.batch_id,
+        policy=args.policy,
+        out=args.out,
+        rejected=args.rejected,
+    )
 
 
 # ------------------------------------------------------------------ policy
@@ -280,13 +300,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     n_persons = default_persons(args.claims)
     policy = wz.load_policy("wenzhou-2022")
-    print(
-        f"settling {args.claims:,} synthetic claims of {n_persons:,} persons "
-        f"(seed {args.seed}) under {policy.name}"
-    )
-    batches = claim_batches(
-        args.claims, n_persons=n_persons, seed=args.seed, batch_size=args.batch_size
-    )
+    print(f"settling {args.claims:,} synthetic claims of {n_persons:,} persons (seed {args.seed}) under {policy.name}")
+    batches = claim_batches(args.claims, n_persons=n_persons, seed=args.seed, batch_size=args.batch_size)
     summary, _ = settle_to_files(
         batches,
         policy,
@@ -335,57 +350,62 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     sc.add_argument("--year", type=int, default=2022, help="insurance year (default 2022)")
     sc.add_argument("--batch-size", type=_positive, default=1_000_000, help="rows per write")
-    sc.add_argument(
-        "--no-daily", action="store_true", help="dates in no order (default: a daily feed)"
-    )
+    sc.add_argument("--no-daily", action="store_true", help="dates in no order (default: a daily feed)")
     sc.add_argument("--out", required=True, help="claims Parquet file to write")
     sc.add_argument("--accounts", help="also write the employees' opening accounts here")
-    sc.set_defaults(run=_cmd_synth_claims)
+    sc.set_defaults(func=_cmd_synth_claims)
     sd = synth_commands.add_parser("drg", help="synthetic DRG cases, catalog and hospitals")
     sd.add_argument("--n", type=_count, default=100_000, help="number of cases (default 1e5)")
     sd.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     sd.add_argument("--hospitals", type=_positive, default=30, help="number of hospitals")
     sd.add_argument("--year", type=int, default=2022, help="year (default 2022)")
     sd.add_argument("--out", required=True, help="directory for one Parquet file per table")
-    sd.set_defaults(run=_cmd_synth_drg)
+    sd.set_defaults(func=_cmd_synth_drg)
 
-    st = commands.add_parser(
-        "settle", help="settle a Parquet file or dataset of claims, batch by batch"
-    )
+    st = commands.add_parser("settle", help="settle a Parquet file or dataset of claims, batch by batch")
     st.add_argument("claims", metavar="CLAIMS", help="claims Parquet file or dataset directory")
     st.add_argument("--policy", required=True, help="built-in profile name or TOML file")
-    st.add_argument("--out", required=True, help="settled claims Parquet file to write")
+    st.add_argument("--out", help="settled claims Parquet file to write (required without --ledger)")
     st.add_argument("--rejected", help="rejected rows Parquet file to write")
     st.add_argument("--state-in", help="state Parquet from an earlier run, to carry on")
     st.add_argument("--state-out", help="write the state after the last claim here")
     st.add_argument("--accounts", help="opening account balances Parquet")
     st.add_argument("--batch-size", type=_positive, default=1_000_000, help="rows per batch")
     st.add_argument("--quiet", action="store_true", help="no progress bar")
-    st.set_defaults(run=_cmd_settle)
+    st.add_argument("--ledger", metavar="PATH_OR_URL", help="settle into this ledger instead")
+    st.add_argument("--batch-id", help="the ledger batch id (with --ledger)")
+    st.set_defaults(func=_cmd_settle)
 
     po = commands.add_parser("policy", help="show or check a policy profile")
     po_commands = po.add_subparsers(dest="what", metavar="WHAT", required=True)
     ps = po_commands.add_parser("show", help="print every parameter with its source label")
     ps.add_argument("policy", metavar="NAME|FILE", help="built-in profile name or TOML file")
-    ps.set_defaults(run=_cmd_policy_show)
+    ps.set_defaults(func=_cmd_policy_show)
     pc_ = po_commands.add_parser("check", help="load a profile file: OK or the error")
     pc_.add_argument("file", metavar="FILE", help="a profile TOML file")
-    pc_.set_defaults(run=_cmd_policy_check)
+    pc_.set_defaults(func=_cmd_policy_check)
 
     de = commands.add_parser("demo", help="generate 1M claims, settle them, print the summary")
     de.add_argument("--claims", type=_count, default=1_000_000, help="number of claims (1e6)")
     de.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     de.add_argument("--batch-size", type=_positive, default=1_000_000, help="rows per batch")
     de.add_argument("--quiet", action="store_true", help="no progress bar")
-    de.set_defaults(run=_cmd_demo)
+    de.set_defaults(func=_cmd_demo)
 
-    try:  # written separately; the other commands work without it
-        from .drg import cli as drg_cli
-    except ImportError:
-        drg_cli = None
-    if drg_cli is not None and hasattr(drg_cli, "register"):
-        drg_cli.register(commands)
+    _register_groups(commands)
     return parser
+
+
+def _register_groups(commands) -> None:
+    """Add the command groups other packages provide (each sets ``func``), when present."""
+    import importlib
+
+    for module in ("wzmedins.drg.cli", "wzmedins.ledger.cli"):
+        try:
+            group = importlib.import_module(module)
+        except ImportError:  # the other commands work without it
+            continue
+        group.register(commands)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -399,7 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.run(args) or 0)
+        return int(args.func(args) or 0)
     except (WzmedinsError, OSError, ValueError, KeyError, pa.ArrowException) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"{PROG}: error: {message}", file=sys.stderr)
