@@ -14,10 +14,6 @@ import wzmedins
 from wzmedins import synth
 from wzmedins.cli import main
 
-needs_settle = pytest.mark.skipif(
-    not hasattr(wzmedins, "settle_stream"), reason="wzmedins.settle_stream not available yet"
-)
-
 
 def one_error_line(capsys) -> str:
     err = capsys.readouterr().err.strip().splitlines()
@@ -83,7 +79,6 @@ def claims_file(tmp_path):
     return path
 
 
-@needs_settle
 def test_settle_streams_to_the_same_result_as_one_batch(tmp_path, claims_file, capsys):
     out, state = tmp_path / "settled.parquet", tmp_path / "state.parquet"
     accounts = tmp_path / "accounts.parquet"
@@ -111,7 +106,6 @@ def test_settle_streams_to_the_same_result_as_one_batch(tmp_path, claims_file, c
     assert wzmedins.tables.fen_to_yuan(fund) in printed
 
 
-@needs_settle
 def test_settle_carries_state_between_runs(tmp_path, capsys):
     claims = synth.claims(2000, n_persons=100, seed=4)
     first, second = tmp_path / "a.parquet", tmp_path / "b.parquet"
@@ -142,7 +136,6 @@ def test_settle_carries_state_between_runs(tmp_path, capsys):
     assert both.column("fund").equals(whole.settled.column("fund"))
 
 
-@needs_settle
 def test_settle_writes_rejected_rows(tmp_path, capsys):
     claims = synth.claims(50, seed=1)
     total = claims.column("total_cost").to_pylist()
@@ -168,7 +161,6 @@ def test_settle_writes_rejected_rows(tmp_path, capsys):
     assert "NEGATIVE_AMOUNT: 1" in capsys.readouterr().out
 
 
-@needs_settle
 @pytest.mark.parametrize(
     "argv, words",
     [
@@ -210,7 +202,6 @@ def test_bad_input_is_one_line_and_exit_1(tmp_path, claims_file, capsys, argv, w
     assert words in one_error_line(capsys)
 
 
-@needs_settle
 def test_policy_show_lists_parameters_with_sources(capsys):
     assert main(["policy", "show", "wenzhou-2022"]) == 0
     out = capsys.readouterr().out
@@ -219,7 +210,6 @@ def test_policy_show_lists_parameters_with_sources(capsys):
     assert "[8000, 7500, 7000]" in line and "[FZ]" in line
 
 
-@needs_settle
 def test_policy_check_accepts_a_good_file(tmp_path, capsys):
     from importlib import resources
 
@@ -230,7 +220,6 @@ def test_policy_check_accepts_a_good_file(tmp_path, capsys):
     assert capsys.readouterr().out.startswith("OK wenzhou-2022")
 
 
-@needs_settle
 def test_demo_small(capsys):
     assert main(["demo", "--claims", "3000", "--quiet"]) == 0
     out = capsys.readouterr().out
@@ -254,7 +243,6 @@ def test_summary_names_every_payer():
     assert tuple(PAYER_LABELS) == tuple(PAYERS)
 
 
-@needs_settle
 def test_settle_an_empty_file_gives_empty_outputs(tmp_path, capsys):
     from wzmedins.synth.claims import CLAIMS_SCHEMA
 
@@ -277,7 +265,6 @@ def test_command_groups_of_other_packages_are_registered(capsys):
         assert f"usage: wzmedins {group}" in capsys.readouterr().out
 
 
-@needs_settle
 def test_settle_needs_out_or_a_ledger(claims_file, capsys):
     assert main(["settle", str(claims_file), "--policy", "wenzhou-2022"]) == 1
     assert "--out" in one_error_line(capsys)
@@ -286,7 +273,6 @@ def test_settle_needs_out_or_a_ledger(claims_file, capsys):
     assert "--batch-id" in one_error_line(capsys)
 
 
-@needs_settle
 def test_settle_into_a_ledger(tmp_path, claims_file, capsys):
     pytest.importorskip("duckdb")
     ledger = str(tmp_path / "ledger.duckdb")
