@@ -230,9 +230,7 @@ def machine() -> dict:
     ).stdout.strip()
     return {
         "cpu": cpu,
-        "cores": len(os.sched_getaffinity(0))
-        if hasattr(os, "sched_getaffinity")
-        else os.cpu_count(),
+        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "memory": memory,
         "os": platform.platform(),
         "python": platform.python_version(),
@@ -323,17 +321,13 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:,.1f} h"
 
 
-def report(
-    table_runs: list[dict], stream_runs: list[dict], info: dict, out_dir: Path, quick: bool
-) -> str:
+def report(table_runs: list[dict], stream_runs: list[dict], info: dict, out_dir: Path, quick: bool) -> str:
     from benchmarks.peers import COVERS
 
     ok = [r for r in table_runs if "error" not in r]
     base = {r["size"]: r for r in ok if r["engine"] == "wzmedins"}
     # the wzmedins end-to-end run of the same size and scope as a row
-    same_scope = {
-        (r["size"], r["engine"]): r for r in ok if r["engine"] in ("wzmedins", "wzmedins part")
-    }
+    same_scope = {(r["size"], r["engine"]): r for r in ok if r["engine"] in ("wzmedins", "wzmedins part")}
 
     def baseline(r: dict) -> dict | None:
         part = SCOPE[r["engine"]] == "peers' part"
@@ -349,8 +343,7 @@ def report(
         *summary(ok, stream_runs),
         "## Machine",
         "",
-        f"- CPU: {info['cpu']}, {info['cores']} cores available to the process"
-        " (shared with other work while measured)",
+        f"- CPU: {info['cpu']}, {info['cores']} cores available to the process (shared with other work while measured)",
         f"- Memory: {info['memory']}; OS: {info['os']}",
         f"- Python {info['python']}; " + ", ".join(f"{k} {v}" for k, v in info["packages"].items()),
         f"- Threads: the wzmedins kernel runs on one thread; polars used {info['polars_threads']}"
@@ -379,16 +372,13 @@ def report(
         "",
         "## Batch settlement",
         "",
-        "| engine | scope | claims | time (s) | claims/s | vs wzmedins | peak RSS (MiB) "
-        "| working (MiB) |",
+        "| engine | scope | claims | time (s) | claims/s | vs wzmedins | peak RSS (MiB) | working (MiB) |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in table_runs:
         if "error" in r:
             failed = f"failed: {r['error']}"
-            lines.append(
-                f"| {r['engine']} | {SCOPE[r['engine']]} | {r['size']:,} | {failed} | | | | |"
-            )
+            lines.append(f"| {r['engine']} | {SCOPE[r['engine']]} | {r['size']:,} | {failed} | | | | |")
             continue
         ref = baseline(r)
         ratio = f"{ref['seconds'] / r['seconds']:.2f}" if ref else "n/a"
@@ -414,17 +404,13 @@ def report(
     for r in stream_runs:
         if "error" in r:
             failed = f"failed: {r['error']}"
-            lines.append(
-                f"| {r['size']:,} | {r['persons']:,} | {r['batch_size']:,} | {failed} | | | |"
-            )
+            lines.append(f"| {r['size']:,} | {r['persons']:,} | {r['batch_size']:,} | {failed} | | | |")
             continue
         lines.append(
             f"| {r['size']:,} | {r['persons']:,} | {r['batch_size']:,} | {r['seconds']:.1f} | "
             f"{r['size'] / r['seconds']:,.0f} | {_mib(r['peak_rss'])} | {r['state_rows']:,} |"
         )
-    same_persons = [
-        r for r in stream_ok if r["persons"] == (stream_ok[0]["persons"] if stream_ok else 0)
-    ]
+    same_persons = [r for r in stream_ok if r["persons"] == (stream_ok[0]["persons"] if stream_ok else 0)]
     if len(same_persons) >= 2:
         lo, hi = same_persons[0], same_persons[-1]
         lines += [
@@ -450,9 +436,7 @@ def report(
         ]
         rows = []
         if stream_best:
-            label = (
-                f"streamed, {stream_best['size']:,} claims of {stream_best['persons']:,} persons"
-            )
+            label = f"streamed, {stream_best['size']:,} claims of {stream_best['persons']:,} persons"
             rows.append((label, stream_best["size"] / stream_best["seconds"]))
         if largest:
             rows.append(
@@ -461,9 +445,7 @@ def report(
                     largest["size"] / largest["seconds"],
                 )
             )
-            kernel = [
-                r for r in ok if r["engine"] == "wzmedins kernel" and r["size"] == largest["size"]
-            ]
+            kernel = [r for r in ok if r["engine"] == "wzmedins kernel" and r["size"] == largest["size"]]
             if kernel:
                 rows.append(
                     (
@@ -511,8 +493,7 @@ def summary(ok: list[dict], stream_runs: list[dict]) -> list[str]:
     if "wzmedins" in at:
         w = at["wzmedins"]["seconds"]
         out.append(
-            f"- At {top:,} claims in one batch, wzmedins settles {top / w:,.0f} claims/s "
-            "end to end (all rules)."
+            f"- At {top:,} claims in one batch, wzmedins settles {top / w:,.0f} claims/s end to end (all rules)."
         )
         if "wzmedins kernel" in at:
             speedup = w / at["wzmedins kernel"]["seconds"]
@@ -536,10 +517,7 @@ def summary(ok: list[dict], stream_runs: list[dict]) -> list[str]:
         w = next((x for x in ok if x["engine"] == "wzmedins" and x["size"] == r["size"]), None)
         if w:
             slower = r["seconds"] / w["seconds"]
-            out.append(
-                f"- The pure-Python reference is {slower:.0f}× slower than wzmedins at "
-                f"{r['size']:,} claims."
-            )
+            out.append(f"- The pure-Python reference is {slower:.0f}× slower than wzmedins at {r['size']:,} claims.")
     city = [r for r in stream_runs if "error" not in r and r["size"] >= CITY_YEAR]
     if city:
         c = city[-1]
@@ -602,21 +580,15 @@ def _size(text: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--max-size", type=_size, default=10_000_000, help="largest batch size (1e7)"
-    )
-    parser.add_argument(
-        "--reference-max", type=_size, default=100_000, help="largest reference run"
-    )
+    parser.add_argument("--max-size", type=_size, default=10_000_000, help="largest batch size (1e7)")
+    parser.add_argument("--reference-max", type=_size, default=100_000, help="largest reference run")
     parser.add_argument("--peers-max", type=_size, default=10_000_000, help="largest peer run")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, seconds: a smoke test")
     parser.add_argument("--huge", action="store_true", help="also stream 1e8 claims (long)")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "docs", help="where the report goes")
     parser.add_argument("--work-dir", type=Path, help="keep the generated Parquet here")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per measurement")
-    parser.add_argument(
-        "--repeat", type=int, default=3, help="timed calls per measurement below 1e7 (best kept)"
-    )
+    parser.add_argument("--repeat", type=int, default=3, help="timed calls per measurement below 1e7 (best kept)")
     parser.add_argument("--render", type=Path, help="rewrite the report from a performance.json")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -88,9 +88,7 @@ def test_peer_follows_a_what_if_policy(peer, policy):
     richer = policy.with_changes({"ratio_inpatient.resident": [9000, 9000, 9000]})
     got = PEERS[peer](admissions(), richer)
     assert got.column("fund").to_pylist()[0] == (200_000 - 30_000) * 9 // 10
-    assert (
-        got.column("fund").to_pylist() == reference(admissions(), richer).column("fund").to_pylist()
-    )
+    assert got.column("fund").to_pylist() == reference(admissions(), richer).column("fund").to_pylist()
 
 
 def test_peers_refuse_the_mode_they_do_not_implement(policy):

@@ -92,28 +92,14 @@ def test_visit_mix_and_costs(sample):
     assert visits["chronic"] > 0.03 and visits["special"] > 0.005
     areas = shares(sample, "area")
     assert 0.85 < areas["local"] < 0.97 and areas["national_unregistered"] > 0
-    visit = (
-        sample.column("visit_type")
-        .combine_chunks()
-        .dictionary_decode()
-        .to_numpy(zero_copy_only=False)
-    )
-    level = (
-        sample.column("facility_level")
-        .combine_chunks()
-        .dictionary_decode()
-        .to_numpy(zero_copy_only=False)
-    )
+    visit = sample.column("visit_type").combine_chunks().dictionary_decode().to_numpy(zero_copy_only=False)
+    level = sample.column("facility_level").combine_chunks().dictionary_decode().to_numpy(zero_copy_only=False)
     total = sample.column("total_cost").to_numpy()
 
     def median(v, lvl):
         return np.median(total[(visit == v) & (level == lvl)])
 
-    assert (
-        median("outpatient", "primary")
-        < median("outpatient", "tertiary")
-        < median("inpatient", "primary")
-    )
+    assert median("outpatient", "primary") < median("outpatient", "tertiary") < median("inpatient", "primary")
     inpatient = total[visit == "inpatient"]
     assert inpatient.mean() > 1.5 * np.median(inpatient)  # skewed, log-normal-like
 
@@ -142,11 +128,7 @@ def test_some_persons_could_reach_the_fund_cap(sample):
         sample.column("total_cost"),
         pc.add(sample.column("self_pay"), sample.column("class_b_self_pay")),
     )
-    per_person = (
-        pa.table({"p": sample.column("person_id"), "e": eligible})
-        .group_by("p")
-        .aggregate([("e", "sum")])
-    )
+    per_person = pa.table({"p": sample.column("person_id"), "e": eligible}).group_by("p").aggregate([("e", "sum")])
     assert pc.sum(pc.greater(per_person.column("e_sum"), 60_000_000)).as_py() >= 1
 
 
@@ -166,9 +148,7 @@ def test_accounts_are_for_employees_of_the_same_population():
     acc = synth.accounts(n_persons, seed=4)
     claims = synth.claims(20_000, n_persons=n_persons, seed=4)
     employee_ids = set(
-        claims.filter(
-            pc.equal(claims.column("scheme").combine_chunks().dictionary_decode(), "employee")
-        )
+        claims.filter(pc.equal(claims.column("scheme").combine_chunks().dictionary_decode(), "employee"))
         .column("person_id")
         .to_pylist()
     )

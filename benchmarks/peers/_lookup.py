@@ -88,9 +88,7 @@ def lookup_tables(policy) -> dict[str, pa.Table]:
                         ratio += p["chronic_bonus"] if visit == "chronic" else 0
                     else:
                         ratio = p["ratio_inpatient"][group][lv]
-                    pool = {"outpatient": "out", "chronic": "out", "inpatient": "in"}.get(
-                        visit, "none"
-                    )
+                    pool = {"outpatient": "out", "chronic": "out", "inpatient": "in"}.get(visit, "none")
                     for key, value in (
                         ("scheme", scheme), ("category", category), ("visit_type", visit),
                         ("facility_level", level), ("level", lv), ("ratio", ratio), ("pool", pool),

@@ -75,9 +75,7 @@ ORDER BY row_no
 """
 
 
-def settle(
-    claims: pa.Table, policy, *, connection: duckdb.DuckDBPyConnection | None = None
-) -> pa.Table:
+def settle(claims: pa.Table, policy, *, connection: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
     """Settle clean claims under ``policy`` (the covered part only); input order kept.
 
     Examples

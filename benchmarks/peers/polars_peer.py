@@ -45,9 +45,7 @@ def settle(claims: pa.Table, policy) -> pa.Table:
             [pl.col(c).cast(pl.String) for c in ENUMS if c in df.columns]
             + [
                 pl.col("settle_date").dt.year().cast(pl.Int32).alias("year"),
-                (pl.col("total_cost") - pl.col("self_pay") - pl.col("class_b_self_pay")).alias(
-                    "eligible"
-                ),
+                (pl.col("total_cost") - pl.col("self_pay") - pl.col("class_b_self_pay")).alias("eligible"),
             ]
         )
         .join(benefit.lazy(), on=["scheme", "category", "visit_type", "facility_level"], how="left")
@@ -95,19 +93,9 @@ def settle(claims: pa.Table, policy) -> pa.Table:
                 - pl.col("used_in").shift(1, fill_value=0).over(keys)
             ).alias("deductible")
         )
-        .with_columns(
-            _rnd_ratio(pl.col("eligible") - pl.col("deductible"), pl.col("ratio_bp")).alias("raw")
-        )
-        .with_columns(
-            pl.min_horizontal(pl.col("raw").cum_sum().over(keys), pl.col("fund_cap")).alias(
-                "fund_paid"
-            )
-        )
-        .with_columns(
-            (pl.col("fund_paid") - pl.col("fund_paid").shift(1, fill_value=0).over(keys)).alias(
-                "fund"
-            )
-        )
+        .with_columns(_rnd_ratio(pl.col("eligible") - pl.col("deductible"), pl.col("ratio_bp")).alias("raw"))
+        .with_columns(pl.min_horizontal(pl.col("raw").cum_sum().over(keys), pl.col("fund_cap")).alias("fund_paid"))
+        .with_columns((pl.col("fund_paid") - pl.col("fund_paid").shift(1, fill_value=0).over(keys)).alias("fund"))
         .with_columns(
             (pl.col("eligible") - pl.col("deductible") - pl.col("raw")).alias("coinsurance"),
             (pl.col("raw") - pl.col("fund")).alias("over_cap"),

@@ -251,11 +251,7 @@ def _block(
         cand = (raw * stride + seed) % n_persons
         p = persons(cand, seed=seed, mix=mix)
         w = np.asarray(mix.activity)[p["category"]]
-        w = (
-            w
-            * np.where(p["chronic"], mix.chronic_activity, 1.0)
-            * np.where(p["special"], mix.special_activity, 1.0)
-        )
+        w = w * np.where(p["chronic"], mix.chronic_activity, 1.0) * np.where(p["special"], mix.special_activity, 1.0)
         keep = cand[rng.random(draw) * top < np.minimum(w, top)]
         chosen.append(keep)
         accepted += len(keep)
@@ -268,9 +264,7 @@ def _block(
     visit = np.where(
         attrs["special"],
         _pick(u, mix.visit_share_special),
-        np.where(
-            attrs["chronic"], _pick(u, mix.visit_share_chronic), _pick(u, mix.visit_share_plain)
-        ),
+        np.where(attrs["chronic"], _pick(u, mix.visit_share_chronic), _pick(u, mix.visit_share_plain)),
     ).astype(np.int8)
     level_cum = np.cumsum(np.asarray(mix.level_share), axis=1)
     level_cum /= level_cum[:, -1:]
@@ -433,9 +427,7 @@ def claims(n_claims: int, **options) -> pa.Table:
     return pa.Table.from_batches(batches, schema=CLAIMS_SCHEMA)
 
 
-def accounts(
-    n_persons: int, *, seed: int = 0, year: int = 2022, mix: Mix = DEFAULT_MIX
-) -> pa.Table:
+def accounts(n_persons: int, *, seed: int = 0, year: int = 2022, mix: Mix = DEFAULT_MIX) -> pa.Table:
     """Opening personal-account balances (个人账户) of the employees among ``n_persons``.
 
     Pass the same ``n_persons`` and ``seed`` as to :func:`claim_batches`; residents have no
