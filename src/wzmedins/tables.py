@@ -348,6 +348,23 @@ def dates(table: pa.Table, name: str, reason: np.ndarray) -> np.ndarray:
     return arr.fill_null(0).cast(pa.int32()).to_numpy(zero_copy_only=False).astype(np.int32)
 
 
+def splitmix64(x: np.ndarray) -> np.ndarray:
+    """The splitmix64 finaliser on uint64 arrays (wrapping arithmetic): spreads integers over
+    all 64 bits.
+
+    Examples
+    --------
+    >>> int(splitmix64(np.array([0], dtype=np.uint64))[0]) == 0xE220A8397B1DCDAF
+    True
+    """
+    u = np.uint64
+    with np.errstate(over="ignore"):
+        z = x + u(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> u(30))) * u(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> u(27))) * u(0x94D049BB133111EB)
+    return z ^ (z >> u(31))
+
+
 def hash64(ids: pa.Array) -> np.ndarray:
     """A 64-bit hash of each identifier (string or integer), computed without a hash table.
 
@@ -361,12 +378,7 @@ def hash64(ids: pa.Array) -> np.ndarray:
     (True, False)
     """
     if pa.types.is_integer(ids.type):
-        x = ids.fill_null(0).cast(pa.int64()).to_numpy().view(np.uint64)
-        # splitmix64 finaliser: integers spread over all 64 bits
-        with np.errstate(over="ignore"):
-            x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-            x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
+        return splitmix64(ids.fill_null(0).cast(pa.int64()).to_numpy().view(np.uint64))
     import polars as pl
 
     return pl.from_arrow(ids).hash(seed=0).to_numpy()

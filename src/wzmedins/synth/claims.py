@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from ..tables import splitmix64
 from ..vocab import (
     AREAS,
     ASSISTANCE,
@@ -131,18 +132,10 @@ DEFAULT_MIX = Mix()
 _U = np.uint64
 
 
-def _splitmix(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser on uint64 arrays (wrapping arithmetic)."""
-    z = x + _U(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> _U(30))) * _U(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> _U(27))) * _U(0x94D049BB133111EB)
-    return z ^ (z >> _U(31))
-
-
 def _uniforms(seed: int, person: np.ndarray, salt: int) -> tuple[np.ndarray, np.ndarray]:
     """Two uniform [0, 1) numbers (32 bits each) per person, fixed by ``(seed, person, salt)``."""
-    key = _splitmix(np.array([seed * 1_000_003 + salt], dtype=np.uint64))
-    h = _splitmix(np.asarray(person, dtype=np.uint64) ^ key)
+    key = splitmix64(np.array([seed * 1_000_003 + salt], dtype=np.uint64))
+    h = splitmix64(np.asarray(person, dtype=np.uint64) ^ key)
     low = (h & _U(0xFFFFFFFF)).astype(np.float64) * 2.0**-32
     high = (h >> _U(32)).astype(np.float64) * 2.0**-32
     return low, high
