@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint coverage clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/capacity.py
+
+# the kernels also run once as plain Python (tests/*/test_nojit.py) so their lines count
+coverage: $(STAMP)
+	WZMEDINS_COVERAGE=1 $(BIN)/python -m coverage run --parallel-mode --source=wzmedins -m pytest -q
+	$(BIN)/python -m coverage combine -q
+	$(BIN)/python -m coverage report --skip-covered
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
