@@ -26,15 +26,17 @@ _wz_pg_main() {
             -E UTF8 --locale=C.UTF-8 >/dev/null
         rm -f "$pwfile"
     fi
-    # A server killed without a shutdown (a session that ended) recovers on the next start; its
-    # old backends may take a moment to go, so try a few times before giving up.
+    # A server killed without a shutdown (a session that ended) recovers on the next start. Its
+    # postmaster.pid may name a process that is gone, or a recycled pid: when nothing answers on
+    # our port and a start fails, that file is stale and is removed before the next try.
     local try
     for try in 1 2 3 4 5; do
-        "${as[@]}" "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1 && break
+        "$bin/pg_isready" -h 127.0.0.1 -p "$port" -t 2 >/dev/null 2>&1 && break
         "${as[@]}" "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 start \
             -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=on" >/dev/null 2>&1 && break
         echo "postgres.sh: start attempt $try failed (see $dir/server.log); retrying" >&2
-        sleep 3
+        "$bin/pg_isready" -h 127.0.0.1 -p "$port" -t 2 >/dev/null 2>&1 || rm -f "$dir/postmaster.pid"
+        sleep 2
     done
     "$bin/pg_isready" -h 127.0.0.1 -p "$port" -t 60 >/dev/null
     export WZMEDINS_PG_URL="postgresql://$user:$password@127.0.0.1:$port/$db"
