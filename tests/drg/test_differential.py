@@ -161,7 +161,7 @@ def test_calibrate_kernel_equals_reference(data, p):
 @settings(max_examples=40, deadline=None)
 @given(a=st.integers(0, 10**13), b=st.integers(0, 10**6), d=st.integers(1, 10**10))
 def test_mulrnd_is_exact_within_its_limits(a, b, d):
-    from wzmedins.drg._kernel import mulrnd
+    from wzmedins.rounding import mulrnd
 
     assume(2 * d * b + d < 2**63)
     assume(a * b // d < 2**62)

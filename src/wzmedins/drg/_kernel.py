@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import kernel  # the house numba options (cache, nogil, never fastmath)
+from ..rounding import mulrnd
 
 # Case types (drg.md §3); the integer is the index.
 CASE_TYPES: tuple[str, ...] = (
@@ -28,17 +29,6 @@ NORMAL, LOW, HIGH, PARTIAL, UNSTABLE, PER_DIEM, UNGROUPABLE, AMBIGUOUS, SPECIAL,
 # Kind of a DRG code: a catalog group, 0000, or ...QY.
 GROUP, KIND_UNGROUPABLE, KIND_AMBIGUOUS = 0, 1, 2
 ONE = 10_000  # 1.0000 in 1e-4 units: the unit of the representation, not a policy number
-
-
-@kernel
-def mulrnd(a, b, d):
-    """``rnd(a·b, d)`` half-up for ``a, b >= 0``, exact while ``2·d·b + d < 2**63``.
-
-    ``a·b = q·d·b + r·b`` with ``q, r = divmod(a, d)``; ``2·q·d·b`` is a multiple of ``2·d``.
-    """
-    q = a // d
-    r = a - q * d
-    return q * b + (2 * r * b + d) // (2 * d)
 
 
 @kernel

@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 
 from .. import tables
 from ..errors import SchemaError
+from ..rounding import half_up
 from . import _kernel
 from .catalog import code_kinds, id_lookup, string_column
 from .columns import encoded_codes, encoded_ids, gather
@@ -138,7 +139,7 @@ def calibrate(
     n_kept, s_kept = int(tg[:, 0].sum()), int(tg[:, 1].sum())
     if n_kept == 0 or s_kept == 0:
         raise SchemaError("total_cost", "history with at least one groupable case of positive cost", "none")
-    M = _rnd(s_kept, n_kept)
+    M = half_up(s_kept, n_kept)
 
     # per group: mean, base points, stability (Σx² from 20-bit limbs, Python ints)
     tg_n, tg_s = tg[:, 0], tg[:, 1]
@@ -147,7 +148,7 @@ def calibrate(
         (2 * tg_s + np.maximum(tg_n, 1)) // (2 * np.maximum(tg_n, 1)),
         (2 * s_raw + np.maximum(n_raw, 1)) // (2 * np.maximum(n_raw, 1)),
     )
-    base = np.array([_rnd(10**6 * m, M) for m in Mg.tolist()], dtype=np.int64)
+    base = np.array([half_up(10**6 * m, M) for m in Mg.tolist()], dtype=np.int64)
     stable = np.zeros(n_g, dtype=bool)
     for k, (nn, sx, (a0, a1, a2)) in enumerate(zip(n_raw.tolist(), s_raw.tolist(), sq.tolist(), strict=True)):
         sxx = (a2 << 40) + (a1 << 20) + a0
@@ -195,10 +196,6 @@ def _pairs(hraw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(hospital, group) pairs with raw cases, ordered by group then hospital."""
     gg, hh = np.nonzero(hraw.T > 0)
     return hh.astype(np.int64), gg.astype(np.int64)
-
-
-def _rnd(n: int, d: int) -> int:
-    return (2 * n + d) // (2 * d)
 
 
 class _NoCatalog:

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from .. import tables
 from ..errors import SchemaError
-from ..reference.drg import rnd
+from ..rounding import half_up as rnd
 from ..vocab import SCHEMES
 from . import _kernel
 from .columns import encoded_codes, encoded_ids, typed_nulls

@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import tables
-from ..reference.drg import rnd
+from ..rounding import half_up as rnd
 from . import _kernel
 
 MAX_KERNEL_PV = 4 * 10**12  # 1e-4 yuan per point: 400 million yuan a point

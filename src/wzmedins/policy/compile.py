@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..rounding import half_up
 from ..vocab import (
     AREAS,
     ASSISTANCE,
@@ -128,12 +129,7 @@ def compile_policy(policy) -> CompiledPolicy:
         cap = NONE if ci["cap"] == NO_CAP else ci["cap"]
         for a in ASSISTANCE:
             poor = a in ci["poor"]
-            # rnd(D * factor, 10 000), half up
-            ded.append(
-                (2 * ci["deductible"] * ci["poor_deductible_factor"] + BP_MAX) // (2 * BP_MAX)
-                if poor
-                else ci["deductible"]
-            )
+            ded.append(half_up(ci["deductible"] * ci["poor_deductible_factor"], BP_MAX) if poor else ci["deductible"])
             bonus = ci["poor_ratio_bonus"] if poor else 0
             ratios.append([min(b["ratio"] + bonus, BP_MAX) for b in bands] + [0] * (NB - len(bands)))
             caps.append(NONE if poor and ci["poor_uncapped"] else cap)

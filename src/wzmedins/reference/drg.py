@@ -19,18 +19,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
+from ..rounding import half_up as rnd  # settlement.md §1, the one rounding rule
+
 ONE = 10_000
-
-
-def rnd(n: int, d: int) -> int:
-    """``n / d`` rounded half up (settlement.md §1), for ``n >= 0``.
-
-    Examples
-    --------
-    >>> rnd(5, 2), rnd(4, 2), rnd(7, 4)
-    (3, 2, 2)
-    """
-    return (2 * n + d) // (2 * d)
 
 
 def kind_of(code: str) -> str:

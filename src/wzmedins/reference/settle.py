@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from .. import tables as t
 from ..policy import Policy
+from ..rounding import half_up
 from ..settle.columns import claim_columns
 from ..settle.state import ACCOUNT_FIELDS, STATE_FIELDS, carried_state, state_schema
 from ..vocab import (
@@ -36,7 +37,7 @@ LEVEL_ADMISSIONS = {
 def rnd(n: int, d: int) -> int:
     """n / d rounded half up (n >= 0): settlement.md §1."""
     assert n >= 0 and d > 0
-    return (2 * n + d) // (2 * d)
+    return half_up(n, d)
 
 
 def banded(u: int, deductible: int, bands: list[tuple[int | None, int]]) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import kernel
+from ..rounding import rnd
 
 BP = 10_000
 # state fields, in the order of the ``state`` arrays (interfaces.md "state", without ids)
@@ -26,12 +27,6 @@ OUTPUT_FIELDS = (
     "ci_base_added", "ma_base_added",
 )  # fmt: skip
 POOL_OUTPATIENT, POOL_INPATIENT = 1, 2
-
-
-@kernel
-def rnd(n, d):
-    """n / d rounded half up, for n >= 0."""
-    return (2 * n + d) // (2 * d)
 
 
 @kernel

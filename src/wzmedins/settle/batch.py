@@ -117,7 +117,7 @@ class Part:
         return state_table(self.persons, self.st_person[:n], self.st_year[:n], self.st_vals[:n])
 
 
-def _split(table: pa.Table | None, buckets: np.ndarray | None, n_parts: int, person_type, what: str):
+def _split(table: pa.Table | None, n_parts: int, person_type, what: str):
     """Rows of a (person_id, year)-keyed table per part, by the same person hash as claims."""
     if table is None or n_parts == 1:
         return [(table, None)] * n_parts
@@ -143,8 +143,8 @@ class Prepared:
             by_bucket = np.argsort(bucket, kind="stable")  # radix sort; rows stay increasing per part
             groups = np.split(accepted[by_bucket], np.cumsum(np.bincount(bucket, minlength=n_parts))[:-1])
         person_type = cols.person_id.type
-        states = _split(state, None, n_parts, person_type, "state")
-        accounts_ = _split(accounts, None, n_parts, person_type, "accounts")
+        states = _split(state, n_parts, person_type, "state")
+        accounts_ = _split(accounts, n_parts, person_type, "accounts")
         out = np.empty((k.N_OUT, max(len(g) for g in groups)), dtype=np.int64)
         self.parts = [Part(cols, rows, s[0], a[0], out) for rows, s, a in zip(groups, states, accounts_, strict=True)]
         self.state_rows = [s[1] for s in states]  # each part's rows of the input state
