@@ -1,4 +1,4 @@
-"""Stable reason codes for rejected rows (settlement.md §7, drg.md §3).
+"""Stable reason codes for rejected rows (docs/rules/settlement.md §7, docs/rules/drg.md §3).
 
 A rejected row carries one code, the first that applies in the order of ``REASONS``.
 The integer value of each code is its index here; codes are appended, never renumbered.
@@ -24,6 +24,19 @@ REASONS: tuple[str, ...] = (
     "ALREADY_REVERSED",
     "REVERSAL_PERSON_MISMATCH",
     "UNKNOWN_DRG",
+    # settlement order and hardening (docs/settlement.md)
+    "OUT_OF_ORDER",
+    "NOT_A_NUMBER",
+    # contributions, enrolment and signings (docs/fund.md, docs/capitation.md)
+    "MONTH_OUT_OF_RANGE",
+    "UNKNOWN_COUNTY",
+    "NO_BASE_STANDARD",
+    "DUPLICATE_ENROLMENT",
+    "DUPLICATE_SIGNING",
+    "UNKNOWN_AGE_BAND",
+    "VALUE_OUT_OF_RANGE",
+    # the national platform's code lists (docs/platform.md)
+    "UNMAPPED_CODE",
 )
 CODE: dict[str, int] = {name: i for i, name in enumerate(REASONS)}
 OK = -1  # a row that passed every check
