@@ -400,12 +400,26 @@ def _register_groups(commands) -> None:
     """Add the command groups other packages provide (each sets ``func``), when present."""
     import importlib
 
-    for module in ("wzmedins.drg.cli", "wzmedins.ledger.cli"):
+    for module in COMMAND_GROUPS:
         try:
             group = importlib.import_module(module)
-        except ImportError:  # the other commands work without it
+        except ModuleNotFoundError as exc:  # a group whose package is not there yet; any other error shows
+            if exc.name is None or not module.startswith(exc.name):
+                raise
             continue
         group.register(commands)
+
+
+# each module has register(subparsers): one line here per command group
+COMMAND_GROUPS = (
+    "wzmedins.drg.cli",
+    "wzmedins.ledger.cli",
+    "wzmedins.fund.cli",
+    "wzmedins.capitation.cli",
+    "wzmedins.platform.cli",
+    "wzmedins.service.cli",
+    "wzmedins.year.cli",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
