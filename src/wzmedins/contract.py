@@ -77,17 +77,16 @@ MONEY_OUT = (
 # the per-claim numbers a settlement produces, in output order: money, the ratio applied, and
 # what the claim added to the cumulative bases (so a reversal can give exactly that back)
 OUTPUT_FIELDS = (*MONEY_OUT, "ratio_bp", "ci_base_added", "ma_base_added")
-LATE_COLUMN = "late"  # bool, in settled when the policy settles late claims (late_claims = "settle")
+LATE_COLUMN = "late"  # bool: settled although back-dated (late_claims = "settle"); always false under "reject"
 
 
-def settled_schema(id_type: pa.DataType, person_type: pa.DataType, *, late: bool = False) -> pa.Schema:
+def settled_schema(id_type: pa.DataType, person_type: pa.DataType) -> pa.Schema:
     """The settled table's columns and types (``visit_type``, ``facility_level`` may be
     dictionary-encoded strings in a result; compare values, not encodings)."""
     fields = [("claim_id", id_type), ("person_id", person_type), ("year", YEAR_TYPE)]
     fields += [(f, RATIO_TYPE if f == "ratio_bp" else MONEY_TYPE) for f in OUTPUT_FIELDS]
     fields += [("visit_type", pa.string()), ("facility_level", pa.string()), ("reverses", id_type)]
-    if late:
-        fields.append((LATE_COLUMN, pa.bool_()))
+    fields.append((LATE_COLUMN, pa.bool_()))
     return pa.schema(fields)
 
 
