@@ -12,7 +12,9 @@ import pyarrow as pa
 
 from .. import tables as t
 from ..contract import ACCOUNT_FIELDS
-from ..contract import STATE_ACCUMULATORS as STATE_FIELDS  # the order fields follow with the store
+from ..contract import STATE_ACCUMULATORS, STATE_ORDER
+
+STATE_FIELDS = (*STATE_ACCUMULATORS, *STATE_ORDER)  # with the order rule's last (settle_date, seq)
 from ..errors import SchemaError
 from ..policy import Policy, load_policy
 from ..settle import SettleResult

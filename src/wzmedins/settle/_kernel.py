@@ -80,10 +80,6 @@ def settle_range(
             open_year(s, acc_vals[a] if a >= 0 else none, state[pr] if pr >= 0 else none,
                       acc_vals[pa_] if pa_ >= 0 else none)  # fmt: skip
             opened[row] = 1
-        d_r, q_r = date[r], seq[r]
-        if d_r > last_date[row] or (d_r == last_date[row] and q_r > last_seq[row]):
-            last_date[row] = d_r
-            last_seq[row] = q_r
         v = claims[4, r]
         lv = claims[5, r]
         kind = reversal[0, r]
@@ -91,6 +87,10 @@ def settle_range(
             o = out[:, reversal[1, r]] if kind == 1 else orig_vals[reversal[1, r]]
             reverse(s, o, visit_pool[v], lv, out, r)
             continue
+        d_r, q_r = date[r], seq[r]  # the order rule: the greatest (date, seq) of ordinary claims
+        if d_r > last_date[row] or (d_r == last_date[row] and q_r > last_seq[row]):
+            last_date[row] = d_r
+            last_seq[row] = q_r
         p = claims[1, r]
         sc = claims[2, r]
         cls = claims[7, r]

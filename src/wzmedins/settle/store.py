@@ -249,6 +249,7 @@ class Settler:
         says so; a reversal in the batch whose original is rejected so has no original."""
         late = np.zeros(len(cols.reason), dtype=bool)
         accepted = cols.accepted
+        accepted = accepted[cols.rev_kind[accepted] == 0]  # reversals are outside the rule
         if self.years.n == 0 or len(accepted) == 0:
             return late
         slots = self.persons.slots(cols.person_id, rows=accepted)[accepted]
