@@ -10,7 +10,7 @@ from . import drg, reference
 from .errors import PolicyError, SchemaError, WzmedinsError
 from .ledger import Ledger
 from .policy import Policy, load_policy
-from .settle import SettleResult, Settler, settle, settle_stream
+from .settle import Settler, SettleResult, settle, settle_stream
 
 __all__ = [
     "Ledger",

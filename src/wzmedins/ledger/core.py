@@ -11,10 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import tables as t
-from ..contract import ACCOUNT_FIELDS
-from ..contract import STATE_ACCUMULATORS, STATE_ORDER
-
-STATE_FIELDS = (*STATE_ACCUMULATORS, *STATE_ORDER)  # with the order rule's last (settle_date, seq)
+from ..contract import ACCOUNT_FIELDS, STATE_FIELDS  # STATE_FIELDS: with the order rule's last (date, seq)
 from ..errors import SchemaError
 from ..policy import Policy, load_policy
 from ..settle import SettleResult

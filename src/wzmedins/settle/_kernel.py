@@ -15,10 +15,33 @@ import numpy as np
 
 from .._jit import kernel, parallel_kernel
 from ._steps import (
-    ACCOUNT_CURRENT, ACCOUNT_HIST, CASH, CI_ADDED, COINSURANCE, CRITICAL_ILLNESS, DEDUCTIBLE, ELIGIBLE,
-    FUND_OUT, MA_ADDED, MEDICAL_ASSISTANCE, N_OUT, N_STATE, OVER_CAP, POOL_INPATIENT, POOL_OUTPATIENT, RATIO_BP,
-    assistance, critical_illness, current_account, deductible, fund_and_cap, historical_account, lookup,
-    open_year, reverse, split,
+    ACCOUNT_CURRENT,
+    ACCOUNT_HIST,
+    CASH,
+    CI_ADDED,
+    COINSURANCE,
+    CRITICAL_ILLNESS,
+    DEDUCTIBLE,
+    ELIGIBLE,
+    FUND_OUT,
+    MA_ADDED,
+    MEDICAL_ASSISTANCE,
+    N_OUT,
+    N_STATE,
+    OVER_CAP,
+    POOL_INPATIENT,
+    POOL_OUTPATIENT,
+    RATIO_BP,
+    assistance,
+    critical_illness,
+    current_account,
+    deductible,
+    fund_and_cap,
+    historical_account,
+    lookup,
+    open_year,
+    reverse,
+    split,
 )  # fmt: skip
 
 OUTPUT_FIELDS = (

@@ -8,8 +8,6 @@ profile in force. The loop in ``_kernel.py`` calls them in this order.
 
 from __future__ import annotations
 
-import numpy as np
-
 from .._jit import kernel
 from ..rounding import rnd
 
