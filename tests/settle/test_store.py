@@ -17,8 +17,12 @@ from tests.strategies import accounts, claims, policies
 from wzmedins.settle import ids as ids_module
 from wzmedins.settle.ids import IdIndex
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow],
-                    phases=[Phase.explicit, Phase.reuse, Phase.generate])  # a failure shows as found: shrinking takes minutes
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)  # a failure shows as found: shrinking takes minutes
 POLICY = wz.load_policy("wenzhou-2022")
 
 

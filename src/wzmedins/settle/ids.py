@@ -204,9 +204,13 @@ class IdIndex:
     def _coerce(self, arr: pa.Array) -> pa.Array:
         arr = plain(arr)
         typ = arr.type
-        kind = "int" if pa.types.is_integer(typ) else "str" if pa.types.is_string(typ) or pa.types.is_large_string(
-            typ
-        ) else None
+        kind = (
+            "int"
+            if pa.types.is_integer(typ)
+            else "str"
+            if pa.types.is_string(typ) or pa.types.is_large_string(typ)
+            else None
+        )
         if pa.types.is_null(typ):
             return pa.nulls(len(arr), self.arrow_type)
         if kind is None:
