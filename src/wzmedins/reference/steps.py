@@ -65,7 +65,8 @@ def current_account(c, p, s, w, trace=None):
         w["account_current"] = min(w["eligible"], before)
         s["current_balance"] -= w["account_current"]
         note(trace, "current account", "current-year account pays min(eligible, balance)", w["account_current"],
-             "account.current_first", acc["current_first"], "current_balance", before, s["current_balance"])  # fmt: skip
+             "account.current_first", acc["current_first"], "current_balance", before,
+             s["current_balance"])  # fmt: skip
     w["after_account"] = w["eligible"] - w["account_current"]
 
 
