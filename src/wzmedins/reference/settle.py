@@ -17,10 +17,10 @@ import pyarrow as pa
 
 from .. import contract as c
 from ..errors import SchemaError
-from .claims_input import as_id, as_table, first_reason, read_claims
+from .claims_input import as_id, first_reason, read_claims
 from .matching import mark_duplicates, mark_late, mark_not_in_force, match_reversals, read_originals
 from .person_years import later, open_year, read_keyed, state_table
-from .steps import reverse_claim, settle_claim
+from .steps import note, reverse_claim, settle_claim
 
 ID_TYPES = {"int": pa.int64(), "str": pa.string()}
 
@@ -80,6 +80,9 @@ def settle_rows(accepted: list[dict], profiles: list, years: dict, accounts: dic
             kind, original = row["original"]
             outputs = original["outputs"] if kind == "batch" else {f: original[f] for f in c.OUTPUT_FIELDS}
             row["outputs"] = reverse_claim(outputs, row["visit_type"], row["facility_level"], s)
+            for name in c.OUTPUT_FIELDS[: len(c.MONEY_OUT) + 1]:
+                note(row.get("trace"), "reversal", f"undoes claim {row['reverses']}: the negative of its "
+                     f"{name}, given back to the accumulators", row["outputs"][name], output=name)  # fmt: skip
         else:
             w = settle_claim(row, profiles[row["profile"]].params, s, row.get("trace"))
             row["outputs"] = {f: w[f] for f in c.OUTPUT_FIELDS}
@@ -162,7 +165,7 @@ def settle(
     profiles = check_rows(rows, policy, known, earlier, reversed_before, carried)
     accepted = [r for r in rows if r["reason"] is None]
     years = {key: dict(s) for key, s in carried.items()}
-    _trace_rows(accepted, trace)
+    _trace_rows(accepted, profiles, trace)
     touched = settle_rows(accepted, profiles, years, opening)
     claim_type, person_type = ID_TYPES[claim_kind], ID_TYPES[person_kind]
     keys = [k for k in carried_order if k not in touched] + sorted(touched, key=lambda k: (str(k[0]), k[1]))
@@ -184,12 +187,23 @@ def _pylist(values: Any) -> list:
     return list(values)
 
 
-def _trace_rows(accepted: list[dict], trace: dict | None) -> None:
+class Trace(list):
+    """The steps of one claim (``steps.note`` rows), with the input row and the profile it
+    was settled under."""
+
+    row: int | None = None
+    profile = None
+
+
+def _trace_rows(accepted: list[dict], profiles: list, trace: dict | None) -> None:
     """Hand each traced claim its list (the steps append to it while it is settled)."""
     if trace:
         for row in accepted:
             if row["claim_id"] in trace:
                 row["trace"] = trace[row["claim_id"]]
+                if isinstance(row["trace"], Trace):
+                    row["trace"].row = row["row"]
+                    row["trace"].profile = profiles[row["profile"]] if row["profile"] is not None else None
 
 
-__all__ = ["SettleResult", "settle", "as_table"]
+__all__ = ["SettleResult", "Trace", "settle"]

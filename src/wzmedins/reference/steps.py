@@ -23,19 +23,20 @@ def rnd(n: int, d: int) -> int:
     return half_up(n, d)
 
 
-def note(trace, step, rule, amount, param=None, value=None, acc=None, before=None, after=None):
-    """Append one line of explanation (a no-op without a trace)."""
+def note(trace, step, rule, amount, param=None, value=None, acc=None, before=None, after=None, output=None):
+    """Append one line of explanation (a no-op without a trace); ``output`` names the settled
+    column the amount ends up in, if any."""
     if trace is not None:
         trace.append(
             {"step": step, "rule": rule, "parameter": param, "value": value, "amount": amount,
-             "accumulator": acc, "before": before, "after": after}
+             "accumulator": acc, "before": before, "after": after, "output": output}
         )  # fmt: skip
 
 
 def split(c, p, s, w, trace=None):
     """Step 0: the eligible amount E = total_cost - self_pay - class_b_self_pay."""
     w["eligible"] = c["total_cost"] - c["self_pay"] - c["class_b_self_pay"]
-    note(trace, "split", "eligible = total_cost - self_pay - class_b_self_pay", w["eligible"])
+    note(trace, "split", "eligible = total_cost - self_pay - class_b_self_pay", w["eligible"], output="eligible")
 
 
 def lookup(c, p, s, w, trace=None):
@@ -53,7 +54,7 @@ def lookup(c, p, s, w, trace=None):
     adjust = p["area_adjust"][c["area"]]
     w["ratio_bp"] = min(max(ratio + adjust, 0), BP)
     note(trace, "lookup", f"area adjustment ({c['area']}), ratio kept within 0..10000 bp", w["ratio_bp"],
-         f"area_adjust.{c['area']}", adjust)  # fmt: skip
+         f"area_adjust.{c['area']}", adjust, output="ratio_bp")  # fmt: skip
 
 
 def current_account(c, p, s, w, trace=None):
@@ -66,7 +67,10 @@ def current_account(c, p, s, w, trace=None):
         s["current_balance"] -= w["account_current"]
         note(trace, "current account", "current-year account pays min(eligible, balance)", w["account_current"],
              "account.current_first", acc["current_first"], "current_balance", before,
-             s["current_balance"])  # fmt: skip
+             s["current_balance"], output="account_current")  # fmt: skip
+    else:
+        note(trace, "current account", "the current-year account does not pay this scheme or visit type", 0,
+             "account.current_first", acc["current_first"], output="account_current")  # fmt: skip
     w["after_account"] = w["eligible"] - w["account_current"]
 
 
@@ -81,7 +85,7 @@ def deductible(c, p, s, w, trace=None):
         s["outpatient_deductible_used"] += d
         note(trace, "deductible", "annual outpatient deductible, less what the year already used", d,
              f"deductible_outpatient.{group}", p["deductible_outpatient"][group],
-             "outpatient_deductible_used", before, s["outpatient_deductible_used"])  # fmt: skip
+             "outpatient_deductible_used", before, s["outpatient_deductible_used"], output="deductible")  # fmt: skip
     elif pool == "inpatient":
         before = s["inpatient_deductible_used"]
         mode = p["inpatient_deductible"]["mode"]
@@ -100,9 +104,9 @@ def deductible(c, p, s, w, trace=None):
         s["inpatient_deductible_used"] += d
         s[ADMISSIONS[c["facility_level"]]] += 1
         note(trace, "deductible", rule, d, param, value, "inpatient_deductible_used", before,
-             s["inpatient_deductible_used"])  # fmt: skip
+             s["inpatient_deductible_used"], output="deductible")  # fmt: skip
     else:
-        note(trace, "deductible", f"no deductible for a {c['visit_type']} visit", 0)
+        note(trace, "deductible", f"no deductible for a {c['visit_type']} visit", 0, output="deductible")
     w["deductible"] = d
 
 
@@ -116,9 +120,10 @@ def fund_and_cap(c, p, s, w, trace=None):
     s["fund_paid"] += w["fund"]
     w["coinsurance"], w["over_cap"] = b - raw, raw - w["fund"]
     note(trace, "fund and cap", f"fund pays {w['ratio_bp']} bp of {b} fen, within the annual cap", w["fund"],
-         f"fund_cap.{c['scheme']}", cap, "fund_paid", before, s["fund_paid"])  # fmt: skip
-    note(trace, "fund and cap", "coinsurance: the part of the ratio the person pays", w["coinsurance"])
-    note(trace, "fund and cap", "over the fund's annual cap", w["over_cap"])
+         f"fund_cap.{c['scheme']}", cap, "fund_paid", before, s["fund_paid"], output="fund")  # fmt: skip
+    note(trace, "fund and cap", "coinsurance: the part of the ratio the person pays", w["coinsurance"],
+         output="coinsurance")  # fmt: skip
+    note(trace, "fund and cap", "over the fund's annual cap", w["over_cap"], output="over_cap")
     w["in_scope_share"] = w["deductible"] + w["coinsurance"] + w["over_cap"]
 
 
@@ -141,7 +146,7 @@ def critical_illness(c, p, s, w, trace=None):
     w["critical_illness"] = w["ci_base_added"] = 0
     if c["scheme"] not in ci["schemes"] or c["visit_type"] not in ci["visit_types"]:
         note(trace, "critical illness", "not covered for this scheme or visit type", 0,
-             "critical_illness.visit_types", ci["visit_types"])  # fmt: skip
+             "critical_illness.visit_types", ci["visit_types"], output="critical_illness")  # fmt: skip
         return
     poor = c["assistance"] in ci["poor"]
     ded = rnd(ci["deductible"] * ci["poor_deductible_factor"], BP) if poor else ci["deductible"]
@@ -159,7 +164,7 @@ def critical_illness(c, p, s, w, trace=None):
          "critical_illness.deductible", ded, "ci_base", u0, u1)  # fmt: skip
     note(trace, "critical illness", "banded ratios on the cumulative base" + (" (poor: bonus, lower deductible)"
          if poor else "") + (", within the cap" if capped else ", uncapped"), w["critical_illness"],
-         "critical_illness.bands", ci["bands"], "ci_paid", before, s["ci_paid"])  # fmt: skip
+         "critical_illness.bands", ci["bands"], "ci_paid", before, s["ci_paid"], output="critical_illness")  # fmt: skip
 
 
 def assistance(c, p, s, w, trace=None):
@@ -168,7 +173,8 @@ def assistance(c, p, s, w, trace=None):
     w["medical_assistance"] = w["ma_base_added"] = 0
     asst = c["assistance"]
     if asst == "none" or c["visit_type"] not in ma["visit_types"]:
-        note(trace, "assistance", "no medical assistance for this person or visit type", 0)
+        note(trace, "assistance", "no medical assistance for this person or visit type", 0,
+             "medical_assistance.visit_types", ma["visit_types"], output="medical_assistance")  # fmt: skip
         return
     cls = ma[asst]
     y = w["compliant"] - w["critical_illness"]
@@ -185,7 +191,8 @@ def assistance(c, p, s, w, trace=None):
     note(trace, "assistance", f"{asst}: {cls['ratio']} bp above the annual deductible of the base", y,
          f"medical_assistance.{asst}", cls, "ma_base", u0, u1)  # fmt: skip
     note(trace, "assistance", "medical assistance" + ("" if cls["cap"] == "none" else ", within the cap"),
-         w["medical_assistance"], f"medical_assistance.{asst}", cls, "ma_paid", before, s["ma_paid"])  # fmt: skip
+         w["medical_assistance"], f"medical_assistance.{asst}", cls, "ma_paid", before, s["ma_paid"],
+         output="medical_assistance")  # fmt: skip
 
 
 def historical_account(c, p, s, w, trace=None):
@@ -200,13 +207,16 @@ def historical_account(c, p, s, w, trace=None):
         s["hist_balance"] -= w["account_hist"]
         note(trace, "historical account", "historical account pays what is left, up to its balance",
              w["account_hist"], "account.hist_covers_self_pay", acc["hist_covers_self_pay"], "hist_balance", before,
-             s["hist_balance"])  # fmt: skip
+             s["hist_balance"], output="account_hist")  # fmt: skip
+    else:
+        note(trace, "historical account", "the historical account does not pay this scheme", 0,
+             "account.hist_pays", acc["hist_pays"], output="account_hist")  # fmt: skip
 
 
 def cash(c, p, s, w, trace=None):
     """What no one else paid is the person's cash."""
     w["cash"] = w["left"] - w["account_hist"]
-    note(trace, "cash", "what is left after every payer", w["cash"])
+    note(trace, "cash", "what is left after every payer", w["cash"], output="cash")
 
 
 STEPS = (split, lookup, current_account, deductible, fund_and_cap, critical_illness, assistance,
