@@ -62,8 +62,7 @@ def check_rows(rows: list[dict], policy, known: set, earlier: dict, reversed_bef
             original = row["original"][1]  # a reversal counts in its original's year, with its visit and level
             row["year"], row["visit_type"], row["facility_level"] = (
                 original[k] for k in ("year", "visit_type", "facility_level")
-            )
-            mark_late(row, row["year"], carried_last, profiles)
+            )  # a reversal is outside the order rule: never late, and it does not move the last
     for row in rows:
         row["reason"] = first_reason(row["problems"])
     return profiles
@@ -86,7 +85,7 @@ def settle_rows(accepted: list[dict], profiles: list, years: dict, accounts: dic
         else:
             w = settle_claim(row, profiles[row["profile"]].params, s, row.get("trace"))
             row["outputs"] = {f: w[f] for f in c.OUTPUT_FIELDS}
-        s["last"] = later(s["last"], (row["settle_date"], row["seq"]))
+            s["last"] = later(s["last"], (row["settle_date"], row["seq"]))
     return touched
 
 
