@@ -11,7 +11,7 @@ from .errors import PolicyError, SchemaError, WzmedinsError
 from .explain import explain, explain_text
 from .ledger import Ledger
 from .policy import Policy, load_policy
-from .settle import SettleResult, settle, settle_stream
+from .settle import Settler, SettleResult, settle, settle_stream
 
 __all__ = [
     "Ledger",
@@ -27,5 +27,6 @@ __all__ = [
     "reference",
     "settle",
     "settle_stream",
+    "Settler",
 ]
 __version__ = "0.1.0"

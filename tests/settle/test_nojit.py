@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import wzmedins as wz
 from wzmedins.settle import _kernel
-assert not hasattr(_kernel.settle_kernel, "py_func"), "the kernel is still compiled"
+assert not hasattr(_kernel.settle_range, "py_func"), "the kernel is still compiled"
 from tests.helpers import load_example
 from tests.settle.compare import assert_same
 from tests.strategies import claims, policies, accounts

@@ -11,8 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import tables as t
-from ..contract import ACCOUNT_FIELDS
-from ..contract import STATE_ACCUMULATORS as STATE_FIELDS  # the order fields follow with the store
+from ..contract import ACCOUNT_FIELDS, STATE_FIELDS  # STATE_FIELDS: with the order rule's last (date, seq)
 from ..errors import SchemaError
 from ..policy import Policy, load_policy
 from ..settle import SettleResult
