@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import drg, reference
 from .errors import PolicyError, SchemaError, WzmedinsError
+from .explain import explain, explain_text
 from .ledger import Ledger
 from .policy import Policy, load_policy
 from .settle import Settler, SettleResult, settle, settle_stream
@@ -15,6 +16,8 @@ from .settle import Settler, SettleResult, settle, settle_stream
 __all__ = [
     "Ledger",
     "drg",
+    "explain",
+    "explain_text",
     "Policy",
     "PolicyError",
     "SchemaError",

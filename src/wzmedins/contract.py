@@ -107,7 +107,8 @@ STATE_ACCUMULATORS = (
     "admissions_primary", "admissions_secondary", "admissions_tertiary",
     "fund_paid", "ci_base", "ci_paid", "ma_base", "ma_paid", "current_balance", "hist_balance",
 )  # fmt: skip
-# the order rule (docs/settlement.md "Order"): the last (settle_date, seq) settled per person-year
+# the order rule (docs/settlement.md "The order rule"): the greatest (settle_date, seq) of the ordinary
+# claims settled into a person-year (null: none yet; reversals are outside the rule)
 STATE_ORDER = ("last_date", "last_seq")
 STATE_FIELDS = (*STATE_ACCUMULATORS, *STATE_ORDER)
 ADMISSIONS = {"primary": "admissions_primary", "secondary": "admissions_secondary", "tertiary": "admissions_tertiary"}
