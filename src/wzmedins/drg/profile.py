@@ -154,7 +154,7 @@ def load_profile(name_or_path: str | os.PathLike | DrgProfile = "wenzhou-2022") 
     >>> load_profile("jiaxing-2024").high_inclusive
     True
     >>> load_profile("quzhou-2024").sources["low_bp"]
-    'FZ: Quzhou low multiple 0.35 (drg.md §3)'
+    'FZ: Quzhou low multiple 0.35 (docs/rules/drg.md §3)'
     """
     if isinstance(name_or_path, DrgProfile):
         return name_or_path

@@ -94,9 +94,10 @@ def score_case(case: Mapping, group: Mapping | None, coefficient: int, p) -> tup
     if C * 10**4 < p.low_bp * S:
         return "low", S, rnd(10**6 * C, M)
     if C * 10**4 > H * S or (p.high_inclusive and C * 10**4 == H * S):
-        return "high", S, rnd(B * c, 10**4) + max(0, rnd(10**6 * C, M) - rnd(H * B, 10**4))
+        # normal points + the cost above the threshold H(B)·S at the reference rate
+        return "high", S, rnd(B * c, 10**4) + rnd((C * 10**4 - H * S) * 100, M)
     if p.partial_enabled and C * 10**4 <= p.partial_upper_bp * S:
-        return "partial", S, rnd(10**6 * C, M) + rnd(p.partial_beta_bp * B, 10**4)
+        return "partial", S, rnd(10**6 * C, M) + rnd(p.partial_beta_bp * B * c, 10**8)
     return "normal", S, rnd(B * c, 10**4)
 
 
