@@ -92,6 +92,7 @@ def test_calibrated_catalog_scores():
             "fund": ["resident"],
             "drg_code": ["G2"],
             "total_cost": [2000.0],
+            "patient_paid": [500.0],
             "admit_date": pa.array([19000], pa.date32()),
             "discharge_date": pa.array([19005], pa.date32()),
         }

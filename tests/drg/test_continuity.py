@@ -32,17 +32,31 @@ def score_costs(base_e4: int, coef_e4: int, costs_fen: list[int], p=P) -> list[t
             "discharge_date": [D] * n,
         }
     )
-    catalog = pa.table({"drg_code": ["GB15"], "base_points": pa.array([Decimal(base_e4).scaleb(-4)], pa.decimal128(18, 4))})
+    catalog = pa.table(
+        {"drg_code": ["GB15"], "base_points": pa.array([Decimal(base_e4).scaleb(-4)], pa.decimal128(18, 4))}
+    )
     coef = pa.table(
-        {"hospital_id": ["H1"], "drg_code": ["GB15"], "coefficient": pa.array([Decimal(coef_e4).scaleb(-4)], pa.decimal128(18, 4))}
+        {
+            "hospital_id": ["H1"],
+            "drg_code": ["GB15"],
+            "coefficient": pa.array([Decimal(coef_e4).scaleb(-4)], pa.decimal128(18, 4)),
+        }
     )
     out = drg.score(cases, catalog, coef, p).scored
-    return list(zip(out.column("case_type").to_pylist(), [int(x.scaleb(4)) for x in out.column("points").to_pylist()], strict=True))
+    return list(
+        zip(
+            out.column("case_type").to_pylist(),
+            [int(x.scaleb(4)) for x in out.column("points").to_pylist()],
+            strict=True,
+        )
+    )
 
 
 def test_one_fen_above_the_high_threshold_at_c_1_2_earns_one_more_fen_of_points():
     # B = 100, c = 1.2, H = 3: S = rnd(M·B·c, 10^10) = 12 420.66; threshold 37 261.98 yuan
-    s = ref.score_case({"drg_code": "GB15", "total_cost": 0}, {"base": 10**6, "stable": True, "basic": False, "daily": None}, 12_000, P)[1]
+    s = ref.score_case(
+        {"drg_code": "GB15", "total_cost": 0}, {"base": 10**6, "stable": True, "basic": False, "daily": None}, 12_000, P
+    )[1]
     assert s == 1_242_066
     at, above = score_costs(10**6, 12_000, [3 * s, 3 * s + 1])
     assert at == ("normal", 1_200_000)
@@ -63,7 +77,9 @@ def test_a_coefficient_below_one_is_paid_from_the_threshold_on():
     coef=st.integers(8_000, 12_000),
 )
 def test_points_are_continuous_at_the_high_and_partial_edges(base, coef):
-    s = ref.score_case({"drg_code": "X", "total_cost": 0}, {"base": base, "stable": True, "basic": False, "daily": None}, coef, P)[1]
+    s = ref.score_case(
+        {"drg_code": "X", "total_cost": 0}, {"base": base, "stable": True, "basic": False, "daily": None}, coef, P
+    )[1]
     h = P.high_multiple(base)
     hi_edge = h * s // 10_000  # the last cost (fen) that is not high
     pu_edge = P.partial_upper_bp * s // 10_000  # the last cost that is partial

@@ -1,4 +1,4 @@
-"""DRG point payment (DRGs点数法): calibrate, score, clear, scenarios (drg.md).
+"""DRG point payment (DRGs点数法): calibrate, score, clear, scenarios (docs/drg.md).
 
 Examples
 --------
@@ -10,6 +10,7 @@ Examples
 from __future__ import annotations
 
 from .calibrate import Calibration, calibrate
+from .checks import DrgWarning
 from .clear import Clearing, clear, provisional
 from .profile import DrgProfile, builtin_profiles, load_profile
 from .scenarios import budget_sweep, scenarios
@@ -18,6 +19,7 @@ from .score import Scored, score
 __all__ = [
     "Calibration",
     "Clearing",
+    "DrgWarning",
     "calibrate",
     "DrgProfile",
     "Scored",
