@@ -1,4 +1,4 @@
-"""Calibration (drg.md §2) against a small history worked by hand.
+"""Calibration (docs/rules/drg.md §2) against a small history worked by hand.
 
 The working (yuan; wenzhou-2022 with min_cases = 3, G3 basic):
 

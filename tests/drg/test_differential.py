@@ -87,6 +87,7 @@ def test_score_kernel_equals_reference(data, p):
         assert g["standard_cost"] == w["standard_cost"], (g, w)
         assert int(g["points"].scaleb(4)) == w["points"], (g, w)
         assert g["readmission"] == w["readmission"]
+        assert (None if g["coefficient"] is None else int(g["coefficient"].scaleb(4))) == w["coefficient"], (g, w)
 
     # clearing of the same cases, against the reference
     budgets = {"employee": 10**7 + len(rows), "resident": 3 * 10**7}

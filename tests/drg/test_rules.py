@@ -1,4 +1,4 @@
-"""Boundaries of the case rules (drg.md §3) and bad rows (reject, never lose a row)."""
+"""Boundaries of the case rules (docs/rules/drg.md §3) and bad rows (reject, never lose a row)."""
 
 from __future__ import annotations
 

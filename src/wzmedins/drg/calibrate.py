@@ -1,4 +1,4 @@
-"""``calibrate``: reference cost, base points, stable flags, hospital coefficients (drg.md §2)."""
+"""``calibrate``: reference cost, base points, stable flags, hospital coefficients (docs/rules/drg.md §2)."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     c = sub.add_parser(
         "calibrate",
         help="base points, stable flags and coefficients from history",
-        description="Calibrate a DRG catalog and hospital coefficients (drg.md §2).",
+        description="Calibrate a DRG catalog and hospital coefficients (docs/rules/drg.md §2).",
     )
     c.add_argument("history", help="Parquet file or dataset of history cases")
     c.add_argument("--hospitals", required=True, help="Parquet file: hospital_id, level")
@@ -43,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     s = sub.add_parser(
         "score",
         help="case type, standard cost and points of each case",
-        description="Score DRG cases (drg.md §3).",
+        description="Score DRG cases (docs/rules/drg.md §3).",
     )
     s.add_argument("cases", help="Parquet file or dataset of DRG cases")
     s.add_argument("--catalog", required=True, help="Parquet file: the DRG catalog")
@@ -57,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     k = sub.add_parser(
         "clear",
         help="point value and hospital settlement",
-        description="Point value per fund and year-end or provisional clearing (drg.md §4-5).",
+        description="Point value per fund and year-end or provisional clearing (docs/rules/drg.md §4-5).",
     )
     k.add_argument("scored", help="Parquet file of scored cases (or raw cases with --catalog)")
     k.add_argument(
