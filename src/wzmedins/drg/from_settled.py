@@ -116,7 +116,6 @@ def cases_from_settled(claims: Any, settled: Any) -> FromSettled:
     why[inpatient & (at >= 0) & reversal] = "reversal"
     keep = inpatient & (at >= 0) & ~reversed_ & ~reversal
     rows = pa.array(np.flatnonzero(keep), pa.int64())
-    srows = pa.array(at[keep], pa.int64())
     n_unsettled = int((why == "not settled").sum())
     if n_unsettled:
         warn(f"cases_from_settled: {n_unsettled} inpatient claims have no settled row (rejected?) and are left out", 3)
