@@ -12,6 +12,7 @@ from __future__ import annotations
 from .calibrate import Calibration, calibrate
 from .checks import DrgWarning
 from .clear import Clearing, clear, provisional
+from .explain import Explanation, explain
 from .from_settled import FromSettled, cases_from_settled
 from .profile import DrgProfile, builtin_profiles, load_profile
 from .scenarios import budget_sweep, scenarios
@@ -21,6 +22,8 @@ __all__ = [
     "Calibration",
     "Clearing",
     "DrgWarning",
+    "Explanation",
+    "explain",
     "calibrate",
     "cases_from_settled",
     "FromSettled",

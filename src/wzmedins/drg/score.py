@@ -95,7 +95,7 @@ def score(cases: Any, catalog: Any, coefficients: Any = None, params: Any = "wen
         ``base_points`` (decimal128(18, 4)), ``coefficient`` (the one used, null outside the
         catalog) and ``coefficient_source`` (``table``, ``basic``: 1 for a basic group,
         ``default``: 1 as no row gives one), ``readmission``, and ``total_cost``,
-        ``patient_paid``, ``fund_ffs`` (fen), ``discharge_date`` for :func:`clear`.
+        ``patient_paid``, ``fund_ffs`` (fen), ``admit_date``, ``discharge_date`` for :func:`clear`.
         ``rejected``: ``row``, ``case_id``, ``reason``, ``message``. Every input row is in
         exactly one of them.
 
@@ -251,6 +251,7 @@ def score(cases: Any, catalog: Any, coefficients: Any = None, params: Any = "wen
             "total_cost": pa.array(cost[rows], pa.int64()),
             "patient_paid": pa.array(patient[rows], pa.int64()),
             "fund_ffs": pa.array(ffs[rows], pa.int64()),
+            "admit_date": pa.array(admit[rows], pa.int32()).cast(pa.date32()),
             "discharge_date": pa.array(discharge[rows], pa.int32()).cast(pa.date32()),
         }
     ).replace_schema_metadata(
