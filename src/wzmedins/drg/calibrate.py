@@ -32,6 +32,12 @@ class Calibration(NamedTuple):
 
         return {name: pl.from_arrow(table) for name, table in self._asdict().items()}
 
+    def export(self, path, *, labels: str | None = None) -> list[str]:
+        """Write the tables to ``….xlsx`` (one sheet each) or CSV files (:func:`export`)."""
+        from .reports import export
+
+        return export(self, path, labels=labels)
+
     @property
     def reference_cost(self) -> int:
         """The calibrated reference cost ``M`` in fen (the cost of 100 points)."""

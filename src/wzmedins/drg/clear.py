@@ -42,6 +42,12 @@ class Clearing(NamedTuple):
 
         return {name: pl.from_arrow(table) for name, table in self._asdict().items()}
 
+    def export(self, path, *, labels: str | None = None) -> list[str]:
+        """Write the tables to ``….xlsx`` (one sheet each) or CSV files (:func:`export`)."""
+        from .reports import export
+
+        return export(self, path, labels=labels)
+
 
 def clear(
     scored_or_cases: Any,

@@ -89,7 +89,9 @@ class Explanation:
         return "\n".join(self.lines())
 
 
-def explain(case_id: Any, cases: Any, catalog: Any, coefficients: Any = None, params: Any = "wenzhou-2022") -> Explanation:
+def explain(
+    case_id: Any, cases: Any, catalog: Any, coefficients: Any = None, params: Any = "wenzhou-2022"
+) -> Explanation:
     """Explain the points of one case (the same rules and numbers as :func:`score`).
 
     Parameters
@@ -134,7 +136,9 @@ def explain(case_id: Any, cases: Any, catalog: Any, coefficients: Any = None, pa
     rej = out.rejected.filter(pc.equal(out.rejected.column("row"), row))
     if rej.num_rows:
         r = rej.to_pylist()[0]
-        raise SchemaError("case_id", f"a case that score() accepts (docs/drg.md, bad rows)", f"{case_id!r} rejected: {r['reason']}")
+        raise SchemaError(
+            "case_id", f"a case that score() accepts (docs/drg.md, bad rows)", f"{case_id!r} rejected: {r['reason']}"
+        )
     scored = out.scored
     at = int(np.flatnonzero(scored.column("row").to_numpy() == row)[0])
     r = scored.slice(at, 1).to_pylist()[0]
@@ -143,8 +147,10 @@ def explain(case_id: Any, cases: Any, catalog: Any, coefficients: Any = None, pa
     if "bonus_points" in alone.column_names:
         alone = alone.drop_columns(["bonus_points"])
     before = int(score(alone, catalog, coefficients, p).scored.column("points")[0].as_py().scaleb(4))
-    bonus = 0 if r["case_type"] == "special" else int(r["points"].scaleb(4)) - (
-        rnd(before * p.readmission_bp, 10**4) if r["readmission"] else before
+    bonus = (
+        0
+        if r["case_type"] == "special"
+        else int(r["points"].scaleb(4)) - (rnd(before * p.readmission_bp, 10**4) if r["readmission"] else before)
     )
     by = _next_stay(scored, at) if r["readmission"] else None
     s = r["standard_cost"]

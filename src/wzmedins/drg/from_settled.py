@@ -42,6 +42,12 @@ class FromSettled(NamedTuple):
 
         return {name: pl.from_arrow(t) for name, t in self._asdict().items()}
 
+    def export(self, path, *, labels: str | None = None) -> list[str]:
+        """Write the tables to ``….xlsx`` (one sheet each) or CSV files (:func:`export`)."""
+        from .reports import export
+
+        return export(self, path, labels=labels)
+
 
 def cases_from_settled(claims: Any, settled: Any) -> FromSettled:
     """DRG cases from the inpatient claims and their settlement.

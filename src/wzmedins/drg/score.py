@@ -58,6 +58,12 @@ class Scored(NamedTuple):
 
         return {"scored": pl.from_arrow(self.scored), "rejected": pl.from_arrow(self.rejected)}
 
+    def export(self, path, *, labels: str | None = None) -> list[str]:
+        """Write the tables to ``….xlsx`` (one sheet each) or CSV files (:func:`export`)."""
+        from .reports import export
+
+        return export(self, path, labels=labels)
+
 
 def score(cases: Any, catalog: Any, coefficients: Any = None, params: Any = "wenzhou-2022") -> Scored:
     """Score DRG cases: type, standard cost, points and readmission (docs/rules/drg.md §3).
