@@ -14,9 +14,9 @@ from .checks import DrgWarning
 from .clear import Clearing, clear, provisional
 from .explain import Explanation, explain
 from .from_settled import FromSettled, cases_from_settled
-from .reports import cmi_table, drg_table, export, hospital_drg_table
 from .plots import plot_balances, plot_point_value
 from .profile import DrgProfile, builtin_profiles, load_profile
+from .reports import cmi_table, drg_table, export, hospital_drg_table
 from .scenarios import budget_sweep, scenarios
 from .score import Scored, score
 

@@ -137,7 +137,7 @@ def explain(
     if rej.num_rows:
         r = rej.to_pylist()[0]
         raise SchemaError(
-            "case_id", f"a case that score() accepts (docs/drg.md, bad rows)", f"{case_id!r} rejected: {r['reason']}"
+            "case_id", "a case that score() accepts (docs/drg.md, bad rows)", f"{case_id!r} rejected: {r['reason']}"
         )
     scored = out.scored
     at = int(np.flatnonzero(scored.column("row").to_numpy() == row)[0])

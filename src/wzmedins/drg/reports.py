@@ -69,8 +69,10 @@ def drg_table(clearing: Any, catalog: Any = None, *, labels: str | None = None) 
     >>> cases = pa.table({"hospital_id": ["H1", "H2", "H1"], "drg_code": ["A", "A", "B"],
     ...     "case_type": ["normal", "high", "low"], "points": [1.0, 3.0, 0.5],
     ...     "cost": [100, 400, 30], "value": [110, 330, 55], "gain": [10, -70, 25]})
-    >>> drg_table(cases).select(["drg_code", "cases", "n_high", "gain", "mean_gain"]).to_pylist()
-    [{'drg_code': 'A', 'cases': 2, 'n_high': 1, 'gain': -60, 'mean_gain': -30}, {'drg_code': 'B', 'cases': 1, 'n_high': 0, 'gain': 25, 'mean_gain': 25}]
+    >>> for row in drg_table(cases).select(["drg_code", "cases", "n_high", "gain", "mean_gain"]).to_pylist():
+    ...     print(row)
+    {'drg_code': 'A', 'cases': 2, 'n_high': 1, 'gain': -60, 'mean_gain': -30}
+    {'drg_code': 'B', 'cases': 1, 'n_high': 0, 'gain': 25, 'mean_gain': 25}
     """
     t = _cases(clearing)
     v = _int_view(t, ["drg_code"])
@@ -149,8 +151,10 @@ def cmi_table(scored: Any, *, labels: str | None = None) -> pa.Table:
     --------
     >>> s = pa.table({"hospital_id": ["H1", "H1", "H2"], "fund": ["employee", "resident", "resident"],
     ...     "base_points": [120.0, 100.0, None]})
-    >>> cmi_table(s).to_pylist()
-    [{'hospital_id': 'H1', 'cases': 2, 'cases_with_base': 2, 'cmi': Decimal('1.1000')}, {'hospital_id': 'H2', 'cases': 1, 'cases_with_base': 0, 'cmi': None}]
+    >>> for row in cmi_table(s).to_pylist():
+    ...     print(row)
+    {'hospital_id': 'H1', 'cases': 2, 'cases_with_base': 2, 'cmi': Decimal('1.1000')}
+    {'hospital_id': 'H2', 'cases': 1, 'cases_with_base': 0, 'cmi': None}
     """
     t = scored.scored if hasattr(scored, "scored") else scored.cases if hasattr(scored, "cases") else scored
     t = tables.to_table(t)
