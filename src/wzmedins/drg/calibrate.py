@@ -100,7 +100,16 @@ def calibrate(
     if year is not None:
         days = tables.dates(t, "discharge_date", reason)
         y = days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
-        keep &= (y >= year - p.reference_years) & (y < year) & (reason == tables.NO_REASON)
+        in_years = (y >= year - p.reference_years) & (y < year)
+        if not (keep & in_years).any():
+            found = sorted(set(y[reason == tables.NO_REASON].tolist()))
+            raise SchemaError(
+                "discharge_date",
+                f"history discharged in {year - p.reference_years}–{year - 1} (the {p.reference_years} "
+                f"reference years before the payment year {year})",
+                "discharges in " + (", ".join(str(v) for v in found) if found else "no valid row"),
+            )
+        keep &= in_years & (reason == tables.NO_REASON)
 
     ht = tables.to_table(hospitals)
     h_ids = tables.ids(ht, "hospital_id")
