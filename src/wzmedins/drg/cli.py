@@ -222,7 +222,10 @@ def _score(args: argparse.Namespace) -> int:
     for c in sorted(counts, key=lambda c: -c["counts"]):
         zh = f" {CASE_TYPE_ZH[c['values']]}" if args.labels == "zh" else ""
         print(f"  {c['values']}{zh}: {c['counts']}")
-    return 0 if out.scored.num_rows or not n else 1
+    if n and not out.scored.num_rows:
+        print(f"wzmedins drg score: error: every one of the {n} cases was rejected (see --rejected)", file=sys.stderr)
+        return 1
+    return 0
 
 
 @_guard
