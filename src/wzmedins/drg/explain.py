@@ -4,6 +4,7 @@ thresholds of its case type, points before readmission, the stay that halved it,
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +16,7 @@ from .. import tables
 from ..errors import SchemaError
 from ..rounding import half_up as rnd
 from ..tables import fen_to_yuan
-from .checks import catalog_reference_cost, with_catalog_reference_cost
+from .checks import DrgWarning, catalog_reference_cost, with_catalog_reference_cost
 from .labels import CASE_TYPE_ZH
 from .profile import load_profile
 from .score import score
@@ -146,7 +147,9 @@ def explain(
     alone = t.slice(row, 1)
     if "bonus_points" in alone.column_names:
         alone = alone.drop_columns(["bonus_points"])
-    before = int(score(alone, catalog, coefficients, p).scored.column("points")[0].as_py().scaleb(4))
+    with warnings.catch_warnings():  # one case alone: coverage warnings would be noise
+        warnings.simplefilter("ignore", DrgWarning)
+        before = int(score(alone, catalog, coefficients, p).scored.column("points")[0].as_py().scaleb(4))
     bonus = (
         0
         if r["case_type"] == "special"

@@ -178,8 +178,11 @@ def _cases(rng, n: int, year: int, truth: dict, hospitals: pa.Table, factor: np.
     again = np.flatnonzero(rng.random(n) < 0.03)
     again = again[again > 0]
     group[again] = group[again - 1]
-    mean_fen = REFERENCE_COST_FEN * truth["base_e4"][group] / 1_000_000
-    noise = rng.lognormal(0.0, 0.22, n)
+    # group means scaled so that the mean case costs about REFERENCE_COST_FEN (100 points)
+    drawn = truth["base_e4"][group][~truth["has_daily"][group]]
+    mean_b = drawn.mean() if len(drawn) else 1_000_000
+    mean_fen = REFERENCE_COST_FEN * truth["base_e4"][group] / mean_b
+    noise = rng.lognormal(0.0, 0.18, n)
     outlier = rng.random(n) < 0.02
     noise = np.where(outlier, noise * rng.uniform(2.5, 6.0, n), noise)
     cost = np.rint(np.maximum(mean_fen * factor[hosp] * noise, 5_000)).astype(np.int64)
