@@ -198,3 +198,13 @@ def test_polars_categorical_and_enum_inputs(kind):
 def test_clear_accepts_the_score_result():
     out = drg.score(cases(2), CATALOG)
     assert drg.clear(out, {"resident": 1_000_000}).funds.equals(drg.clear(out.scored, {"resident": 1_000_000}).funds)
+
+
+# ---- 13. Chinese fund labels
+
+
+def test_chinese_fund_aliases():
+    out = drg.score(cases(2, fund=["职工", "居民"]), CATALOG)
+    assert out.scored.column("fund").to_pylist() == ["employee", "resident"]
+    cl = drg.clear(cases(2, fund=["职工", "居民"]), {"职工": 1_000_000, "居民": 1_000_000}, catalog=CATALOG)
+    assert cl.funds.column("fund").to_pylist() == ["employee", "resident"]
