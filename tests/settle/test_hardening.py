@@ -35,9 +35,10 @@ def reasons(table: pa.Table) -> dict[int, str]:
     out = wz.settle(table, POLICY)
     twin = wz.reference.settle(table, POLICY)
     assert out.rejected.select(["row", "reason"]).to_pylist() == twin.rejected.select(["row", "reason"]).to_pylist()
-    assert out.settled.select(["claim_id", "fund", "cash"]).to_pylist() == twin.settled.select(
-        ["claim_id", "fund", "cash"]
-    ).to_pylist()
+    assert (
+        out.settled.select(["claim_id", "fund", "cash"]).to_pylist()
+        == twin.settled.select(["claim_id", "fund", "cash"]).to_pylist()
+    )
     assert out.settled.num_rows + out.rejected.num_rows == table.num_rows
     return {r["row"]: r["reason"] for r in out.rejected.to_pylist()}
 

@@ -223,9 +223,7 @@ def check_id_types(cols: ClaimColumns, **tables) -> None:
             continue
         other = _id_kind(table.schema.field("person_id").type)
         if kind is not None and other is not None and other != kind:
-            raise SchemaError(
-                "person_id", f"{kind} ids in the {what} table, as in the claims", f"{other} ids"
-            )
+            raise SchemaError("person_id", f"{kind} ids in the {what} table, as in the claims", f"{other} ids")
 
 
 def _id_kind(typ: pa.DataType) -> str | None:
