@@ -21,9 +21,11 @@ from .batch import (
     accepted_rows,
     claim_inputs,
     content_hash,
+    duplicate_keys,
     fill_reversals,
     id_kind,
     id_text,
+    storable_text,
     unique_text,
 )
 from .store import LedgerError, Store, Tx, open_store
@@ -56,6 +58,18 @@ def _check_version(tx: Tx) -> None:
         )
 
 
+def check_batch_id(batch_id: Any) -> str:
+    """A batch id is a non-empty string without NUL, at most ``tables.MAX_ID_BYTES`` bytes
+    (it keys the batch record on both backends)."""
+    if not isinstance(batch_id, str):
+        raise LedgerError(f"batch_id must be a non-empty string, got {type(batch_id).__name__} {batch_id!r}")
+    if not batch_id.strip() or "\x00" in batch_id or len(batch_id.encode()) > t.MAX_ID_BYTES:
+        raise LedgerError(
+            f"batch_id must be a non-empty string without NUL, at most {t.MAX_ID_BYTES} bytes; got {batch_id[:40]!r}"
+        )
+    return batch_id
+
+
 def _resolve_policy(policy: Policy | str | os.PathLike | None) -> Policy:
     if policy is None:
         raise LedgerError("no policy: pass policy= to Ledger(...) or to settle(...)")
@@ -77,6 +91,9 @@ class Ledger:
         PostgreSQL schema holding the ledger's tables (overrides the URL's ``#name``).
     lock_timeout
         Seconds a writer waits for another writer before :class:`LedgerBusyError`.
+    create
+        Create the ledger when it does not exist (default). With False a missing ledger is a
+        :class:`LedgerError`: readers use this, so a mistyped path is not an empty ledger.
 
     Examples
     --------
@@ -99,8 +116,9 @@ class Ledger:
         policy: Policy | str | None = None,
         schema: str | None = None,
         lock_timeout: float = 30.0,
+        create: bool = True,
     ):
-        self.store: Store = open_store(location, schema=schema, lock_timeout=lock_timeout)
+        self.store: Store = open_store(location, schema=schema, lock_timeout=lock_timeout, create=create)
         self.policy = policy
 
     def __repr__(self) -> str:
@@ -163,6 +181,7 @@ class Ledger:
         >>> ledger.settle(claims, batch_id="d2").rejected["reason"].to_pylist()
         ['DUPLICATE_CLAIM_ID', 'DUPLICATE_CLAIM_ID']
         """
+        check_batch_id(batch_id)
         table = t.to_table(batch)
         policy = _resolve_policy(policy if policy is not None else self.policy)
         digest = content_hash(table)
@@ -269,7 +288,7 @@ class Ledger:
         settled["row"] = pa.array(rows, pa.int64())
         tx.append("settled", s.conform(pa.table(settled), "settled"))
         rejected = out.rejected.append_column("batch_id", pa.array([batch_id] * out.rejected.num_rows, pa.string()))
-        tx.append("rejected", s.conform(rejected, "rejected"))
+        tx.append("rejected", s.conform(storable_text(rejected, ("claim_id", "message")), "rejected"))
         state = out.state.set_column(0, "person_id", id_text(out.state["person_id"]))
         state = state.append_column("batch_id", pa.array([batch_id] * state.num_rows, pa.string()))
         tx.upsert("state", s.conform(state, "state"), s.KEYS["state"])
@@ -368,7 +387,15 @@ class Ledger:
                 data[name] = pa.array(t.money(table, name, reason, is_required=True))
         bad = np.flatnonzero((reason != t.NO_REASON) | (year < 0))
         if len(bad):
-            raise LedgerError(f"accounts row {int(bad[0])}: a missing, negative or malformed value")
+            row = int(bad[0])
+            why = t.REASONS[reason[row]] if reason[row] != t.NO_REASON else "a missing or negative year"
+            raise LedgerError(f"accounts row {row}: {why} (a missing, negative or malformed value)")
+        twice = duplicate_keys(data["person_id"], data["year"])
+        if twice is not None:
+            raise LedgerError(
+                f"accounts rows {twice[0]} and {twice[1]}: person {data['person_id'][twice[0]]}, "
+                f"year {data['year'][twice[0]]} twice; one opening row per person and year"
+            )
         data["source"] = pa.array(["loaded"] * n, pa.string())
         rows = pa.table(data)
         with self.store.transaction(write=True) as tx:

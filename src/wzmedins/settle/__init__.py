@@ -18,7 +18,7 @@ from .. import tables as t
 from ..policy import Policy
 from . import _kernel as k
 from .batch import Prepared, order_by_person
-from .columns import check_id_types, claim_columns
+from .columns import check_keyed_tables, claim_columns
 
 # settled table: the kernel's output fields, in its order (interfaces.md "settled")
 OUTPUT_COLUMNS = {name: j for j, name in enumerate(k.OUTPUT_FIELDS)}
@@ -64,7 +64,7 @@ def prepare(
     cols = claim_columns(claims, policy, known_claim_ids=known_claim_ids, originals=originals)
     state = None if state is None else t.to_table(state)
     accounts = None if accounts is None else t.to_table(accounts)
-    check_id_types(cols, state=state, accounts=accounts)
+    check_keyed_tables(cols, state=state, accounts=accounts)
     return Prepared(cols, policy, state, accounts)
 
 

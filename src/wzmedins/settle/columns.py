@@ -18,6 +18,7 @@ from ..policy import Policy
 from ..reasons import REASONS
 from ..vocab import AREAS, ASSISTANCE, CATEGORY_SCHEME, ENUMS, FACILITY_LEVELS, SCHEMES, VISIT_TYPES
 from .reversals import Originals
+from .state import STATE_FIELDS
 from .reversals import resolve as resolve_reversals
 
 MESSAGES = {
@@ -214,9 +215,11 @@ CLAIM_FIELDS = {
 }  # fmt: skip
 
 
-def check_id_types(cols: ClaimColumns, **tables) -> None:
-    """Refuse a state or accounts table whose ``person_id`` has another kind of type (string vs
-    integer) than the claims': its rows would match nobody, silently."""
+def check_keyed_tables(cols: ClaimColumns, **tables) -> None:
+    """Refuse a state or accounts table that would give wrong money silently: a
+    ``person_id`` of another kind of type (string vs integer) than the claims' (its rows would
+    match nobody), or a negative balance or accumulator (a negative account payment, a
+    deductible above the bill)."""
     kind = _id_kind(cols.person_id.type)
     for what, table in tables.items():
         if table is None or "person_id" not in table.column_names or table.num_rows == 0:
@@ -224,6 +227,19 @@ def check_id_types(cols: ClaimColumns, **tables) -> None:
         other = _id_kind(table.schema.field("person_id").type)
         if kind is not None and other is not None and other != kind:
             raise SchemaError("person_id", f"{kind} ids in the {what} table, as in the claims", f"{other} ids")
+        for name in table.column_names:
+            if name not in STATE_FIELDS or not pa.types.is_integer(table.schema.field(name).type):
+                continue
+            low = pc.min(table[name]).as_py()
+            if low is not None and low < 0:
+                at = pc.index(table[name], low).as_py()
+                raise SchemaError(
+                    name,
+                    f"amounts >= 0 in the {what} table",
+                    f"{low} for person {table['person_id'][at].as_py()}, year {table['year'][at].as_py()}"
+                    if "year" in table.column_names
+                    else str(low),
+                )
 
 
 def _id_kind(typ: pa.DataType) -> str | None:
@@ -265,4 +281,4 @@ def _flag_duplicates(claim_id: pa.Array, reason: np.ndarray, known: pa.Array | N
     t.flag(reason, mask, "DUPLICATE_CLAIM_ID")
 
 
-__all__ = ["ClaimColumns", "claim_columns", "check_id_types", "MESSAGES"]
+__all__ = ["ClaimColumns", "claim_columns", "check_keyed_tables", "MESSAGES"]
