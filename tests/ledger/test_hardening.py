@@ -18,7 +18,8 @@ from wzmedins.ledger.export import IntegrityError
 
 def claim(claim_id, person, day, total, *, reverses=None, visit="inpatient", scheme="resident", category="adult"):
     row = {"claim_id": [claim_id], "person_id": [person], "settle_date": [day], "scheme": [scheme],
-           "category": [category], "visit_type": [visit], "facility_level": ["primary"], "total_cost": [total]}  # fmt: skip
+           "category": [category], "visit_type": [visit], "facility_level": ["primary"],
+           "total_cost": [total]}  # fmt: skip
     if reverses is not None:
         row = {"claim_id": [claim_id], "person_id": [person], "settle_date": [day], "reverses": [reverses]}
     return pa.table(row)

@@ -18,8 +18,8 @@ from ..policy import Policy
 from ..reasons import REASONS
 from ..vocab import AREAS, ASSISTANCE, CATEGORY_SCHEME, ENUMS, FACILITY_LEVELS, SCHEMES, VISIT_TYPES
 from .reversals import Originals
-from .state import STATE_FIELDS
 from .reversals import resolve as resolve_reversals
+from .state import STATE_FIELDS
 
 MESSAGES = {
     "MISSING_VALUE": "a required column is null",
