@@ -201,3 +201,59 @@ def test_rebuild_confines_manifest_paths(tmp_path, escape):
     # failed before: the file named was read wherever it was
     with pytest.raises(IntegrityError, match="outside the export"):
         wz.Ledger.rebuild(tmp_path / "backup", tmp_path / "copy.duckdb")
+
+
+# ------------------------------------------------------------------ 19: result, claim lookup, void
+
+
+def test_result_and_claim_lookup(location):
+    ledger = wz.Ledger(location, policy="wenzhou-2022")
+    day = pa.concat_tables([claim("c1", "p1", dt.date(2022, 3, 1), 200_000),
+                            claim("c2", "p2", dt.date(2022, 3, 1), -5)])  # fmt: skip
+    first = ledger.settle(day, batch_id="d1")
+    again = ledger.result("d1")
+    assert again.settled.schema == first.settled.schema
+    assert again.settled.to_pylist() == first.settled.to_pylist()
+    assert again.rejected.to_pylist() == first.rejected.to_pylist()
+    assert again.settled["fund"].to_pylist() == [136_000]  # 2 000 - 300 deductible, 80%
+    ledger.settle(claim("c1r", "p1", dt.date(2022, 3, 2), 0, reverses="c1"), batch_id="d2")
+    assert ledger.claims(["c1"])["claim_id"].to_pylist() == ["c1", "c1r"]
+    assert ledger.claims(["nobody"]).num_rows == 0
+    with pytest.raises(LedgerError, match="no batch"):
+        ledger.result("d9")
+
+
+def test_void_and_restore_a_batch(location):
+    ledger = wz.Ledger(location, policy="wenzhou-2022")
+    ledger.settle(claim("c1", "p1", dt.date(2022, 3, 1), 200_000), batch_id="d1")  # deductible 300 used
+    wrong = pa.concat_tables([claim("c2", "p1", dt.date(2022, 3, 2), 2_000_000),
+                              claim("c3", "p2", dt.date(2022, 3, 2), 100_000)])  # fmt: skip
+    ledger.settle(wrong, batch_id="d2")
+    assert {r["person_id"]: r["fund_paid"] for r in ledger.state().to_pylist()} == {"p1": 136_000 + 1_600_000,
+                                                                                     "p2": 56_000}  # fmt: skip
+    assert ledger.void("d2", note="wrong file") == 2
+    assert ledger.table("settled")["claim_id"].to_pylist() == ["c1"]
+    assert {r["person_id"]: r["fund_paid"] for r in ledger.state().to_pylist()} == {"p1": 136_000}
+    assert ledger.table("voids").select(["batch_id", "note"]).to_pylist() == [{"batch_id": "d2", "note": "wrong file"}]
+    with pytest.raises(LedgerError, match="voided"):
+        ledger.settle(wrong, batch_id="d2")
+    assert ledger.restore("d2") == 2
+    assert {r["person_id"]: r["fund_paid"] for r in ledger.state().to_pylist()} == {"p1": 136_000 + 1_600_000,
+                                                                                     "p2": 56_000}  # fmt: skip
+    assert ledger.settle(wrong, batch_id="d2").settled["claim_id"].to_pylist() == ["c2", "c3"]  # replay again
+    # void, then the corrected file reuses the claim ids: fine; restoring the wrong one is then refused
+    ledger.void("d2")
+    fixed = ledger.settle(wrong.set_column(7, "total_cost", pa.array([1_000_000, 100_000])), batch_id="d2-fixed")
+    assert fixed.rejected.num_rows == 0
+    with pytest.raises(LedgerError, match="changed since|settled again"):
+        ledger.restore("d2")
+
+
+def test_void_refused_when_a_later_batch_built_on_it(location):
+    ledger = wz.Ledger(location, policy="wenzhou-2022")
+    ledger.settle(claim("c1", "p1", dt.date(2022, 3, 1), 200_000), batch_id="d1")
+    ledger.settle(claim("c2", "p1", dt.date(2022, 3, 2), 200_000), batch_id="d2")
+    with pytest.raises(LedgerError, match="changed after it.*d2"):
+        ledger.void("d1")
+    assert ledger.void("d2") == 1 and ledger.void("d1") == 1  # newest first is fine
+    assert ledger.state().num_rows == 0

@@ -91,7 +91,7 @@ def verify(directory: str | os.PathLike) -> dict:
         name = entry.get("file") if isinstance(entry, dict) else None
         if not isinstance(name, str) or name in ("", ".", "..") or name != Path(name).name or "\\" in name:
             raise IntegrityError(f"{root / MANIFEST}: file {name!r} is outside the export folder")
-    if set(listed) != set(s.TABLES):
+    if not set(s.TABLES) - set(s.ADDED_TABLES) <= set(listed) <= set(s.TABLES):
         raise IntegrityError(f"{root / MANIFEST}: tables {sorted(listed)}, expected {sorted(s.TABLES)}")
     extra = {p.name for p in root.iterdir()} - {MANIFEST} - {e["file"] for e in listed.values()}
     if extra:
