@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,12 @@ from .errors import SchemaError
 from .reasons import CODE, MAX_AMOUNT_FEN, REASONS
 
 NO_REASON = np.int16(np.iinfo(np.int16).max)
+
+# Limits of values no claim can hold (docs/settlement.md "Rejected rows"): VALUE_OUT_OF_RANGE.
+MAX_ID_BYTES = 256  # an identifier's UTF-8 length; both ledger backends store it as an indexed key
+FIRST_DAY = -25_567  # 1900-01-01, in days since 1970-01-01
+LAST_DAY = 84_005  # 2199-12-31
+SEQ_RANGE = (-(2**31), 2**31 - 1)  # seq: an order number within a day
 
 MONEY_EXPECTED = "int64 fen, decimal128 yuan (scale <= 2) or float64 yuan"
 E4_EXPECTED = "decimal (scale <= 4) or float64 holding a whole number of 1e-4"
@@ -40,6 +47,19 @@ def to_table(data: Any) -> pa.Table:
     >>> to_table(pl.DataFrame({"a": [1, 2]})).num_rows
     2
     """
+    return _unique_names(_to_table(data))
+
+
+def _unique_names(table: pa.Table) -> pa.Table:
+    """A table with two columns of one name is a structural error (which one would count?)."""
+    names = table.column_names
+    if len(set(names)) != len(names):
+        twice = next(n for n in names if names.count(n) > 1)
+        raise SchemaError(twice, "one column of that name", f"{names.count(twice)} columns named {twice!r}")
+    return table
+
+
+def _to_table(data: Any) -> pa.Table:
     if isinstance(data, pa.Table):
         return data
     if isinstance(data, pa.RecordBatch):
@@ -107,7 +127,24 @@ def null_mask(arr: pa.Array) -> np.ndarray:
     """Boolean numpy mask of the nulls of ``arr``."""
     if arr.null_count == 0:
         return np.zeros(len(arr), dtype=bool)
-    return np.asarray(pc.is_null(arr, nan_is_null=True).to_numpy(zero_copy_only=False))
+    return np.asarray(pc.is_null(arr).to_numpy(zero_copy_only=False))  # a NaN is not a null: NOT_A_NUMBER
+
+
+def force(reason: np.ndarray, mask: np.ndarray, code: str) -> None:
+    """Give the rows in ``mask`` the reason ``code`` whatever else applies (values no claim can
+    hold: NaN, out of range)."""
+    reason[mask] = np.int16(CODE[code])
+
+
+def not_a_number(table: pa.Table, names) -> np.ndarray:
+    """Rows where any of the float columns ``names`` holds a NaN or an infinity."""
+    out = np.zeros(table.num_rows, dtype=bool)
+    for name in names:
+        arr = column(table, name, "")
+        if arr is not None and pa.types.is_floating(arr.type):
+            values = arr.cast(pa.float64()).fill_null(0.0).to_numpy(zero_copy_only=False)
+            out |= ~np.isfinite(values)
+    return out
 
 
 def flag(reason: np.ndarray, mask: np.ndarray, code: str) -> None:
@@ -155,17 +192,29 @@ def money(table: pa.Table, name: str, reason: np.ndarray, *, is_required: bool) 
         return np.zeros(n, dtype=np.int64)
     t = arr.type
     nulls = null_mask(arr)
-    if pa.types.is_integer(t):
-        fen = arr.fill_null(0).cast(pa.int64()).to_numpy()
-        too_large = np.abs(fen) > MAX_AMOUNT_FEN
+    nan = np.zeros(n, dtype=bool)
+    if pa.types.is_null(t):  # an all-null column (polars writes these)
+        fen, too_large, not_fen = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    elif pa.types.is_integer(t):
+        big = _above(arr.fill_null(0), MAX_AMOUNT_FEN)  # uint64 beyond int64 must not reach the cast
+        fen = pc.if_else(pa.array(big), pa.scalar(0, t), arr.fill_null(0)).cast(pa.int64()).to_numpy()
+        too_large = big | (np.abs(fen) > MAX_AMOUNT_FEN)
         not_fen = np.zeros(n, dtype=bool)
     elif pa.types.is_decimal(t):
-        fen, too_large = _decimal_unscaled(arr.fill_null(0) if nulls.any() else arr, 2, name, MONEY_EXPECTED)
-        too_large |= np.abs(fen) > MAX_AMOUNT_FEN
+        arr = arr.fill_null(0) if nulls.any() else arr
+        big = np.zeros(n, dtype=bool)
+        if t.precision > 18:  # could exceed decimal128(38): compare first, at the column's own width
+            bound = pa.scalar(Decimal(MAX_AMOUNT_FEN).scaleb(-2), pa.decimal256(76, t.scale))
+            big = _above(pc.abs(arr.cast(pa.decimal256(76, t.scale))), bound)
+            arr = pc.if_else(pa.array(big), pa.scalar(0, pa.int64()).cast(t), arr) if big.any() else arr
+        fen, too_large = _decimal_unscaled(arr, 2, name, MONEY_EXPECTED)
+        too_large |= big | (np.abs(fen) > MAX_AMOUNT_FEN)
         not_fen = np.zeros(n, dtype=bool)
     elif pa.types.is_floating(t):
         yuan = arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
         yuan = np.where(nulls, 0.0, yuan)
+        nan = ~np.isfinite(yuan)
+        yuan = np.where(nan, 0.0, yuan)
         with np.errstate(invalid="ignore", over="ignore"):
             too_large = ~(np.abs(yuan) * 100 <= MAX_AMOUNT_FEN)
             yuan = np.where(too_large, 0.0, yuan)
@@ -175,13 +224,25 @@ def money(table: pa.Table, name: str, reason: np.ndarray, *, is_required: bool) 
         fen = cents.astype(np.int64)
     else:
         raise SchemaError(name, MONEY_EXPECTED, str(t))
-    ok_value = ~nulls & ~too_large
+    ok_value = ~nulls & ~too_large & ~nan
     if is_required:
         flag(reason, nulls, "MISSING_VALUE")
     flag(reason, ok_value & (fen < 0), "NEGATIVE_AMOUNT")
     flag(reason, ok_value & not_fen, "AMOUNT_NOT_IN_FEN")
-    flag(reason, ~nulls & too_large, "AMOUNT_TOO_LARGE")
+    flag(reason, ~nulls & ~nan & too_large, "AMOUNT_TOO_LARGE")
+    flag(reason, nan, "NOT_A_NUMBER")
     return np.where(ok_value & ~not_fen, fen, 0).astype(np.int64)
+
+
+def _above(arr: pa.Array, bound) -> np.ndarray:
+    """``arr > bound`` as a numpy mask (nulls: False), compared in Arrow at the column's width."""
+    if not isinstance(bound, pa.Scalar):
+        if pa.types.is_unsigned_integer(arr.type) and bound < 0:
+            return np.ones(len(arr), dtype=bool)
+        bound = pa.scalar(bound, arr.type if pa.types.is_unsigned_integer(arr.type) else pa.int64())
+    if pa.types.is_integer(arr.type) and not pa.types.is_unsigned_integer(arr.type):
+        arr = arr.cast(pa.int64())
+    return np.asarray(pc.greater(arr, bound).fill_null(False).to_numpy(zero_copy_only=False))
 
 
 def fen_to_yuan(fen: int) -> str:
@@ -291,7 +352,9 @@ def enum_codes(
         dict_codes = dict_codes.fill_null(-1).to_numpy().astype(np.int16)
         idx = arr.indices.fill_null(0).to_numpy(zero_copy_only=False)
         codes = dict_codes[idx] if len(dict_codes) else np.full(n, -1, dtype=np.int16)
-    elif pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) or pa.types.is_null(arr.type):
+    elif pa.types.is_null(arr.type):  # an all-null column
+        codes = np.full(n, -1, dtype=np.int16)
+    elif pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
         codes = pc.index_in(arr, value_set=pa.array(vocab, pa.string())).fill_null(-1).to_numpy()
     else:
         raise SchemaError(name, expected, str(arr.type))
@@ -307,8 +370,27 @@ def enum_codes(
 ID_EXPECTED = "string or int64"
 
 
-def ids(table: pa.Table, name: str, reason: np.ndarray | None = None, *, is_required: bool = True):
-    """An identifier column (string or integer), checked for type; nulls are MISSING_VALUE."""
+def ids(
+    table: pa.Table,
+    name: str,
+    reason: np.ndarray | None = None,
+    *,
+    is_required: bool = True,
+    out_of_range: np.ndarray | None = None,
+):
+    """An identifier column (string or integer), checked for type.
+
+    With ``reason``: a null, an empty or blank string, or a string holding NUL is
+    MISSING_VALUE; a string longer than ``MAX_ID_BYTES`` (UTF-8) is VALUE_OUT_OF_RANGE, or is
+    marked in ``out_of_range`` when given (the caller forces that reason).
+
+    Examples
+    --------
+    >>> reason = np.full(4, NO_REASON)
+    >>> _ = ids(pa.table({"i": ["a", " ", "b" + chr(0), "x" * 300]}), "i", reason)
+    >>> [REASONS[r] if r != NO_REASON else "ok" for r in reason]
+    ['ok', 'MISSING_VALUE', 'MISSING_VALUE', 'VALUE_OUT_OF_RANGE']
+    """
     arr = required(table, name, ID_EXPECTED) if is_required else column(table, name, ID_EXPECTED)
     if arr is None:
         return None
@@ -316,19 +398,53 @@ def ids(table: pa.Table, name: str, reason: np.ndarray | None = None, *, is_requ
     if pa.types.is_dictionary(t):
         arr = arr.cast(t.value_type)
         t = arr.type
-    if pa.types.is_large_string(t):
+    if pa.types.is_large_string(t) or str(t) == "string_view":
         arr = arr.cast(pa.string())
     elif pa.types.is_integer(t):
+        if pa.types.is_uint64(t) and _above(arr, 2**63 - 1).any():
+            value = arr[int(np.argmax(_above(arr, 2**63 - 1)))]
+            raise SchemaError(name, ID_EXPECTED + " (integers within the int64 range)", f"value {value}")
         arr = arr.cast(pa.int64())
     elif not (pa.types.is_string(t) or pa.types.is_null(t)):
         raise SchemaError(name, ID_EXPECTED, str(t))
     if reason is not None and is_required:
         flag(reason, null_mask(arr), "MISSING_VALUE")
+        if pa.types.is_string(arr.type):
+            missing, too_long = unusable_ids(arr)
+            flag(reason, missing, "MISSING_VALUE")
+            if out_of_range is None:
+                flag(reason, too_long, "VALUE_OUT_OF_RANGE")
+            else:
+                out_of_range |= too_long
     return arr
 
 
-def dates(table: pa.Table, name: str, reason: np.ndarray) -> np.ndarray:
+def unusable_ids(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of string ids that name nobody (empty, blank, holding NUL) and of ids longer
+    than ``MAX_ID_BYTES`` bytes (nulls: neither).
+
+    Examples
+    --------
+    >>> [m.tolist() for m in unusable_ids(pa.array(["a", "", "  ", "a" + chr(0), None, "y" * 257]))]
+    [[False, True, True, True, False, False], [False, False, False, False, False, True]]
+    """
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return np.zeros(len(arr), dtype=bool), np.zeros(len(arr), dtype=bool)
+
+    def mask(a):
+        return np.asarray(a.fill_null(False).to_numpy(zero_copy_only=False))
+
+    blank = mask(pc.equal(pc.utf8_trim_whitespace(arr), ""))
+    nul = mask(pc.match_substring(arr, "\x00"))
+    too_long = mask(pc.greater(pc.binary_length(arr), MAX_ID_BYTES))
+    return blank | nul, too_long
+
+
+def dates(table: pa.Table, name: str, reason: np.ndarray, *, out_of_range: np.ndarray | None = None) -> np.ndarray:
     """A date column as int32 days since 1970-01-01 (a timestamp is cut to its date).
+
+    A null is MISSING_VALUE; a date outside 1900-01-01 .. 2199-12-31 is VALUE_OUT_OF_RANGE
+    (or marked in ``out_of_range`` when given) and comes back as 0.
 
     Examples
     --------
@@ -340,12 +456,22 @@ def dates(table: pa.Table, name: str, reason: np.ndarray) -> np.ndarray:
     expected = "date32 (or a timestamp, cut to its date)"
     arr = required(table, name, expected)
     t = arr.type
+    if pa.types.is_null(t):  # an all-null column
+        flag(reason, np.ones(len(arr), dtype=bool), "MISSING_VALUE")
+        return np.zeros(len(arr), dtype=np.int32)
     if pa.types.is_timestamp(t) or pa.types.is_date64(t):
         arr = pc.cast(arr, pa.date32())
     elif not pa.types.is_date32(t):
         raise SchemaError(name, expected, str(t))
-    flag(reason, null_mask(arr), "MISSING_VALUE")
-    return arr.fill_null(0).cast(pa.int32()).to_numpy(zero_copy_only=False).astype(np.int32)
+    nulls = null_mask(arr)
+    flag(reason, nulls, "MISSING_VALUE")
+    days = arr.fill_null(0).cast(pa.int32()).to_numpy(zero_copy_only=False).astype(np.int32)
+    bad = ~nulls & ((days < FIRST_DAY) | (days > LAST_DAY))
+    if out_of_range is None:
+        flag(reason, bad, "VALUE_OUT_OF_RANGE")
+    else:
+        out_of_range |= bad
+    return np.where(bad, 0, days).astype(np.int32)
 
 
 def splitmix64(x: np.ndarray) -> np.ndarray:
@@ -410,10 +536,12 @@ def year_of(days: np.ndarray) -> np.ndarray:
 def integers(table: pa.Table, name: str, default: int = 0) -> np.ndarray:
     """An optional integer column as int64; absent or null takes ``default``."""
     arr = column(table, name, "int64")
-    if arr is None:
+    if arr is None or pa.types.is_null(arr.type):
         return np.full(table.num_rows, default, dtype=np.int64)
     if not pa.types.is_integer(arr.type):
         raise SchemaError(name, "int64", str(arr.type))
+    if pa.types.is_uint64(arr.type):  # values beyond int64 become its largest (a range check catches them)
+        arr = pc.min_element_wise(arr, pa.scalar(2**63 - 1, pa.uint64()))
     return arr.fill_null(default).cast(pa.int64()).to_numpy()
 
 

@@ -69,9 +69,52 @@ def id_kind(arr: pa.Array | None) -> str | None:
 
 
 def unique_text(arr: pa.Array | None) -> pa.Table:
-    """The distinct non-null values of an id column, as a one-column text table ``id``."""
-    values = pc.unique(id_text(arr).drop_null()) if arr is not None else pa.array([], pa.string())
-    return pa.table({"id": values})
+    """The distinct non-null values of an id column, as a one-column text table ``id``.
+
+    Ids that name nobody (empty, blank, holding NUL: ``MISSING_VALUE`` rows) are left out:
+    they match nothing stored, and PostgreSQL cannot hold NUL in text.
+    """
+    if arr is None:
+        return pa.table({"id": pa.array([], pa.string())})
+    values = pc.unique(id_text(arr).drop_null())
+    missing, _ = t.unusable_ids(values)
+    return pa.table({"id": values.filter(pa.array(~missing)) if missing.any() else values})
+
+
+def storable_text(table: pa.Table, names) -> pa.Table:
+    r"""Text columns with NUL written as the four characters ``\x00``: both backends then
+    store the same text (PostgreSQL refuses NUL in text).
+
+    Examples
+    --------
+    >>> storable_text(pa.table({"id": ["a" + chr(0)]}), ["id"])["id"].to_pylist()
+    ['a\\x00']
+    """
+    for name in names:
+        i = table.schema.get_field_index(name)
+        col = table.column(i)
+        if pa.types.is_string(col.type):
+            table = table.set_column(i, name, pc.replace_substring(col, "\x00", "\\x00"))
+    return table
+
+
+def duplicate_keys(person: pa.Array, year: pa.Array) -> tuple[int, int] | None:
+    """The rows of the first (person, year) key that appears twice, or None.
+
+    Examples
+    --------
+    >>> duplicate_keys(pa.array(["a", "b", "a"]), pa.array([1, 1, 1]))
+    (0, 2)
+    """
+    keys = pa.table({"p": person, "y": year}).append_column("i", pa.array(np.arange(len(person))))
+    counts = keys.group_by(["p", "y"]).aggregate([("i", "min"), ("i", "max"), ("i", "count")])
+    twice = counts.filter(pc.greater(counts["i_count"], 1))
+    if twice.num_rows == 0:
+        return None
+    first = int(pc.min(twice["i_min"]).as_py())
+    row = twice.filter(pc.equal(twice["i_min"], first)).to_pylist()[0]
+    later = keys.filter(pc.and_(pc.equal(keys["p"], keys["p"][first]), pc.equal(keys["y"], keys["y"][first])))
+    return first, int(later["i"][1].as_py()) if later.num_rows > 1 else int(row["i_max"])
 
 
 def accepted_rows(n_rows: int, rejected: pa.Table) -> np.ndarray:

@@ -18,13 +18,16 @@ from ..settle import SettleResult
 from ..settle import settle as settle_batch
 from ..settle.state import state_schema
 from . import schema as s
+from . import voids, yearend
 from .batch import (
     accepted_rows,
     claim_inputs,
     content_hash,
+    duplicate_keys,
     fill_reversals,
     id_kind,
     id_text,
+    storable_text,
     unique_text,
 )
 from .store import LedgerError, Store, Tx, open_store
@@ -57,6 +60,18 @@ def _check_version(tx: Tx) -> None:
         )
 
 
+def check_batch_id(batch_id: Any) -> str:
+    """A batch id is a non-empty string without NUL, at most ``tables.MAX_ID_BYTES`` bytes
+    (it keys the batch record on both backends)."""
+    if not isinstance(batch_id, str):
+        raise LedgerError(f"batch_id must be a non-empty string, got {type(batch_id).__name__} {batch_id!r}")
+    if not batch_id.strip() or "\x00" in batch_id or len(batch_id.encode()) > t.MAX_ID_BYTES:
+        raise LedgerError(
+            f"batch_id must be a non-empty string without NUL, at most {t.MAX_ID_BYTES} bytes; got {batch_id[:40]!r}"
+        )
+    return batch_id
+
+
 def _resolve_policy(policy: Policy | str | os.PathLike | None) -> Policy:
     if policy is None:
         raise LedgerError("no policy: pass policy= to Ledger(...) or to settle(...)")
@@ -78,6 +93,9 @@ class Ledger:
         PostgreSQL schema holding the ledger's tables (overrides the URL's ``#name``).
     lock_timeout
         Seconds a writer waits for another writer before :class:`LedgerBusyError`.
+    create
+        Create the ledger when it does not exist (default). With False a missing ledger is a
+        :class:`LedgerError`: readers use this, so a mistyped path is not an empty ledger.
 
     Examples
     --------
@@ -100,8 +118,9 @@ class Ledger:
         policy: Policy | str | None = None,
         schema: str | None = None,
         lock_timeout: float = 30.0,
+        create: bool = True,
     ):
-        self.store: Store = open_store(location, schema=schema, lock_timeout=lock_timeout)
+        self.store: Store = open_store(location, schema=schema, lock_timeout=lock_timeout, create=create)
         self.policy = policy
 
     def __repr__(self) -> str:
@@ -164,6 +183,7 @@ class Ledger:
         >>> ledger.settle(claims, batch_id="d2").rejected["reason"].to_pylist()
         ['DUPLICATE_CLAIM_ID', 'DUPLICATE_CLAIM_ID']
         """
+        check_batch_id(batch_id)
         table = t.to_table(batch)
         policy = _resolve_policy(policy if policy is not None else self.policy)
         digest = content_hash(table)
@@ -174,6 +194,7 @@ class Ledger:
             _check_version(tx)
             record = tx.query("SELECT * FROM batches WHERE batch_id = $1", (batch_id,))
             if record.num_rows:
+                voids.refuse_if_voided(tx, batch_id)
                 return self._replay(tx, record.to_pylist()[0], digest, policy, person_col)
             claim_type = self._id_type(tx, "claim_id", claim_col)
             person_type = self._id_type(tx, "person_id", person_col)
@@ -187,6 +208,7 @@ class Ledger:
             originals = None
             if reverses_col is not None and reverses_col.null_count < len(reverses_col):
                 originals = self._originals(tx, reverses_col)
+            late = yearend.LateChanges(tx, person_col)
             out = settle_batch(
                 table, policy, state=state, accounts=accounts,
                 known_claim_ids=known["claim_id"].cast(claim_type or pa.string()),
@@ -194,14 +216,13 @@ class Ledger:
                     "claim_id": claim_type, "person_id": person_type}),
             )  # fmt: skip
             self._store_result(tx, batch_id, table, out, originals)
-            seqno = tx.query("SELECT COALESCE(MAX(seqno), 0) + 1 AS n FROM batches")["n"][0].as_py()
-            record = {
-                "batch_id": batch_id, "seqno": seqno, "content_hash": digest, "policy": policy.name,
+            late.carry(tx, person_col, batch_id)  # a change of a closed year reaches the years after it
+            self._record_batch(tx, {
+                "batch_id": batch_id, "content_hash": digest, "policy": policy.name,
                 "fingerprint": policy.fingerprint, "n_rows": table.num_rows,
                 "n_settled": out.settled.num_rows, "n_rejected": out.rejected.num_rows,
-                "settled_schema": _schema_text(out.settled.schema), "committed_at": _now(),
-            }  # fmt: skip
-            tx.append("batches", s.conform(pa.Table.from_pylist([record]), "batches"))
+                "settled_schema": _schema_text(out.settled.schema),
+            })  # fmt: skip
         return out
 
     def _id_type(self, tx: Tx, name: str, col: pa.Array | None) -> pa.DataType | None:
@@ -270,8 +291,9 @@ class Ledger:
         settled["row"] = pa.array(rows, pa.int64())
         tx.append("settled", s.conform(pa.table(settled), "settled"))
         rejected = out.rejected.append_column("batch_id", pa.array([batch_id] * out.rejected.num_rows, pa.string()))
-        tx.append("rejected", s.conform(rejected, "rejected"))
+        tx.append("rejected", s.conform(storable_text(rejected, ("claim_id", "message")), "rejected"))
         state = out.state.set_column(0, "person_id", id_text(out.state["person_id"]))
+        voids.save_state_before(tx, batch_id, state["person_id"])  # what it replaces, so it can be voided
         state = state.append_column("batch_id", pa.array([batch_id] * state.num_rows, pa.string()))
         tx.upsert("state", s.conform(state, "state"), s.KEYS["state"])
 
@@ -287,6 +309,11 @@ class Ledger:
                 f"batch {batch_id!r} was settled under policy {record['policy']} "
                 f"({record['fingerprint'][:12]}…), not {policy.name} ({policy.fingerprint[:12]}…)"
             )
+        return self._stored(tx, record, person_col)
+
+    def _stored(self, tx: Tx, record: dict, person_col) -> SettleResult:
+        """A committed batch's result as it was returned; state: its persons' current rows."""
+        batch_id = record["batch_id"]
         types = self._meta_types(tx)
         schema = _schema_from_text(record["settled_schema"])
         settled = tx.query(
@@ -319,16 +346,111 @@ class Ledger:
         if name not in s.TABLES or name == "meta":
             raise LedgerError(f"no table {name!r}; one of " + ", ".join(n for n in s.TABLES if n != "meta"))
         with self.store.transaction(write=False) as tx:
-            if name in ("settled", "rejected"):
+            if name in ("settled", "rejected", "voided_settled", "voided_rejected"):
                 rows = tx.query(
                     f'SELECT x.* FROM {name} x JOIN batches b ON x.batch_id = b.batch_id ORDER BY b.seqno, x."row"'
                 )
             else:
                 by = "seqno" if name == "batches" else ", ".join(f'"{k}"' for k in s.KEYS[name])
                 rows = tx.query(f"SELECT * FROM {name} ORDER BY {by}")
-            if name == "rejected":  # the rejected table's claim ids are text (interfaces.md)
+            if name in ("rejected", "voided_rejected"):  # the rejected table's claim ids are text
                 return s.conform(rows, name)
             return self._typed(s.conform(rows, name), self._meta_types(tx))
+
+    def result(self, batch_id: str) -> SettleResult:
+        """The result of a committed batch, as :meth:`settle` returned it (``settled`` and
+        ``rejected`` as stored; ``state``: the current stored rows of its persons).
+
+        Examples
+        --------
+        >>> import datetime as dt, pathlib, tempfile, pyarrow as pa, wzmedins as wz
+        >>> ledger = wz.Ledger(pathlib.Path(tempfile.mkdtemp()) / "r.duckdb", policy="wenzhou-2022")
+        >>> _ = ledger.settle(pa.table({"claim_id": ["a"], "person_id": ["p"],
+        ...     "settle_date": [dt.date(2022, 3, 1)], "scheme": ["resident"], "category": ["student"],
+        ...     "visit_type": ["outpatient"], "facility_level": ["primary"], "total_cost": [50_000]}),
+        ...     batch_id="d1")
+        >>> ledger.result("d1").settled["fund"].to_pylist()
+        [12000]
+        """
+        check_batch_id(batch_id)
+        with self.store.transaction(write=False) as tx:
+            _check_version(tx)
+            record = tx.query("SELECT * FROM batches WHERE batch_id = $1", (batch_id,)).to_pylist()
+            if not record:
+                raise LedgerError(f"no batch {batch_id!r} in the ledger")
+            if record[0]["policy"] == "adjustment":
+                raise LedgerError(f"batch {batch_id!r} is an accounts adjustment: see table('adjustments')")
+            voids.refuse_if_voided(tx, batch_id)
+            persons = tx.query("SELECT DISTINCT person_id FROM settled WHERE batch_id = $1", (batch_id,))
+            return self._stored(tx, record[0], persons["person_id"])
+
+    def claims(self, claim_ids: Any) -> pa.Table:
+        """The stored settled rows of some claims, by id (and the rows reversing them), read
+        by key without loading the whole table; ids in the ledger's types, in commit order.
+
+        Examples
+        --------
+        >>> import datetime as dt, pathlib, tempfile, pyarrow as pa, wzmedins as wz
+        >>> ledger = wz.Ledger(pathlib.Path(tempfile.mkdtemp()) / "c.duckdb", policy="wenzhou-2022")
+        >>> _ = ledger.settle(pa.table({"claim_id": ["a", "b"], "person_id": ["p", "q"],
+        ...     "settle_date": [dt.date(2022, 3, 1)] * 2, "scheme": ["resident"] * 2,
+        ...     "category": ["student"] * 2, "visit_type": ["outpatient"] * 2,
+        ...     "facility_level": ["primary"] * 2, "total_cost": [50_000, 10_000]}), batch_id="d1")
+        >>> ledger.claims(["a", "zzz"]).select(["claim_id", "person_id", "fund"]).to_pylist()
+        [{'claim_id': 'a', 'person_id': 'p', 'fund': 12000}]
+        """
+        ids = claim_ids if isinstance(claim_ids, (pa.Array, pa.ChunkedArray)) else pa.array(list(claim_ids))
+        if isinstance(ids, pa.ChunkedArray):
+            ids = ids.combine_chunks()
+        with self.store.transaction(write=False) as tx:
+            _check_version(tx)
+            tx.temp("_wz_lookup", unique_text(ids))
+            rows = tx.query(
+                "SELECT x.* FROM settled x JOIN batches b ON x.batch_id = b.batch_id "
+                "WHERE x.claim_id IN (SELECT id FROM _wz_lookup) OR x.reverses IN (SELECT id FROM _wz_lookup) "
+                'ORDER BY b.seqno, x."row"'
+            )
+            tx.drop_temp("_wz_lookup")
+            return self._typed(s.conform(rows, "settled"), self._meta_types(tx))
+
+    def void(self, batch_id: str, *, note: str | None = None) -> int:
+        """Void a committed batch (作废): its settled and rejected rows leave the ledger (kept
+        in ``voided_settled`` / ``voided_rejected``), its persons' state is put back as it
+        was before it, its claim ids are free again, and ``voids`` records when and why.
+        :meth:`restore` undoes it. Refused when something later built on the batch (a later
+        batch of one of its persons, a closed year it touched): reverse claims instead.
+        Returns the number of settled claims taken out.
+
+        Examples
+        --------
+        >>> import datetime as dt, pathlib, tempfile, pyarrow as pa, wzmedins as wz
+        >>> ledger = wz.Ledger(pathlib.Path(tempfile.mkdtemp()) / "v.duckdb", policy="wenzhou-2022")
+        >>> day = pa.table({"claim_id": ["a"], "person_id": ["p"],
+        ...     "settle_date": [dt.date(2022, 3, 1)], "scheme": ["resident"], "category": ["adult"],
+        ...     "visit_type": ["inpatient"], "facility_level": ["primary"], "total_cost": [200_000]})
+        >>> _ = ledger.settle(day, batch_id="wrong-file")
+        >>> ledger.void("wrong-file", note="sent twice by the hospital")
+        1
+        >>> ledger.table("settled").num_rows, ledger.state().num_rows
+        (0, 0)
+        >>> ledger.restore("wrong-file")
+        1
+        >>> ledger.state()["inpatient_deductible_used"].to_pylist()
+        [30000]
+        """
+        check_batch_id(batch_id)
+        with self.store.transaction(write=True) as tx:
+            _check_version(tx)
+            return voids.void(tx, batch_id, note)
+
+    def restore(self, batch_id: str) -> int:
+        """Undo :meth:`void`: the batch's rows and its persons' state come back as they were.
+        Refused when one of its persons was settled since, or one of its claim ids was
+        settled again. Returns the number of settled claims put back."""
+        check_batch_id(batch_id)
+        with self.store.transaction(write=True) as tx:
+            _check_version(tx)
+            return voids.restore(tx, batch_id)
 
     def state(self) -> pa.Table:
         """The stored state, one row per (person, year) (interfaces.md "state")."""
@@ -369,7 +491,15 @@ class Ledger:
                 data[name] = pa.array(t.money(table, name, reason, is_required=True))
         bad = np.flatnonzero((reason != t.NO_REASON) | (year < 0))
         if len(bad):
-            raise LedgerError(f"accounts row {int(bad[0])}: a missing, negative or malformed value")
+            row = int(bad[0])
+            why = t.REASONS[reason[row]] if reason[row] != t.NO_REASON else "a missing or negative year"
+            raise LedgerError(f"accounts row {row}: {why} (a missing, negative or malformed value)")
+        twice = duplicate_keys(data["person_id"], data["year"])
+        if twice is not None:
+            raise LedgerError(
+                f"accounts rows {twice[0]} and {twice[1]}: person {data['person_id'][twice[0]]}, "
+                f"year {data['year'][twice[0]]} twice; one opening row per person and year"
+            )
         data["source"] = pa.array(["loaded"] * n, pa.string())
         rows = pa.table(data)
         with self.store.transaction(write=True) as tx:
@@ -418,33 +548,61 @@ class Ledger:
         ...     ["current_balance", "hist_balance"]).to_pylist()
         [{'current_balance': 0, 'hist_balance': 250000}]
         """
-        year = int(year)
-        closing = (
-            "SELECT person_id, current_balance + hist_balance AS closing FROM state WHERE year = $1 "
-            "UNION ALL SELECT a.person_id, a.current_balance + a.hist_balance FROM accounts a WHERE a.year = $1 "
-            "AND NOT EXISTS (SELECT 1 FROM state s WHERE s.person_id = a.person_id AND s.year = $1)"
-        )
         with self.store.transaction(write=True) as tx:
             _check_version(tx)
-            rows = tx.query(
-                f"SELECT c.person_id, CAST($2 AS INTEGER) AS year, COALESCE(n.current_balance, 0) AS current_balance, "
-                f"c.closing AS hist_balance, 'close_year' AS source FROM ({closing}) c "
-                "LEFT JOIN accounts n ON n.person_id = c.person_id AND n.year = $2 "
-                "WHERE NOT EXISTS (SELECT 1 FROM state s2 WHERE s2.person_id = c.person_id AND s2.year = $2) "
-                # a zero closing balance is what §5 derives anyway: no row unless one is there
-                "AND (c.closing <> 0 OR n.person_id IS NOT NULL)",
-                (year, year + 1),
-            )
-            tx.upsert("accounts", s.conform(rows, "accounts"), s.KEYS["accounts"])
-            tx.upsert(
-                "closed_years",
-                s.conform(
-                    pa.table({"year": [year], "persons": [rows.num_rows], "closed_at": [_now()]}),
-                    "closed_years",
-                ),
-                s.KEYS["closed_years"],
-            )
+            return yearend.close_year(tx, int(year))
+
+    def adjust_accounts(self, changes: Any, *, batch_id: str, note: str | None = None) -> int:
+        """Add amounts to opened years' account balances, recorded as a batch (账户调整).
+
+        ``changes`` has ``person_id``, ``year`` and the fen to add to ``current_balance``
+        and/or ``hist_balance`` (negative to take away). A year that has begun (the person
+        has claims in it) is changed in its state, otherwise in its opening accounts row; in a
+        closed year the change is carried into the next year's historical balance too. A
+        balance that would fall below zero refuses the whole adjustment. The batch id is
+        recorded (``batches``, ``adjustments``): sending it again with the same rows changes
+        nothing, with other rows raises :class:`BatchConflictError`. Returns the rows applied.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile, pyarrow as pa, wzmedins as wz
+        >>> ledger = wz.Ledger(pathlib.Path(tempfile.mkdtemp()) / "adj.duckdb")
+        >>> _ = ledger.load_accounts(pa.table({"person_id": ["p"], "year": [2022],
+        ...     "current_balance": [50_000], "hist_balance": [0]}))
+        >>> ledger.adjust_accounts(pa.table({"person_id": ["p"], "year": [2022],
+        ...     "current_balance": [-10_000]}), batch_id="fix-1", note="allocation corrected")
+        1
+        >>> ledger.table("accounts")["current_balance"].to_pylist()
+        [40000]
+        """
+        check_batch_id(batch_id)
+        rows = yearend.adjustment_rows(t.to_table(changes))
+        digest = content_hash(rows.append_column("note", pa.array([note] * rows.num_rows, pa.string())))
+        with self.store.transaction(write=True) as tx:
+            _check_version(tx)
+            record = tx.query("SELECT * FROM batches WHERE batch_id = $1", (batch_id,)).to_pylist()
+            if record:
+                if record[0]["content_hash"] != digest:
+                    raise BatchConflictError(f"batch {batch_id!r} was recorded on {record[0]['committed_at']} "
+                                             "with different content: give the adjustment a new id")  # fmt: skip
+                return rows.num_rows
+            self._id_type(tx, "person_id", rows["person_id"] if rows.num_rows else None)
+            late = yearend.LateChanges(tx, rows["person_id"])
+            yearend.apply_deltas(tx, rows, batch_id, source="adjustment", why=f"adjustment {batch_id!r}")
+            late.carry(tx, rows["person_id"], batch_id)
+            recorded = rows.append_column("batch_id", pa.array([batch_id] * rows.num_rows, pa.string()))
+            recorded = recorded.append_column("note", pa.array([note] * rows.num_rows, pa.string()))
+            tx.append("adjustments", s.conform(recorded, "adjustments"))
+            self._record_batch(tx, {
+                "batch_id": batch_id, "content_hash": digest, "policy": "adjustment", "fingerprint": "",
+                "n_rows": rows.num_rows, "n_settled": 0, "n_rejected": 0, "settled_schema": "",
+            })  # fmt: skip
         return rows.num_rows
+
+    def _record_batch(self, tx: Tx, record: dict) -> None:
+        seqno = tx.query("SELECT COALESCE(MAX(seqno), 0) + 1 AS n FROM batches")["n"][0].as_py()
+        record = {**record, "seqno": seqno, "committed_at": _now()}
+        tx.append("batches", s.conform(pa.Table.from_pylist([record]), "batches"))
 
     # ------------------------------------------------------------------ statements, export
 

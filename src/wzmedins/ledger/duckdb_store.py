@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow as pa
 
 from . import schema as s
-from .store import LedgerBusyError, Store, Tx
+from .store import LedgerBusyError, LedgerError, Store, Tx
 
 TYPES = {s.TEXT: "VARCHAR", s.INT64: "BIGINT", s.INT32: "INTEGER", s.DATE: "DATE"}
 _FILE_LOCKS: dict[str, threading.Lock] = {}
@@ -29,6 +29,29 @@ _FILE_LOCKS_GUARD = threading.Lock()
 def _file_lock(path: str) -> threading.Lock:
     with _FILE_LOCKS_GUARD:
         return _FILE_LOCKS.setdefault(path, threading.Lock())
+
+
+# a DuckDB database file has this at byte 8 (its storage header)
+MAGIC = b"DUCK"
+
+
+def check_path(path: str, *, create: bool) -> None:
+    """A ledger path is a DuckDB file, or (with ``create``) a new file in an existing folder.
+    DuckDB would open a Parquet or CSV file as an empty database, and store nothing."""
+    if os.path.isdir(path):
+        raise LedgerError(f"ledger {path} is a directory: give a file path, e.g. {os.path.join(path, 'ledger.duckdb')}")
+    if not os.path.exists(path):
+        if not create:
+            raise LedgerError(f"no ledger at {path} (check the path; this command does not create one)")
+        if not os.path.isdir(os.path.dirname(path)):
+            raise LedgerError(f"ledger {path}: no folder {os.path.dirname(path)}")
+        return
+    if not os.path.isfile(path):
+        raise LedgerError(f"ledger {path} is not a regular file")
+    with open(path, "rb") as f:
+        head = f.read(12)
+    if head[8:12] != MAGIC and os.path.getsize(path) > 0:
+        raise LedgerError(f"{path} is not a wzmedins ledger (not a DuckDB database file)")
 
 
 class DuckDBTx(Tx):
@@ -65,11 +88,13 @@ class DuckDBTx(Tx):
 class DuckDBStore(Store):
     """A ledger in a DuckDB file at ``path`` (created on first use)."""
 
-    def __init__(self, path: str, *, lock_timeout: float = 30.0):
+    def __init__(self, path: str, *, lock_timeout: float = 30.0, create: bool = True):
         self.path = os.path.abspath(path)
         self.url = self.path
         self.lock_timeout = lock_timeout
+        self.create = create
         self._created = False
+        check_path(self.path, create=create)
 
     def _connect(self):
         import duckdb
@@ -89,8 +114,19 @@ class DuckDBStore(Store):
                 time.sleep(delay)
                 delay = min(delay * 2, 0.2)
 
+    def _check_tables(self, con) -> None:
+        """A DuckDB file that holds other tables but no ledger is not ours to write into."""
+        names = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        if names and "meta" not in names:
+            raise LedgerError(
+                f"{self.path} is a DuckDB database but not a wzmedins ledger (tables {sorted(names)[:5]})"
+            )
+        if not names and not self.create:
+            raise LedgerError(f"no ledger at {self.path} (an empty database; this command does not create one)")
+
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Tx]:
+        check_path(self.path, create=self.create)
         lock = _file_lock(self.path)
         if not lock.acquire(timeout=self.lock_timeout):
             raise LedgerBusyError(f"ledger {self.path} is in use by another writer in this process")
@@ -98,6 +134,7 @@ class DuckDBStore(Store):
             con = self._connect()
             try:
                 if not self._created:
+                    self._check_tables(con)
                     for stmt in s.ddl(TYPES, indexes=False):
                         con.execute(stmt)
                     self._created = True

@@ -87,7 +87,11 @@ def verify(directory: str | os.PathLike) -> dict:
     if manifest.get("format") != FORMAT or manifest.get("schema_version") != s.SCHEMA_VERSION:
         raise IntegrityError(f"{root / MANIFEST}: not a {FORMAT} version {s.SCHEMA_VERSION} manifest")
     listed = manifest["tables"]
-    if set(listed) != set(s.TABLES):
+    for entry in listed.values():  # a manifest names files in its own folder, nothing else
+        name = entry.get("file") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or name in ("", ".", "..") or name != Path(name).name or "\\" in name:
+            raise IntegrityError(f"{root / MANIFEST}: file {name!r} is outside the export folder")
+    if not set(s.TABLES) - set(s.ADDED_TABLES) <= set(listed) <= set(s.TABLES):
         raise IntegrityError(f"{root / MANIFEST}: tables {sorted(listed)}, expected {sorted(s.TABLES)}")
     extra = {p.name for p in root.iterdir()} - {MANIFEST} - {e["file"] for e in listed.values()}
     if extra:

@@ -50,9 +50,13 @@ class PostgresTx(Tx):
 class PostgresStore(Store):
     """A ledger in schema ``schema`` of the PostgreSQL database at ``url``."""
 
-    def __init__(self, url: str, *, schema: str = "wzmedins", lock_timeout: float = 30.0):
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", schema):
-            raise LedgerError(f"schema name {schema!r}: letters, digits and _ only")
+    def __init__(self, url: str, *, schema: str = "wzmedins", lock_timeout: float = 30.0, create: bool = True):
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", schema) or schema.lower().startswith("pg_"):
+            raise LedgerError(
+                f"schema name {schema!r}: letters, digits and _ only, at most 63, not starting with pg_ "
+                "(PostgreSQL reserves those)"
+            )
+        self.create = create
         self.url = url
         self.schema = schema
         self.lock_timeout = lock_timeout
@@ -85,6 +89,9 @@ class PostgresStore(Store):
         present = tx.query("SELECT COUNT(*) AS n FROM pg_catalog.pg_tables WHERE schemaname = $1", (self.schema,))["n"][
             0
         ].as_py()
+        if present == 0 and not self.create:
+            con.rollback()
+            raise LedgerError(f"no ledger in schema {self.schema} of {self.display} (this command does not create one)")
         if present < len(s.TABLES):
             tx.execute(f"SET LOCAL lock_timeout = '{int(self.lock_timeout * 1000)}ms'")
             tx.execute("SELECT pg_advisory_xact_lock(hashtext('wzmedins.ddl'))")
@@ -121,8 +128,11 @@ class PostgresStore(Store):
                     self._create(self._con, tx)
                 tx.execute(f'SET search_path TO "{self.schema}"')
                 self._con.commit()
-            finally:
+            except BaseException:
                 tx.cur.close()
+                self.close()  # the next call starts from a fresh connection
+                raise
+            tx.cur.close()
         con = self._con
         tx = PostgresTx(con)
         try:

@@ -71,6 +71,19 @@ BATCHES = {
 }
 CLOSED_YEARS = {"year": INT32, "persons": INT64, "closed_at": TEXT}
 META = {"key": TEXT, "value": TEXT}
+# a change of an opened year's balances by adjust_accounts: the amounts added, recorded as a batch
+ADJUSTMENTS = {
+    "batch_id": TEXT,
+    "person_id": TEXT,
+    "year": INT32,
+    "current_balance": INT64,
+    "hist_balance": INT64,
+    "note": TEXT,
+}
+# state rows kept so a batch can be voided and restored: kind 'before' = the rows the batch
+# replaced (as they were), kind 'voided' = the rows it wrote, while it is voided
+STATE_SAVED = {"saved_by": TEXT, "kind": TEXT, **STATE}
+VOIDS = {"batch_id": TEXT, "voided_at": TEXT, "restored_at": TEXT, "note": TEXT}
 
 TABLES: dict[str, dict[str, str]] = {
     "meta": META,
@@ -80,7 +93,14 @@ TABLES: dict[str, dict[str, str]] = {
     "state": STATE,
     "accounts": ACCOUNTS,
     "closed_years": CLOSED_YEARS,
+    "adjustments": ADJUSTMENTS,
+    "state_saved": STATE_SAVED,
+    "voids": VOIDS,
+    "voided_settled": SETTLED,
+    "voided_rejected": REJECTED,
 }
+# tables added after the first exports: an export without them rebuilds with them empty
+ADDED_TABLES = ("adjustments", "state_saved", "voids", "voided_settled", "voided_rejected")
 KEYS: dict[str, tuple[str, ...]] = {
     "meta": ("key",),
     "batches": ("batch_id",),
@@ -88,12 +108,18 @@ KEYS: dict[str, tuple[str, ...]] = {
     "state": ("person_id", "year"),
     "accounts": ("person_id", "year"),
     "closed_years": ("year",),
+    "adjustments": ("batch_id", "person_id", "year"),
+    "state_saved": ("saved_by", "kind", "person_id", "year"),
+    "voids": ("batch_id",),
+    "voided_settled": ("batch_id", "claim_id"),
+    "voided_rejected": ("batch_id", "row"),
 }
 INDEXES = {
     "settled_person": ("settled", ("person_id", "year")),
     "settled_reverses": ("settled", ("reverses",)),
     "settled_batch": ("settled", ("batch_id",)),
     "rejected_batch": ("rejected", ("batch_id",)),
+    "state_batch": ("state", ("batch_id",)),
 }
 
 

@@ -105,17 +105,22 @@ class Store(ABC):
         normally, rolls back on an exception."""
 
 
-def open_store(location: str | os.PathLike, *, schema: str | None = None, lock_timeout: float = 30.0) -> Store:
+def open_store(
+    location: str | os.PathLike, *, schema: str | None = None, lock_timeout: float = 30.0, create: bool = True
+) -> Store:
     """The store for a DuckDB path or a ``postgresql://`` URL (an optional ``#schema`` suffix
-    names the PostgreSQL schema, default ``wzmedins``)."""
+    names the PostgreSQL schema, default ``wzmedins``). With ``create`` False the ledger must
+    exist already (read-only commands: a mistyped path is an error, not an empty ledger)."""
+    if not isinstance(location, (str, os.PathLike)):
+        raise LedgerError(f"a ledger location is a path or a postgresql:// URL, not {type(location).__name__}")
     text = os.fspath(location)
     if text.startswith(("postgresql://", "postgres://")):
         from .postgres_store import PostgresStore
 
         url, _, fragment = text.partition("#")
-        return PostgresStore(url, schema=schema or fragment or "wzmedins", lock_timeout=lock_timeout)
+        return PostgresStore(url, schema=schema or fragment or "wzmedins", lock_timeout=lock_timeout, create=create)
     if "://" in text:
         raise LedgerError(f"unsupported ledger location {text!r}: give a DuckDB file path or a postgresql:// URL")
     from .duckdb_store import DuckDBStore
 
-    return DuckDBStore(text, lock_timeout=lock_timeout)
+    return DuckDBStore(text, lock_timeout=lock_timeout, create=create)

@@ -13,11 +13,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import tables as t
+from ..errors import SchemaError
 from ..policy import Policy
 from ..reasons import REASONS
 from ..vocab import AREAS, ASSISTANCE, CATEGORY_SCHEME, ENUMS, FACILITY_LEVELS, SCHEMES, VISIT_TYPES
 from .reversals import Originals
 from .reversals import resolve as resolve_reversals
+from .state import STATE_FIELDS
 
 MESSAGES = {
     "MISSING_VALUE": "a required column is null",
@@ -37,6 +39,8 @@ MESSAGES = {
     "ALREADY_REVERSED": "the original claim is already reversed",
     "REVERSAL_PERSON_MISMATCH": "the original claim belongs to another person",
     "OUT_OF_ORDER": "settle_date and seq are before the last claim settled in the person-year (a back-dated claim)",
+    "NOT_A_NUMBER": "an amount is NaN or infinite",
+    "VALUE_OUT_OF_RANGE": "an id, settle_date or seq outside what a claim can hold",
 }
 assert set(MESSAGES) <= set(REASONS)
 
@@ -91,8 +95,13 @@ def explain(table: pa.Table, rows: np.ndarray, codes: np.ndarray) -> list[str | 
     """A message per rejected row naming the column and value at fault (rejected rows only)."""
     if len(rows) == 0:
         return []
-    present = [c for c in (*REQUIRED, *AMOUNTS, "area", "assistance", "reverses") if c in table.column_names]
-    values = table.select(list(dict.fromkeys(present))).take(pa.array(rows, pa.int64())).to_pylist()
+    present = [c for c in (*REQUIRED, *AMOUNTS, "area", "assistance", "reverses", "seq") if c in table.column_names]
+    sub = table.select(list(dict.fromkeys(present))).take(pa.array(rows, pa.int64()))
+    if "settle_date" in sub.column_names:  # a date out of Python's range must not stop the messages
+        day = sub["settle_date"]
+        days = day.cast(pa.int32()) if pa.types.is_date32(day.type) else pc.is_valid(day).cast(pa.int8())
+        sub = sub.set_column(sub.schema.get_field_index("settle_date"), "settle_date", days)
+    values = sub.to_pylist()
     out: list[str | None] = []
     for row, code in zip(values, codes.tolist(), strict=True):
         name = REASONS[code]
@@ -112,8 +121,29 @@ def explain(table: pa.Table, rows: np.ndarray, codes: np.ndarray) -> list[str | 
             msg = f"{MESSAGES[name]} ({amounts})"
         elif name in ("UNKNOWN_ORIGINAL", "ALREADY_REVERSED", "REVERSAL_PERSON_MISMATCH"):
             msg = f"{MESSAGES[name]}: reverses {row.get('reverses')!r}"
+        elif name == "NOT_A_NUMBER":
+            msg = next((f"{c} is {row[c]}" for c in AMOUNTS if _not_finite(row.get(c))), MESSAGES[name])
+        elif name == "VALUE_OUT_OF_RANGE":
+            msg = _out_of_range_message(row)
         out.append(msg)
     return out
+
+
+def _not_finite(value) -> bool:
+    return isinstance(value, float) and not np.isfinite(value)
+
+
+def _out_of_range_message(row: dict) -> str:
+    for c in ("claim_id", "person_id"):
+        if isinstance(row.get(c), str) and len(row[c].encode()) > t.MAX_ID_BYTES:
+            return f"{c} is {len(row[c].encode())} bytes long; at most {t.MAX_ID_BYTES}"
+    day = row.get("settle_date")
+    if isinstance(day, int) and not t.FIRST_DAY <= day <= t.LAST_DAY:
+        return f"settle_date {day} days from 1970-01-01 is outside 1900-01-01 .. 2199-12-31"
+    low, high = t.SEQ_RANGE
+    if row.get("seq") is not None and not low <= row["seq"] <= high:
+        return f"seq {row['seq']} is outside {low} .. {high}"
+    return MESSAGES["VALUE_OUT_OF_RANGE"]
 
 
 def _enum(table, name, reason, default=None):
@@ -131,11 +161,13 @@ def claim_columns(claims, policy: Policy, *, known_claim_ids: pa.Array | None = 
     table = _reversals_only(t.to_table(claims))
     n = table.num_rows
     core = np.full(n, t.NO_REASON, dtype=np.int16)  # the checks a reversal row must pass
-    claim_id = t.ids(table, "claim_id", core)
-    person_id = t.ids(table, "person_id", core)
-    date = t.dates(table, "settle_date", core)
+    out_of_range = np.zeros(n, dtype=bool)  # values no claim can hold: this reason comes first
+    claim_id = t.ids(table, "claim_id", core, out_of_range=out_of_range)
+    person_id = t.ids(table, "person_id", core, out_of_range=out_of_range)
+    date = t.dates(table, "settle_date", core, out_of_range=out_of_range)
     reason = core.copy()
     seq = t.integers(table, "seq", 0)
+    out_of_range |= (seq < t.SEQ_RANGE[0]) | (seq > t.SEQ_RANGE[1])  # the ordering key packs seq
     scheme = _enum(table, "scheme", reason)
     category = _enum(table, "category", reason)
     visit = _enum(table, "visit_type", reason)
@@ -163,6 +195,9 @@ def claim_columns(claims, policy: Policy, *, known_claim_ids: pa.Array | None = 
         reverses = reverses.cast(claim_id.type)
         is_rev = ~t.null_mask(reverses)
         reason[is_rev] = core[is_rev]  # a reversal takes the original's amounts and enums
+    # NaN and out-of-range values are what is wrong with a row whatever else is: forced, not ranked
+    t.force(reason, out_of_range, "VALUE_OUT_OF_RANGE")
+    t.force(reason, t.not_a_number(table, AMOUNTS) & t.null_mask(reverses), "NOT_A_NUMBER")
     _flag_duplicates(claim_id, reason, known_claim_ids)
     cols = ClaimColumns(
         table, claim_id, person_id, date, t.year_of(date), seq, profile, scheme, category, visit,
@@ -179,6 +214,26 @@ CLAIM_FIELDS = {
     "scheme": pa.string(), "category": pa.string(), "visit_type": pa.string(),
     "facility_level": pa.string(), "total_cost": pa.int64(),
 }  # fmt: skip
+
+
+def check_balances(table: pa.Table, what: str) -> None:
+    """Refuse a state or accounts table with a negative balance or accumulator: it would give
+    a negative account payment or a deductible above the bill, silently."""
+    if table is None or table.num_rows == 0:
+        return
+    for name in table.column_names:
+        if name not in STATE_FIELDS or not pa.types.is_integer(table.schema.field(name).type):
+            continue
+        low = pc.min(table[name]).as_py()
+        if low is not None and low < 0:
+            at = pc.index(table[name], low).as_py()
+            raise SchemaError(
+                name,
+                f"amounts >= 0 in the {what} table",
+                f"{low} for person {table['person_id'][at].as_py()}, year {table['year'][at].as_py()}"
+                if "year" in table.column_names and "person_id" in table.column_names
+                else str(low),
+            )
 
 
 def _reversals_only(table: pa.Table) -> pa.Table:
@@ -212,4 +267,4 @@ def _flag_duplicates(claim_id: pa.Array, reason: np.ndarray, known: pa.Array | N
     t.flag(reason, mask, "DUPLICATE_CLAIM_ID")
 
 
-__all__ = ["ClaimColumns", "claim_columns", "MESSAGES"]
+__all__ = ["ClaimColumns", "claim_columns", "check_balances", "MESSAGES"]

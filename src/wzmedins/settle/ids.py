@@ -219,10 +219,8 @@ class IdIndex:
             self.kind = kind
         if kind == self.kind:
             return arr.cast(pa.int64()) if kind == "int" else arr
-        try:
-            return arr.cast(self.arrow_type)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            raise SchemaError(self.name, f"ids of one type ({self.arrow_type}), as before", str(typ)) from None
+        # ids of the other type would match nobody (1 is not "1"): refuse instead of guessing
+        raise SchemaError(self.name, f"ids of one type ({self.arrow_type}) in claims, state and accounts", str(typ))
 
     def _reserve(self, extra: int, extra_bytes: int = 0) -> None:
         need = self.n + extra

@@ -24,7 +24,7 @@ from ..errors import SchemaError
 from ..policy import Policy
 from ..vocab import FACILITY_LEVELS, VISIT_POOL, VISIT_TYPES
 from . import _kernel as k
-from .columns import ClaimColumns, claim_columns
+from .columns import ClaimColumns, check_balances, claim_columns
 from .ids import IdIndex, _grow, plain
 from .memory import ClaimMemory, labels
 from .result import SettleResult, metadata
@@ -143,6 +143,7 @@ class Settler:
         return rows, is_new
 
     def _load_accounts(self, table: pa.Table) -> None:
+        check_balances(table, "accounts")
         slots = self.persons.slots(t.ids(table, "person_id"), add=True)
         years = int_matrix(table, ("year",), "accounts")[:, 0]
         before = self.account_rows.n
@@ -161,6 +162,7 @@ class Settler:
         table = t.to_table(table)
         if table.num_rows == 0:
             return
+        check_balances(table, "state")
         slots = self.persons.slots(t.ids(table, "person_id"), add=True)
         years = int_matrix(table, ("year",), "state")[:, 0]
         keys = _keys(slots, years)
