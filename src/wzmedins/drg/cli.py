@@ -139,6 +139,8 @@ def _guard(func):
                 status = func(args)
             except (WzmedinsError, ValueError, KeyError, OSError, pa.ArrowException) as exc:
                 status = _fail(name, exc)
+            except Exception as exc:  # a bug of ours: still one line, with its type to report it
+                status = _fail(name, RuntimeError(f"internal error {type(exc).__name__}: {exc}"))
         for message in dict.fromkeys(str(w.message).splitlines()[0] for w in caught):  # each once
             print(f"{name}: warning: {message}", file=sys.stderr)
         return status
