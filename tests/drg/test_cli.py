@@ -226,3 +226,14 @@ def test_demo_drg_runs(capsys):
     assert demo(SimpleNamespace(cases=3_000, seed=1, hospitals=6)) == 0
     out = capsys.readouterr().out
     assert "point value" in out and "mean CMI of tertiary hospitals" in out
+
+
+def test_an_unexpected_error_is_still_one_line(files, capsys, monkeypatch):
+    import wzmedins.drg as drg_pkg
+
+    def boom(*a, **k):
+        raise OverflowError("can't convert negative int to unsigned")
+
+    monkeypatch.setattr(drg_pkg, "score", boom)
+    code, _, err = run(capsys, "score", files / "cases.parquet", "--catalog", files / "catalog.parquet", "--out", "x")
+    assert code == 1 and err.count("\n") == 1 and "internal error OverflowError" in err

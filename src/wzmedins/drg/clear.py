@@ -309,9 +309,6 @@ def clear(
     )
 
 
-_budgets = budgets_fen  # the name scenarios and older callers use
-
-
 def discharge_months(t: pa.Table) -> np.ndarray:
     """Months since 1970-01 of each row's ``discharge_date`` (a SchemaError when missing or null)."""
     reason = np.full(t.num_rows, tables.NO_REASON, dtype=np.int16)

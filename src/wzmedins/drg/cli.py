@@ -139,8 +139,10 @@ def _guard(func):
                 status = func(args)
             except (WzmedinsError, ValueError, KeyError, OSError, pa.ArrowException) as exc:
                 status = _fail(name, exc)
-        for w in caught:
-            print(f"{name}: warning: {str(w.message).splitlines()[0]}", file=sys.stderr)
+            except Exception as exc:  # a bug of ours: still one line, with its type to report it
+                status = _fail(name, RuntimeError(f"internal error {type(exc).__name__}: {exc}"))
+        for message in dict.fromkeys(str(w.message).splitlines()[0] for w in caught):  # each once
+            print(f"{name}: warning: {message}", file=sys.stderr)
         return status
 
     run.__doc__ = func.__doc__

@@ -128,7 +128,10 @@ def explain(
     p = with_catalog_reference_cost(load_profile(params), catalog_reference_cost(catalog))
     t = tables.to_table(cases)
     ids = tables.ids(t, "case_id")
-    key = pa.scalar(case_id, ids.type) if not isinstance(case_id, pa.Scalar) else case_id
+    try:
+        key = pa.scalar(case_id, ids.type) if not isinstance(case_id, pa.Scalar) else case_id
+    except (pa.ArrowException, TypeError, ValueError):
+        raise SchemaError("case_id", f"an id of the table's type ({ids.type})", repr(case_id)) from None
     hits = np.flatnonzero(pc.equal(ids, key).fill_null(False).to_numpy(zero_copy_only=False))
     if len(hits) != 1:
         raise SchemaError("case_id", "exactly one case with the id to explain", f"{len(hits)} rows with {case_id!r}")
