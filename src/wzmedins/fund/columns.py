@@ -22,9 +22,18 @@ NO_REASON = tables.NO_REASON
 INT_EXPECTED = "integers"
 
 
+STRING_COLUMNS = ("person_id", "employer_id", "county", "category", "assistance", "scheme", "reason")
+
+
 def table(data: Any) -> pa.Table:
-    """Any accepted input (Arrow, polars, Parquet path) as one table with contiguous columns."""
-    return tables.to_table(data).combine_chunks()
+    """Any accepted input (Arrow, polars, Parquet path) as one table with contiguous columns;
+    an all-null column (Arrow type null, e.g. from a list of None) takes the type it stands for."""
+    t = tables.to_table(data).combine_chunks()
+    for i, field in enumerate(t.schema):
+        if pa.types.is_null(field.type):
+            typ = pa.string() if field.name in STRING_COLUMNS else pa.int64()
+            t = t.set_column(i, field.name, t.column(i).cast(typ))
+    return t
 
 
 def new_reason(n: int) -> np.ndarray:
