@@ -47,9 +47,7 @@ def _avg_wage(years: np.ndarray, social_avg_wage: Mapping[int, int]) -> tuple[np
     return np.maximum(a, 0), a < 0
 
 
-def employee_contributions(
-    workers: Any, fp: FundProfile | str, *, social_avg_wage: Mapping[int, int]
-) -> pa.Table:
+def employee_contributions(workers: Any, fp: FundProfile | str, *, social_avg_wage: Mapping[int, int]) -> pa.Table:
     """Contributions of employees (职工医保缴费) and the credits to their personal accounts.
 
     Parameters
@@ -82,8 +80,12 @@ def employee_contributions(
     ...     "category": ["in_service", "in_service", "flexible", "retired"],
     ...     "wage_prev": [1_200_000, 300_000, 420_000, 0], "months": [12, 12, 12, 7]})
     >>> out = employee_contributions(w, "wenzhou-2022", social_avg_wage={2021: 700_000})
-    >>> out.select(["base", "individual", "account_credit"]).to_pylist()[1:]
-    [{'base': 420000, 'individual': 100800, 'account_credit': 100800}, {'base': 420000, 'individual': 579600, 'account_credit': 100800}, {'base': 420000, 'individual': 0, 'account_credit': 105000}]
+    >>> for row in out.select(["base", "individual", "account_credit"]).to_pylist():
+    ...     print(row)
+    {'base': 1200000, 'individual': 288000, 'account_credit': 288000}
+    {'base': 420000, 'individual': 100800, 'account_credit': 100800}
+    {'base': 420000, 'individual': 579600, 'account_credit': 100800}
+    {'base': 420000, 'individual': 0, 'account_credit': 105000}
     """
     p = load_profile(fp)
     t = table(workers)

@@ -7,7 +7,17 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from .columns import NO_REASON, county_codes, fen_column, flag, later_duplicates, money, reason_column, table, with_columns
+from .columns import (
+    NO_REASON,
+    county_codes,
+    fen_column,
+    flag,
+    later_duplicates,
+    money,
+    reason_column,
+    table,
+    with_columns,
+)
 from .profile import FundProfile, load_profile
 
 
@@ -37,8 +47,11 @@ def legacy(balances: Any, fp: FundProfile | str) -> pa.Table:
     >>> import pyarrow as pa
     >>> b = pa.table({"county": ["ruian", "yueqing", "yongjia"],
     ...     "balance": [-500_000_000, 25_000_000_000, 10_000_000_000], "monthly_expenditure": [3_000_000_000] * 3})
-    >>> legacy(b, "wenzhou-2022").select(["transferred", "retained", "county_debt"]).to_pylist()
-    [{'transferred': 0, 'retained': 0, 'county_debt': 500000000}, {'transferred': 18000000000, 'retained': 7000000000, 'county_debt': 0}, {'transferred': 10000000000, 'retained': 0, 'county_debt': 0}]
+    >>> for row in legacy(b, "wenzhou-2022").select(["transferred", "retained", "county_debt"]).to_pylist():
+    ...     print(row)
+    {'transferred': 0, 'retained': 0, 'county_debt': 500000000}
+    {'transferred': 18000000000, 'retained': 7000000000, 'county_debt': 0}
+    {'transferred': 10000000000, 'retained': 0, 'county_debt': 0}
     """
     p = load_profile(fp)
     t = table(balances)

@@ -102,10 +102,10 @@ class FundProfile:
         Examples
         --------
         >>> fp = load_profile("wenzhou-2022")
-        >>> fp.with_changes(city_share_bp=12_000)
+        >>> fp.with_changes(city_share_bp=12_000)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        wzmedins.errors.PolicyError: city_share_bp: 12000 is out of range; expected an integer in [0, 10000] (city's share of what is left of a gap)
+        wzmedins.errors.PolicyError: city_share_bp: 12000 is out of range; expected an integer in [0, 10000] ...
         """
         merged = dict(changes or {}, **kw)
         values = dict(self.values)
@@ -236,7 +236,9 @@ def _read(name_or_path: str | os.PathLike) -> dict:
     if os.sep not in s and not s.endswith(".toml"):
         res = resources.files(__package__).joinpath("profiles", s + ".toml")
         if not res.is_file():
-            raise PolicyError(f"profile {s!r}: no such built-in fund profile; built in: {', '.join(builtin_profiles())}")
+            raise PolicyError(
+                f"profile {s!r}: no such built-in fund profile; built in: {', '.join(builtin_profiles())}"
+            )
         text = res.read_text(encoding="utf-8")
     else:
         try:

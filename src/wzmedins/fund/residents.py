@@ -52,7 +52,11 @@ def city_standard(fp: FundProfile | str, *, income_prev: int, policy_total: int,
     (151750, 50584)
     """
     p = load_profile(fp)
-    for name, v in (("income_prev", income_prev), ("policy_total", policy_total), ("policy_individual", policy_individual)):
+    for name, v in (
+        ("income_prev", income_prev),
+        ("policy_total", policy_total),
+        ("policy_individual", policy_individual),
+    ):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
             raise PolicyError(f"{name}: {v!r} is not allowed; expected fen, an integer >= 0")
     total = max(int(policy_total), (2 * int(income_prev) * p.min_income_share_bp + BP) // (2 * BP))
@@ -103,8 +107,12 @@ def resident_standards(
     ...     "base_total": [None, 112_000], "base_individual": [None, 38_000]})
     >>> std = resident_standards(c, "wenzhou-2022", income_prev={2021: 6_070_000, 2022: 6_070_000},
     ...     policy_amounts={2022: (135_000, 45_000), 2023: (135_000, 45_000)})
-    >>> std.select(["county", "year", "total", "individual"]).to_pylist()[2:]
-    [{'county': 'taishun', 'year': 2022, 'total': 125253, 'individual': 42196}, {'county': 'taishun', 'year': 2023, 'total': 138501, 'individual': 46390}]
+    >>> for row in std.select(["county", "year", "total", "individual"]).to_pylist():
+    ...     print(row)
+    {'county': 'lucheng', 'year': 2022, 'total': 151750, 'individual': 50584}
+    {'county': 'lucheng', 'year': 2023, 'total': 151750, 'individual': 50584}
+    {'county': 'taishun', 'year': 2022, 'total': 125253, 'individual': 42196}
+    {'county': 'taishun', 'year': 2023, 'total': 138501, 'individual': 46390}
     """
     p = load_profile(fp)
     t = table(counties)
@@ -198,8 +206,10 @@ def resident_contributions(residents: Any, std: Any, fp: FundProfile | str) -> p
     >>> r = pa.table({"person_id": [1, 2], "year": [2022, 2022], "county": ["taishun"] * 2,
     ...     "assistance": ["tekun", "dibian"]})
     >>> out = resident_contributions(r, std, "wenzhou-2022")
-    >>> out.select(["subsidy", "by_assistance", "by_person"]).to_pylist()
-    [{'subsidy': 83057, 'by_assistance': 42196, 'by_person': 0}, {'subsidy': 83057, 'by_assistance': 21098, 'by_person': 21098}]
+    >>> for row in out.select(["subsidy", "by_assistance", "by_person"]).to_pylist():
+    ...     print(row)
+    {'subsidy': 83057, 'by_assistance': 42196, 'by_person': 0}
+    {'subsidy': 83057, 'by_assistance': 21098, 'by_person': 21098}
     """
     p = load_profile(fp)
     t = table(residents)

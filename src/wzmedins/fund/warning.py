@@ -110,7 +110,11 @@ def warning(monthly: Any, fp: FundProfile | str, *, opening: Mapping[str | None,
     spent = money(t, "expenditure", reason)
     given_balance, given = optional_money(t, "balance", reason, negative_ok=True)
     when = year * 12 + month - 1
-    flag(reason, later_duplicates(group * (1 << 32) + when - when.min(initial=0), reason == NO_REASON), "DUPLICATE_ENROLMENT")
+    flag(
+        reason,
+        later_duplicates(group * (1 << 32) + when - when.min(initial=0), reason == NO_REASON),
+        "DUPLICATE_ENROLMENT",
+    )
     ok = reason == NO_REASON
     rows = np.flatnonzero(ok)
     rows = rows[np.lexsort((when[rows], group[rows]))]

@@ -155,10 +155,7 @@ def year_end(county_year: Any, fp: FundProfile | str, *, balance: int, reserve: 
         new_bal, new_res = bal - from_balance, res - from_reserve
     else:
         reward = _pro_rata(
-            [
-                rnd(max(0, b - e) * p.reward_bp, BP) if r >= tt else 0
-                for r, tt, e, b in zip(R, T, E, B, strict=True)
-            ],
+            [rnd(max(0, b - e) * p.reward_bp, BP) if r >= tt else 0 for r, tt, e, b in zip(R, T, E, B, strict=True)],
             delta,
         )
         left = delta - sum(reward)
@@ -256,5 +253,7 @@ def _forecast_total(revenue_forecast: Any) -> int:
     reason = np.full(t.num_rows, NO_REASON, dtype=np.int16)
     fen = money(t, "revenue", reason)
     if (reason != NO_REASON).any():
-        raise SchemaError("revenue", "non-negative fen in revenue_forecast", f"row {int(np.argmax(reason != NO_REASON))}")
+        raise SchemaError(
+            "revenue", "non-negative fen in revenue_forecast", f"row {int(np.argmax(reason != NO_REASON))}"
+        )
     return int(fen.sum())
