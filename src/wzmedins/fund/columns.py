@@ -101,6 +101,22 @@ def ids(t: pa.Table, name: str, reason: np.ndarray) -> tuple[pa.Array, np.ndarra
     return arr, enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
+def dense_key(*parts: np.ndarray) -> np.ndarray:
+    """One int64 code per distinct combination of the integer arrays ``parts`` (no overflow:
+    the code is made dense again after each part).
+
+    Examples
+    --------
+    >>> dense_key(np.array([5, 5, 7]), np.array([2022, 2023, 2022])).tolist()
+    [0, 1, 2]
+    """
+    key = np.zeros(len(parts[0]), dtype=np.int64)
+    for part in parts:
+        values, inv = np.unique(part, return_inverse=True)
+        key = np.unique(key * len(values) + inv, return_inverse=True)[1].astype(np.int64)
+    return key
+
+
 def later_duplicates(key: np.ndarray, ok: np.ndarray) -> np.ndarray:
     """Rows among ``ok`` whose int64 ``key`` an earlier ``ok`` row already had."""
     rows = np.flatnonzero(ok)

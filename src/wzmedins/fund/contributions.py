@@ -14,11 +14,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import PolicyError
+from ..reasons import MAX_AMOUNT_FEN
 from . import _kernel
 from .columns import (
     NO_REASON,
     codes,
     county_codes,
+    dense_key,
     fen_column,
     flag,
     ids,
@@ -40,6 +42,8 @@ def _avg_wage(years: np.ndarray, social_avg_wage: Mapping[int, int]) -> tuple[np
     for y, a in social_avg_wage.items():
         if isinstance(a, bool) or not isinstance(a, (int, np.integer)) or a < 0:
             raise PolicyError(f"social_avg_wage[{y}]: {a!r} is not allowed; expected fen a month, an integer >= 0")
+        if a > MAX_AMOUNT_FEN:
+            raise PolicyError(f"social_avg_wage[{y}]: {a!r} is too large; expected fen a month up to {MAX_AMOUNT_FEN}")
         known[int(y)] = int(a)
     uniq, inv = np.unique(years, return_inverse=True)
     per_year = np.array([known.get(int(y) - 1, -1) for y in uniq], dtype=np.int64)
@@ -101,7 +105,7 @@ def employee_contributions(workers: Any, fp: FundProfile | str, *, social_avg_wa
     avg, no_avg = _avg_wage(year, social_avg_wage)
     flag(reason, no_avg, "VALUE_OUT_OF_RANGE")
     ok = reason == NO_REASON
-    key = person * (int(year.max() - year.min()) + 1 if n else 1) + (year - (year.min() if n else 0))
+    key = dense_key(person, year) if n else np.zeros(0, dtype=np.int64)
     rows = np.flatnonzero(ok)
     order = rows[np.argsort(key[rows], kind="stable")]
     flag(reason, _kernel.months_over(order, key, months, ok), "DUPLICATE_ENROLMENT")
@@ -171,8 +175,7 @@ def employer_contributions(employers: Any, fp: FundProfile | str) -> pa.Table:
     payroll = money(t, "payroll", reason)
     flag(reason, (month < 1) | (month > 12), "MONTH_OUT_OF_RANGE")
     ok = reason == NO_REASON
-    span = int(year.max() - year.min()) + 1 if n else 1
-    key = (employer * span + (year - (year.min() if n else 0))) * 13 + month
+    key = dense_key(employer, year, month) if n else np.zeros(0, dtype=np.int64)
     flag(reason, later_duplicates(key, ok), "DUPLICATE_ENROLMENT")
     ok = reason == NO_REASON
     q, r = np.divmod(payroll, BP)  # rnd(payroll·rate, 10⁴) without an int64 overflow

@@ -18,6 +18,7 @@ from .columns import (
     NO_REASON,
     codes,
     county_codes,
+    dense_key,
     fen_column,
     flag,
     ids,
@@ -231,16 +232,15 @@ def resident_contributions(residents: Any, std: Any, fp: FundProfile | str) -> p
     if (s_reason != NO_REASON).any():
         k = int(np.argmax(s_reason != NO_REASON))
         raise SchemaError("std", "standards with a known county, a year, total and individual in fen", f"row {k}")
-    y0 = int(min(s_year.min(initial=0), year.min(initial=0)))
-    span = int(max(s_year.max(initial=0), year.max(initial=0))) - y0 + 1
-    n_c = len(p.counties)
-    slot = np.full(n_c * span, -1, dtype=np.int64)
-    s_key = s_county * span + (s_year - y0)
-    slot[s_key] = np.arange(s.num_rows)  # a (county, year) given twice: the last row counts
-    key = county * span + (year - y0)
-    found = np.where(reason == NO_REASON, slot[np.clip(key, 0, len(slot) - 1)], -1)
+    std_years = np.unique(s_year)
+    span = len(std_years)
+    at = np.clip(np.searchsorted(std_years, year), 0, max(span - 1, 0))
+    has_year = (std_years[at] == year) if span else np.zeros(n, dtype=bool)
+    slot = np.full(len(p.counties) * max(span, 1), -1, dtype=np.int64)
+    slot[s_county * span + np.searchsorted(std_years, s_year)] = np.arange(s.num_rows)  # twice: the last counts
+    found = np.where((reason == NO_REASON) & has_year, slot[county * max(span, 1) + at], -1)
     flag(reason, found < 0, "NO_BASE_STANDARD")
-    flag(reason, later_duplicates(person * span + (year - y0), reason == NO_REASON), "DUPLICATE_ENROLMENT")
+    flag(reason, later_duplicates(dense_key(person, year), reason == NO_REASON), "DUPLICATE_ENROLMENT")
     ok = reason == NO_REASON
     f = np.where(ok, s_total[np.maximum(found, 0)] if s.num_rows else 0, 0)
     i = np.where(ok, s_ind[np.maximum(found, 0)] if s.num_rows else 0, 0)

@@ -11,7 +11,18 @@ import pyarrow as pa
 from .. import tables
 from ..errors import PolicyError
 from ..rounding import half_up as rnd
-from .columns import NO_REASON, codes, flag, integers, later_duplicates, money, optional_money, reason_column, table
+from .columns import (
+    NO_REASON,
+    codes,
+    dense_key,
+    flag,
+    integers,
+    later_duplicates,
+    money,
+    optional_money,
+    reason_column,
+    table,
+)
 from .profile import WARNING_LEVELS, FundProfile, load_profile
 
 TENTHS = 10  # months payable are counted in tenths of a month
@@ -109,15 +120,11 @@ def warning(monthly: Any, fp: FundProfile | str, *, opening: Mapping[str | None,
     revenue = money(t, "revenue", reason)
     spent = money(t, "expenditure", reason)
     given_balance, given = optional_money(t, "balance", reason, negative_ok=True)
-    when = year * 12 + month - 1
-    flag(
-        reason,
-        later_duplicates(group * (1 << 32) + when - when.min(initial=0), reason == NO_REASON),
-        "DUPLICATE_ENROLMENT",
-    )
+    key = dense_key(group, year, month) if n else np.zeros(0, dtype=np.int64)
+    flag(reason, later_duplicates(key, reason == NO_REASON), "DUPLICATE_ENROLMENT")
     ok = reason == NO_REASON
     rows = np.flatnonzero(ok)
-    rows = rows[np.lexsort((when[rows], group[rows]))]
+    rows = rows[np.lexsort((month[rows], year[rows], group[rows]))]
     balance = np.zeros(n, dtype=np.int64)
     months_e1 = np.zeros(n, dtype=np.int64)
     has_months = np.zeros(n, dtype=bool)
