@@ -36,15 +36,20 @@ from .profile import BP, FundProfile, load_profile
 FUND_CATEGORIES = _kernel.FUND_CATEGORIES
 
 
-def _avg_wage(years: np.ndarray, social_avg_wage: Mapping[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """``A`` of the year before each row's year, and where there is none."""
+def _wages(social_avg_wage: Mapping[int, int]) -> dict[int, int]:
+    """The social average wages by year, checked (PolicyError naming the year)."""
     known = {}
     for y, a in social_avg_wage.items():
-        if isinstance(a, bool) or not isinstance(a, (int, np.integer)) or a < 0:
-            raise PolicyError(f"social_avg_wage[{y}]: {a!r} is not allowed; expected fen a month, an integer >= 0")
-        if a > MAX_AMOUNT_FEN:
-            raise PolicyError(f"social_avg_wage[{y}]: {a!r} is too large; expected fen a month up to {MAX_AMOUNT_FEN}")
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)) or not 0 <= a <= MAX_AMOUNT_FEN:
+            raise PolicyError(
+                f"social_avg_wage[{y}]: {a!r} is not allowed; expected fen a month, an integer in [0, {MAX_AMOUNT_FEN}]"
+            )
         known[int(y)] = int(a)
+    return known
+
+
+def _avg_wage(years: np.ndarray, known: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """``A`` of the year before each row's year, and where there is none."""
     uniq, inv = np.unique(years, return_inverse=True)
     per_year = np.array([known.get(int(y) - 1, -1) for y in uniq], dtype=np.int64)
     a = per_year[inv] if len(years) else np.zeros(0, dtype=np.int64)
@@ -92,6 +97,7 @@ def employee_contributions(workers: Any, fp: FundProfile | str, *, social_avg_wa
     {'base': 420000, 'individual': 0, 'account_credit': 105000}
     """
     p = load_profile(fp)
+    wages = _wages(social_avg_wage)
     t = table(workers)
     n = t.num_rows
     reason = np.full(n, NO_REASON, dtype=np.int16)
@@ -102,7 +108,7 @@ def employee_contributions(workers: Any, fp: FundProfile | str, *, social_avg_wa
     wage = money(t, "wage_prev", reason)
     months = integers(t, "months", reason)
     flag(reason, (months < 1) | (months > 12), "MONTH_OUT_OF_RANGE")
-    avg, no_avg = _avg_wage(year, social_avg_wage)
+    avg, no_avg = _avg_wage(year, wages)
     flag(reason, no_avg, "VALUE_OUT_OF_RANGE")
     ok = reason == NO_REASON
     key = dense_key(person, year) if n else np.zeros(0, dtype=np.int64)
