@@ -78,7 +78,6 @@ def test_claims_drg_and_capitation_by_county_and_month():
 
 
 def test_without_drg_every_claim_counts():
-    where = pa.table({"community_id": ["K1", "K2"], "county": ["lucheng", "ruian"]})
     out = wz.fund.expenditure(SETTLED, ENROLMENT, FP)
     assert sum(out.monthly["claims"].to_pylist()) == 10_000 + 50_000 + 3_000
     assert out.rejected.num_rows == 1  # accepted + rejected = the claims
