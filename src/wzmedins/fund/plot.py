@@ -10,7 +10,9 @@ from typing import Any
 from .profile import WARNING_LEVELS, FundProfile, load_profile
 
 BAND_COLOURS = {"red": "#f4c7c3", "orange": "#fde3c0", "green": "#d5ecd4", "blue": "#cfe2f3"}
-LABELS = {"red": "红 red", "orange": "橙 orange", "green": "绿 green", "blue": "蓝 blue (结余过多)"}
+# plain ASCII labels: a CJK font is not installed everywhere (the command line's text has the Chinese)
+LABELS = {"red": "red", "orange": "orange", "green": "green", "blue": "blue (surplus too large)"}
+CITY = "city"
 
 
 def plot_warning(warned: Any, fp: FundProfile | str = "wenzhou-2022", *, ax=None, title: str | None = None):
@@ -26,7 +28,7 @@ def plot_warning(warned: Any, fp: FundProfile | str = "wenzhou-2022", *, ax=None
     ax
         An Axes to draw on (default: a new figure).
     title
-        The title (default: 可支付月数 months payable).
+        The title (default: "Risk warning: months payable by month", 风险预警).
 
     Examples
     --------
@@ -38,7 +40,7 @@ def plot_warning(warned: Any, fp: FundProfile | str = "wenzhou-2022", *, ax=None
     ...     "expenditure": [100] * 3, "balance": [500, 400, 300]})
     >>> ax = plot_warning(warning(m, "wenzhou-2022"))
     >>> [line.get_label() for line in ax.get_lines()]
-    ['全市 city']
+    ['city']
     """
     import matplotlib.pyplot as plt
     import polars as pl
@@ -60,11 +62,11 @@ def plot_warning(warned: Any, fp: FundProfile | str = "wenzhou-2022", *, ax=None
     for key, part in df.sort("when").group_by("county", maintain_order=True):
         county = key[0]
         part = part.sort("when")
-        label = "全市 city" if county is None else str(county)
+        label = CITY if county is None else str(county)
         ax.plot(part["when"].to_list(), [v / 10 for v in part["months_e1"].to_list()], marker=".", label=label)
     ax.set_ylim(0, top)
     ax.set_xlabel("month (year + (month - 1) / 12)")
-    ax.set_ylabel("months payable 可支付月数")
-    ax.set_title(title or "风险预警: months payable by month")
+    ax.set_ylabel("months payable")
+    ax.set_title(title or "Risk warning: months payable by month")
     ax.legend(loc="upper left", fontsize=8, ncol=2)
     return ax
