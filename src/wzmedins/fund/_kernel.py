@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import kernel
-from ..rounding import mulrnd, rnd
+from ..rounding import rnd
 
 # Employee categories of docs/rules/fund.md §1; the integer is the index.
 FUND_CATEGORIES: tuple[str, ...] = ("in_service", "flexible", "retired")
@@ -24,9 +24,9 @@ def employee(
     category,
     wage_prev,
     months,
-    avg_wage,
-    floor_bp,
-    ceiling_bp,
+    year_code,
+    base_floor,
+    base_ceiling,
     individual_rate_bp,
     flexible_rate_bp,
     retired_rate_bp,
@@ -43,15 +43,24 @@ def employee(
         Rows to compute; the others get 0.
     category : int8[n]
         Index into ``FUND_CATEGORIES``.
-    wage_prev, months, avg_wage : int64[n]
-        Last year's monthly wage (fen), months in the row (1-12), the social average monthly
-        wage ``A`` of the row's previous year (fen).
-    floor_bp, ceiling_bp, individual_rate_bp, flexible_rate_bp, retired_rate_bp : int
-        Profile values (1e-4).
+    wage_prev, months : int64[n]
+        Last year's monthly wage (fen) and the months in the row (1-12).
+    year_code : int64[n]
+        Index of the row's year into ``base_floor`` and ``base_ceiling``.
+    base_floor, base_ceiling : int64[n_years]
+        ``rnd(A·floor_bp, 10⁴)`` and ``rnd(A·ceiling_bp, 10⁴)`` of each year (``A`` of the
+        year before), computed once per year by the wrapper.
+    individual_rate_bp, flexible_rate_bp, retired_rate_bp : int
+        Profile rates (1e-4).
     retired_account_annual : int
         Fen a year credited to a retiree's account.
     base, individual, account_credit : int64[n]
         Outputs, written in place.
+
+    Notes
+    -----
+    ``base ≤ 10¹³`` (A ≤ 10¹² fen, ceiling ≤ 10 × A) and rates ≤ 10⁴, so ``2·base·rate + 10⁴``
+    stays below 2.1·10¹⁷: the half-up rounding is written out with one division by a constant.
     """
     for i in range(len(ok)):
         if not ok[i]:
@@ -59,19 +68,19 @@ def employee(
             individual[i] = 0
             account_credit[i] = 0
             continue
-        a = avg_wage[i]
-        b = min(max(wage_prev[i], mulrnd(a, floor_bp, BP)), mulrnd(a, ceiling_bp, BP))
+        y = year_code[i]
+        b = min(max(wage_prev[i], base_floor[y]), base_ceiling[y])
         m = months[i]
         base[i] = b
         c = category[i]
         if c == IN_SERVICE:
-            individual[i] = mulrnd(b, individual_rate_bp, BP) * m
+            individual[i] = (2 * b * individual_rate_bp + BP) // (2 * BP) * m
             account_credit[i] = individual[i]
         elif c == FLEXIBLE:
-            individual[i] = mulrnd(b, flexible_rate_bp, BP) * m
-            account_credit[i] = mulrnd(b, individual_rate_bp, BP) * m
+            individual[i] = (2 * b * flexible_rate_bp + BP) // (2 * BP) * m
+            account_credit[i] = (2 * b * individual_rate_bp + BP) // (2 * BP) * m
         else:
-            individual[i] = mulrnd(b, retired_rate_bp, BP) * m
+            individual[i] = (2 * b * retired_rate_bp + BP) // (2 * BP) * m
             account_credit[i] = rnd(retired_account_annual * m, MONTHS_IN_YEAR)
 
 

@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 
 from ..errors import PolicyError
 from ..reasons import MAX_AMOUNT_FEN
+from ..rounding import half_up
 from . import _kernel
 from .columns import (
     NO_REASON,
@@ -48,12 +49,16 @@ def _wages(social_avg_wage: Mapping[int, int]) -> dict[int, int]:
     return known
 
 
-def _avg_wage(years: np.ndarray, known: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """``A`` of the year before each row's year, and where there is none."""
+def _base_bounds(years: np.ndarray, known: dict[int, int], p: FundProfile):
+    """Per row: the code of its year; per year: the base floor and ceiling from ``A`` of the year
+    before (Python integers, once per year); and the rows whose year has no ``A``."""
     uniq, inv = np.unique(years, return_inverse=True)
-    per_year = np.array([known.get(int(y) - 1, -1) for y in uniq], dtype=np.int64)
-    a = per_year[inv] if len(years) else np.zeros(0, dtype=np.int64)
-    return np.maximum(a, 0), a < 0
+    avg = [known.get(int(y) - 1) for y in uniq.tolist()]
+    floor = np.array([0 if a is None else half_up(a * p.floor_bp, BP) for a in avg], dtype=np.int64)
+    ceiling = np.array([0 if a is None else half_up(a * p.ceiling_bp, BP) for a in avg], dtype=np.int64)
+    missing = np.array([a is None for a in avg], dtype=bool)
+    code = inv.astype(np.int64).reshape(-1)
+    return code, floor, ceiling, missing[code] if len(years) else np.zeros(0, dtype=bool)
 
 
 def employee_contributions(workers: Any, fp: FundProfile | str, *, social_avg_wage: Mapping[int, int]) -> pa.Table:
@@ -108,7 +113,7 @@ def employee_contributions(workers: Any, fp: FundProfile | str, *, social_avg_wa
     wage = money(t, "wage_prev", reason)
     months = integers(t, "months", reason)
     flag(reason, (months < 1) | (months > 12), "MONTH_OUT_OF_RANGE")
-    avg, no_avg = _avg_wage(year, wages)
+    year_code, base_floor, base_ceiling, no_avg = _base_bounds(year, wages, p)
     flag(reason, no_avg, "VALUE_OUT_OF_RANGE")
     ok = reason == NO_REASON
     key = dense_key(person, year) if n else np.zeros(0, dtype=np.int64)
@@ -124,9 +129,9 @@ def employee_contributions(workers: Any, fp: FundProfile | str, *, social_avg_wa
         category,
         wage,
         months,
-        avg,
-        p.floor_bp,
-        p.ceiling_bp,
+        year_code,
+        base_floor,
+        base_ceiling,
         p.individual_rate_bp,
         p.flexible_rate_bp,
         p.retired_rate_bp,
