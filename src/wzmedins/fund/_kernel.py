@@ -85,20 +85,19 @@ def employee(
 
 
 @kernel
-def months_over(order, key, months, ok):
+def months_over(key, n_keys, months, ok):
     """Rows whose months take their person-year past 12 (DUPLICATE_ENROLMENT).
 
-    ``order`` lists the ``ok`` rows sorted stably by ``key`` (person-year), so rows of one
-    person-year come in input order; a row that would pass 12 months is flagged and not counted.
+    ``key`` is the person-year of each row, a code below ``n_keys``. Rows are taken in input
+    order; a row that would pass 12 months is flagged and not counted. One pass, no sort.
     """
     flags = np.zeros(len(ok), dtype=np.bool_)
-    total = 0
-    for j in range(len(order)):
-        i = order[j]
-        if j == 0 or key[i] != key[order[j - 1]]:
-            total = 0
-        if total + months[i] > MONTHS_IN_YEAR:
-            flags[i] = True
-        else:
-            total += months[i]
+    total = np.zeros(n_keys, dtype=np.int64)
+    for i in range(len(ok)):
+        if ok[i]:
+            k = key[i]
+            if total[k] + months[i] > MONTHS_IN_YEAR:
+                flags[i] = True
+            else:
+                total[k] += months[i]
     return flags

@@ -101,24 +101,43 @@ def ids(t: pa.Table, name: str, reason: np.ndarray) -> tuple[pa.Array, np.ndarra
     return arr, enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def dense_key(*parts: np.ndarray) -> np.ndarray:
-    """One int64 code per distinct combination of the integer arrays ``parts`` (no overflow:
-    the code is made dense again after each part).
+SMALL_RANGE = 1 << 20  # a part spanning fewer values (or under twice its rows) is an offset, not sorted
+
+
+def dense_key(*parts: np.ndarray) -> tuple[np.ndarray, int]:
+    """One int64 code per combination of the integer arrays ``parts``, and the number of codes
+    possible. Parts of small range (years, months, dense codes) are offsets, others are ranked
+    by ``np.unique``; the code is ranked again only if it would pass 2⁶².
 
     Examples
     --------
-    >>> dense_key(np.array([5, 5, 7]), np.array([2022, 2023, 2022])).tolist()
-    [0, 1, 2]
+    >>> key, size = dense_key(np.array([5, 5, 7]), np.array([2022, 2023, 2022]))
+    >>> key.tolist(), size
+    ([0, 1, 4], 6)
     """
     key = np.zeros(len(parts[0]), dtype=np.int64)
+    size = 1
     for part in parts:
-        values, inv = np.unique(part, return_inverse=True)
-        key = np.unique(key * len(values) + inv, return_inverse=True)[1].astype(np.int64)
-    return key
+        lo = int(part.min()) if len(part) else 0
+        hi = int(part.max()) if len(part) else 0
+        if hi - lo < max(SMALL_RANGE, 2 * len(part)):
+            code, n = part.astype(np.int64) - lo, hi - lo + 1
+        else:
+            values, inv = np.unique(part, return_inverse=True)
+            code, n = inv.astype(np.int64).reshape(-1), len(values)
+        if size * n >= 1 << 62:
+            values, inv = np.unique(key, return_inverse=True)
+            key, size = inv.astype(np.int64).reshape(-1), len(values)
+        key = key * n + code
+        size *= n
+    return key, size
 
 
-def later_duplicates(key: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """Rows among ``ok`` whose int64 ``key`` an earlier ``ok`` row already had."""
+def later_duplicates(key, ok: np.ndarray) -> np.ndarray:
+    """Rows among ``ok`` whose int64 ``key`` (or ``(key, size)`` of :func:`dense_key`) an earlier
+    ``ok`` row already had."""
+    if isinstance(key, tuple):
+        key = key[0]
     rows = np.flatnonzero(ok)
     order = rows[np.argsort(key[rows], kind="stable")]
     k = key[order]

@@ -116,10 +116,8 @@ def employee_contributions(workers: Any, fp: FundProfile | str, *, social_avg_wa
     year_code, base_floor, base_ceiling, no_avg = _base_bounds(year, wages, p)
     flag(reason, no_avg, "VALUE_OUT_OF_RANGE")
     ok = reason == NO_REASON
-    key = dense_key(person, year) if n else np.zeros(0, dtype=np.int64)
-    rows = np.flatnonzero(ok)
-    order = rows[np.argsort(key[rows], kind="stable")]
-    flag(reason, _kernel.months_over(order, key, months, ok), "DUPLICATE_ENROLMENT")
+    key, n_keys = dense_key(person, year) if n else (np.zeros(0, dtype=np.int64), 0)
+    flag(reason, _kernel.months_over(key, n_keys, months, ok), "DUPLICATE_ENROLMENT")
     ok = reason == NO_REASON
     base = np.empty(n, dtype=np.int64)
     individual = np.empty(n, dtype=np.int64)
@@ -186,7 +184,7 @@ def employer_contributions(employers: Any, fp: FundProfile | str) -> pa.Table:
     payroll = money(t, "payroll", reason)
     flag(reason, (month < 1) | (month > 12), "MONTH_OUT_OF_RANGE")
     ok = reason == NO_REASON
-    key = dense_key(employer, year, month) if n else np.zeros(0, dtype=np.int64)
+    key = dense_key(employer, year, month)[0] if n else np.zeros(0, dtype=np.int64)
     flag(reason, later_duplicates(key, ok), "DUPLICATE_ENROLMENT")
     ok = reason == NO_REASON
     q, r = np.divmod(payroll, BP)  # rnd(payroll·rate, 10⁴) without an int64 overflow

@@ -240,7 +240,7 @@ def resident_contributions(residents: Any, std: Any, fp: FundProfile | str) -> p
     slot[s_county * span + np.searchsorted(std_years, s_year)] = np.arange(s.num_rows)  # twice: the last counts
     found = np.where((reason == NO_REASON) & has_year, slot[county * max(span, 1) + at], -1)
     flag(reason, found < 0, "NO_BASE_STANDARD")
-    flag(reason, later_duplicates(dense_key(person, year), reason == NO_REASON), "DUPLICATE_ENROLMENT")
+    flag(reason, later_duplicates(dense_key(person, year)[0], reason == NO_REASON), "DUPLICATE_ENROLMENT")
     ok = reason == NO_REASON
     f = np.where(ok, s_total[np.maximum(found, 0)] if s.num_rows else 0, 0)
     i = np.where(ok, s_ind[np.maximum(found, 0)] if s.num_rows else 0, 0)

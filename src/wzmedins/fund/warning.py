@@ -120,7 +120,7 @@ def warning(monthly: Any, fp: FundProfile | str, *, opening: Mapping[str | None,
     revenue = money(t, "revenue", reason)
     spent = money(t, "expenditure", reason)
     given_balance, given = optional_money(t, "balance", reason, negative_ok=True)
-    key = dense_key(group, year, month) if n else np.zeros(0, dtype=np.int64)
+    key = dense_key(group, year, month)[0] if n else np.zeros(0, dtype=np.int64)
     flag(reason, later_duplicates(key, reason == NO_REASON), "DUPLICATE_ENROLMENT")
     ok = reason == NO_REASON
     rows = np.flatnonzero(ok)
