@@ -149,6 +149,8 @@ def later_duplicates(key, ok: np.ndarray) -> np.ndarray:
 def reason_column(reason: np.ndarray) -> pa.Array:
     """The ``reason`` output column: null for a used row, else the code's name."""
     bad = reason != NO_REASON
+    if not bad.any():
+        return pa.nulls(len(reason), pa.string())
     names = np.array(REASONS, dtype=object)
     out = np.full(len(reason), None, dtype=object)
     out[bad] = names[reason[bad]]
@@ -157,6 +159,8 @@ def reason_column(reason: np.ndarray) -> pa.Array:
 
 def fen_column(values: np.ndarray, ok: np.ndarray) -> pa.Array:
     """int64 fen, null where the row was not used."""
+    if ok.all():
+        return pa.array(values.astype(np.int64, copy=False), pa.int64())
     return pa.array(np.where(ok, values, 0).astype(np.int64), pa.int64(), mask=~ok)
 
 

@@ -52,7 +52,11 @@ def _wages(social_avg_wage: Mapping[int, int]) -> dict[int, int]:
 def _base_bounds(years: np.ndarray, known: dict[int, int], p: FundProfile):
     """Per row: the code of its year; per year: the base floor and ceiling from ``A`` of the year
     before (Python integers, once per year); and the rows whose year has no ``A``."""
-    uniq, inv = np.unique(years, return_inverse=True)
+    lo, hi = (int(years.min()), int(years.max())) if len(years) else (0, 0)
+    if hi - lo < 1000:  # a few years: offsets, no sort
+        uniq, inv = np.arange(lo, hi + 1), years - lo
+    else:
+        uniq, inv = np.unique(years, return_inverse=True)
     avg = [known.get(int(y) - 1) for y in uniq.tolist()]
     floor = np.array([0 if a is None else half_up(a * p.floor_bp, BP) for a in avg], dtype=np.int64)
     ceiling = np.array([0 if a is None else half_up(a * p.ceiling_bp, BP) for a in avg], dtype=np.int64)
