@@ -69,3 +69,14 @@ def test_synthetic_year_enrolment_to_settlement():
             assert spent == 0  # residents have no account
     assert used > 0
     assert int(pc.sum(out.settled["account_current"]).as_py()) == used
+
+
+def test_accounts_carry_the_historical_balance_given():
+    emp = pa.table({"person_id": ["p", "q"], "year": [2023, 2023], "account_credit": [1_000, 2_000],
+                    "reason": pa.nulls(2, pa.string())})  # fmt: skip
+    hist = pa.table({"person_id": ["q", "x"], "year": [2023, 2023], "hist_balance": [55_500, 1]})
+    for impl in (wz.fund, twin):
+        assert impl.accounts(emp, FP, hist=hist).to_pylist() == [
+            {"person_id": "p", "year": 2023, "current_balance": 1_000, "hist_balance": 0},
+            {"person_id": "q", "year": 2023, "current_balance": 2_000, "hist_balance": 55_500},
+        ]
