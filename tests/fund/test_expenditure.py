@@ -86,3 +86,19 @@ def test_without_drg_every_claim_counts():
 def test_needs_the_month():
     with pytest.raises(SchemaError, match="settle_date"):
         wz.fund.expenditure(SETTLED.drop_columns(["settle_date"]), ENROLMENT, FP)
+
+
+def test_monthly_flows_feed_the_warning():
+    out = wz.fund.expenditure(SETTLED, ENROLMENT, FP)
+    rev = pa.table({"county": ["ruian", "lucheng"], "scheme": ["employee", "resident"], "year": [2022, 2022],
+                    "revenue": [120_000, 12_011]})  # fmt: skip
+    flows = wz.fund.monthly_flows(out, rev, scheme="employee")
+    rows = flows.to_pylist()
+    assert [r["county"] for r in rows] == [None] * 12 + ["ruian"] * 12  # the city first
+    assert rows[12] == {"county": "ruian", "year": 2022, "month": 1, "revenue": 10_000, "expenditure": 10_000}
+    assert rows[14]["expenditure"] == 50_000  # a's inpatient stay in March
+    warned = wz.fund.warning(flows, FP, opening={"ruian": 0, None: 0}).to_pylist()
+    # ruian in March: balance 0 + 30 000 − 60 000 = −30 000: nothing payable, red
+    assert (warned[14]["balance"], warned[14]["months_e1"], warned[14]["level"]) == (-30_000, 0, "red")
+    res = wz.fund.monthly_flows(out, rev, scheme="resident").to_pylist()
+    assert [r["revenue"] for r in res[12:]][:2] == [1_001, 1_001] and sum(r["revenue"] for r in res[12:]) == 12_011

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from .contributions import FUND_CATEGORIES, accounts, employee_contributions, employer_contributions
 from .expenditure import Expenditure, expenditure
+from .flows import monthly_flows
 from .legacy import legacy
 from .profile import FundProfile, builtin_profiles, load_profile
 from .residents import city_standard, resident_contributions, resident_standards
@@ -39,6 +40,7 @@ __all__ = [
     "legacy",
     "level_of",
     "load_profile",
+    "monthly_flows",
     "months_payable",
     "resident_contributions",
     "resident_standards",
