@@ -7,6 +7,8 @@ import datetime as dt
 
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import wzmedins as wz
 from wzmedins.errors import SchemaError
@@ -102,3 +104,34 @@ def test_monthly_flows_feed_the_warning():
     assert (warned[14]["balance"], warned[14]["months_e1"], warned[14]["level"]) == (-30_000, 0, "red")
     res = wz.fund.monthly_flows(out, rev, scheme="resident").to_pylist()
     assert [r["revenue"] for r in res[12:]][:2] == [1_001, 1_001] and sum(r["revenue"] for r in res[12:]) == 12_011
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(["a", "b", "z"]), st.integers(1, 12), st.booleans(), st.integers(0, 10**7)),
+             max_size=30),
+    st.lists(st.tuples(st.sampled_from(["H1", "H2", "H9"]), st.sampled_from(["employee", "resident", "all"]),
+                       st.integers(0, 10**7), st.integers(-10**6, 10**6)), max_size=6),
+)  # fmt: skip
+def test_totals_and_nothing_lost(claims, hospitals):
+    settled = pa.table({
+        "claim_id": [f"c{i}" for i in range(len(claims))], "person_id": [c[0] for c in claims],
+        "year": pa.array([2022] * len(claims), pa.int32()), "month": pa.array([c[1] for c in claims], pa.int64()),
+        "visit_type": ["inpatient" if c[2] else "outpatient" for c in claims],
+        "fund": pa.array([c[3] for c in claims], pa.int64()),
+    })  # fmt: skip
+    drg = pa.table({
+        "hospital_id": [h[0] for h in hospitals], "fund": [h[1] for h in hospitals],
+        "prepaid": pa.array([h[2] for h in hospitals], pa.int64()),
+        "balance": pa.array([h[3] for h in hospitals], pa.int64()),
+    })  # fmt: skip
+    where = {"H1": "ruian", "H2": "ouhai"}
+    out = wz.fund.expenditure(settled, ENROLMENT, FP, year=2022, drg=drg, hospital_county=where)
+    rejected = out.rejected.to_pylist()
+    placed_claims = [c for c in claims if not c[2] and c[0] != "z"]
+    placed_hospitals = [h for h in hospitals if h[0] != "H9" and h[1] != "all"]
+    assert sum(out.monthly["claims"].to_pylist()) == sum(c[3] for c in placed_claims)
+    assert sum(out.monthly["drg"].to_pylist()) == sum(h[2] + h[3] for h in placed_hospitals)
+    n_claims = sum(1 for r in rejected if r["source"] == "claims")
+    assert n_claims + len(placed_claims) == sum(1 for c in claims if not c[2])  # inpatient: paid by DRG
+    assert sum(1 for r in rejected if r["source"] == "drg") + len(placed_hospitals) == len(hospitals)

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import PolicyError, SchemaError
+from ..reasons import MAX_AMOUNT_FEN
 from ..vocab import ASSISTANCE
 from .columns import (
     NO_REASON,
@@ -58,8 +59,8 @@ def city_standard(fp: FundProfile | str, *, income_prev: int, policy_total: int,
         ("policy_total", policy_total),
         ("policy_individual", policy_individual),
     ):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-            raise PolicyError(f"{name}: {v!r} is not allowed; expected fen, an integer >= 0")
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 0 <= v <= MAX_AMOUNT_FEN:
+            raise PolicyError(f"{name}: {v!r} is not allowed; expected fen, an integer in [0, {MAX_AMOUNT_FEN}]")
     total = max(int(policy_total), (2 * int(income_prev) * p.min_income_share_bp + BP) // (2 * BP))
     individual = int(policy_individual)
     if p.individual_min_third:
