@@ -19,6 +19,7 @@ from .contributions import FUND_CATEGORIES, accounts, employee_contributions, em
 from .expenditure import Expenditure, expenditure
 from .flows import monthly_flows
 from .legacy import legacy
+from .plot import plot_warning
 from .profile import FundProfile, builtin_profiles, load_profile
 from .residents import city_standard, resident_contributions, resident_standards
 from .revenue import revenue
@@ -42,6 +43,7 @@ __all__ = [
     "load_profile",
     "monthly_flows",
     "months_payable",
+    "plot_warning",
     "resident_contributions",
     "resident_standards",
     "revenue",
