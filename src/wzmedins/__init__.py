@@ -6,7 +6,7 @@ Arrow batches), and auditable (a pure-Python twin of every kernel in ``wzmedins.
 
 from __future__ import annotations
 
-from . import drg, reference
+from . import drg, fund, reference
 from .errors import PolicyError, SchemaError, WzmedinsError
 from .explain import explain, explain_text
 from .ledger import Ledger
@@ -18,6 +18,7 @@ __all__ = [
     "drg",
     "explain",
     "explain_text",
+    "fund",
     "Policy",
     "PolicyError",
     "SchemaError",
