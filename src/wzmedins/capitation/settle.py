@@ -59,6 +59,8 @@ def prepare(signings: Any, settled_claims: Any, *, year: int | None = None, thro
         if cl.day is None:
             raise SchemaError("settle_date", "a date per claim for a provisional position", "no such column")
     reason = cl.reason.copy()
+    if through_month is not None:
+        flag(reason, tables.null_mask(tables.required(cl.table, "settle_date", "")), "MISSING_VALUE")
     usable = reason == NO_REASON
     if year is not None:
         usable &= cl.year == year

@@ -16,3 +16,7 @@ try:  # the DRG twin lives beside it once wzmedins.drg is installed
     __all__.append("drg")
 except ImportError:  # pragma: no cover
     pass
+
+from . import capitation  # noqa: E402,F401  (the capitation twin)
+
+__all__.append("capitation")
