@@ -14,7 +14,7 @@ from .budget import split_budget
 from .outputs import CapitationResult
 from .profile import CapitationProfile, builtin_profiles, load_profile
 from .scenarios import plot_scenarios, scenarios
-from .settle import budgets, carry_claim_columns, prepare, provisional, run, settle
+from .settlement import budgets, carry_claim_columns, prepare, provisional, run, settle
 from .signed import per_capita, weights
 
 __all__ = [

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from ..errors import SchemaError
 from .profile import load_profile
-from .settle import prepare, run
+from .settlement import prepare, run
 
 RUN_KEYS = ("per_capita", "pool", "quality")
 
