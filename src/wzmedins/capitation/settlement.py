@@ -410,8 +410,9 @@ def budgets(
     )
 
 
-def carry_claim_columns(settled: Any, claims: Any, columns=("community_id", "settle_date")) -> pa.Table:
-    """Add claim inputs (by default ``community_id`` and ``settle_date``) to a settled table.
+def carry_claim_columns(settled: Any, claims: Any, columns: Any = None) -> pa.Table:
+    """Add claim inputs (by default ``community_id``, and ``settle_date`` when the claims have
+    it) to a settled table.
 
     For settled tables that were not made with ``wz.settle(..., carry=[...])``, such as the
     ledger's: rows are matched on ``claim_id``; a column the settled table already has is kept
@@ -430,6 +431,8 @@ def carry_claim_columns(settled: Any, claims: Any, columns=("community_id", "set
     cid = tables.required(c, "claim_id", tables.ID_EXPECTED)
     if pa.types.is_dictionary(cid.type):
         cid = cid.cast(cid.type.value_type)
+    if columns is None:
+        columns = [name for name in ("community_id", "settle_date") if name in c.column_names or name == "community_id"]
     idx = lookup(sid, cid)
     take = pa.array(idx, pa.int64(), mask=idx < 0)
     for name in columns:
