@@ -45,7 +45,11 @@ def signings(draw, max_size=12):
     rows = []
     for _ in range(draw(st.integers(0, max_size))):
         row = {
-            "person_id": draw(st.one_of(st.sampled_from(PERSONS), st.none()) if draw(st.booleans()) and draw(st.booleans()) and draw(st.booleans()) else st.sampled_from(PERSONS)),
+            "person_id": draw(
+                st.one_of(st.sampled_from(PERSONS), st.none())
+                if draw(st.booleans()) and draw(st.booleans()) and draw(st.booleans())
+                else st.sampled_from(PERSONS)
+            ),
             "community_id": draw(st.sampled_from(COMMUNITIES)),
             "age_band": draw(st.sampled_from((*BANDS, "99+"))),
             "chronic": draw(st.booleans()),
@@ -62,11 +66,13 @@ def claims(draw, max_size=25):
     n = draw(st.integers(0, max_size))
     for i in range(n):
         reversal = i > 0 and draw(st.integers(0, 9)) == 0
-        fund = draw(st.one_of(st.integers(0, 10**7), st.integers(0, 10**12), st.integers(-10**5, -1)))
+        fund = draw(st.one_of(st.integers(0, 10**7), st.integers(0, 10**12), st.integers(-(10**5), -1)))
         row = {
             "claim_id": f"c{draw(st.integers(0, n + 2))}" if draw(st.integers(0, 9)) == 0 else f"c{i}",
             "person_id": draw(st.sampled_from((*PERSONS, "zz"))),
-            "visit_type": draw(st.sampled_from(["outpatient", "chronic", "special", "inpatient", "outpatient", "bogus"])),
+            "visit_type": draw(
+                st.sampled_from(["outpatient", "chronic", "special", "inpatient", "outpatient", "bogus"])
+            ),
             "community_id": draw(st.sampled_from((*COMMUNITIES, "K9", None))),
             "fund": -abs(fund) if reversal else fund,
             "year": draw(st.sampled_from([YEAR, YEAR, YEAR, YEAR - 1])),

@@ -44,7 +44,9 @@ def run_both(s_rows, c_rows, p, *, per_capita=None, pool=None, q=None, through_m
             res = wz.capitation.settle(s_t, c_t, p, **kwargs)
         else:
             res = wz.capitation.provisional(s_t, c_t, p, through_month=through_month, **kwargs)
-    twin = ref.settle(s_rows, c_rows, p, per_capita=per_capita, pool=pool, quality=q, year=YEAR, through_month=through_month)
+    twin = ref.settle(
+        s_rows, c_rows, p, per_capita=per_capita, pool=pool, quality=q, year=YEAR, through_month=through_month
+    )
     return res, twin
 
 

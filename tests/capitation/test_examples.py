@@ -65,9 +65,7 @@ def test_year_end(k):
     assert res.summary["claims_visit_not_charged"] == 1  # a's inpatient stay
     assert res.summary["claims_outside_no_community"] == 2
 
-    twin = ref.settle(
-        signing_rows(FX), claim_rows(FX), P, per_capita=a, quality=FX["quality_bp"], year=FX["year"]
-    )
+    twin = ref.settle(signing_rows(FX), claim_rows(FX), P, per_capita=a, quality=FX["quality_bp"], year=FX["year"])
     for g, w in zip(twin["communities"], ex["expect"], strict=True):
         for col in MONEY:
             assert g[col] == fen(w[col]), (w["community_id"], col)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from .budget import split_budget
 from .outputs import CapitationResult
 from .profile import CapitationProfile, builtin_profiles, load_profile
-from .scenarios import plot_scenarios, scenarios
+from .scenarios import per_capita_sweep, plot_scenarios, scenarios
 from .settlement import budgets, carry_claim_columns, prepare, provisional, run, settle
 from .signed import per_capita, weights
 
@@ -25,6 +25,7 @@ __all__ = [
     "carry_claim_columns",
     "load_profile",
     "per_capita",
+    "per_capita_sweep",
     "plot_scenarios",
     "prepare",
     "provisional",

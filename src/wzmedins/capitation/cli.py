@@ -202,7 +202,8 @@ def _scenarios(args: argparse.Namespace) -> int:
         settlement = sum(r["settlement"] for r in rows)
         cost = sum(r["fund_cost"] for r in rows)
         print(
-            f"{name}: 人头费 {fen_to_yuan(rows[0]['per_capita'] if rows else 0)} 元; 预算 budget {fen_to_yuan(budget)} 元, "
+            f"{name}: 人头费 {fen_to_yuan(rows[0]['per_capita'] if rows else 0)} 元; "
+            f"预算 budget {fen_to_yuan(budget)} 元, "
             f"清算 settlement {fen_to_yuan(settlement)} 元, 基金支出 fund cost {fen_to_yuan(cost)} 元"
         )
     if args.plot:

@@ -220,7 +220,19 @@ def claim_columns(settled: Any) -> Claims:
     raw_community = _id_column(t, "community_id", is_required=False)
     community = community_strings(raw_community, n)
     return Claims(
-        t, n, claim_id, person, community, visit, fund, year, day, is_reversal, reverses, reason, raw_community is not None
+        t,
+        n,
+        claim_id,
+        person,
+        community,
+        visit,
+        fund,
+        year,
+        day,
+        is_reversal,
+        reverses,
+        reason,
+        raw_community is not None,
     )
 
 

@@ -26,7 +26,13 @@ COMMUNITY_COLUMNS = (
     "quality_bp",
 )
 REJECTED_SCHEMA = pa.schema(
-    [("table", pa.string()), ("row", pa.int64()), ("id", pa.string()), ("reason", pa.string()), ("message", pa.string())]
+    [
+        ("table", pa.string()),
+        ("row", pa.int64()),
+        ("id", pa.string()),
+        ("reason", pa.string()),
+        ("message", pa.string()),
+    ]
 )
 
 

@@ -69,8 +69,7 @@ def prepare(signings: Any, settled_claims: Any, *, year: int | None = None, thro
     claim_person = lookup(cl.person_id, y.person_values)
     if cl.n and len(y.person_values) and not (claim_person >= 0).any():
         warnings.warn(
-            f"capitation: none of the {cl.n} claims' person_id matches a signed person "
-            "(different id formats?)",
+            f"capitation: none of the {cl.n} claims' person_id matches a signed person (different id formats?)",
             stacklevel=3,
         )
     claim_community = _claim_communities(cl, y)
@@ -172,7 +171,9 @@ def run(
     if per_capita is None:
         per_capita = per_capita_from_pool(pool, int((acc.weight * acc.months).sum()))
     if isinstance(per_capita, bool) or not isinstance(per_capita, int) or not 0 <= per_capita <= MAX_PER_CAPITA_FEN:
-        raise SchemaError("per_capita", f"fen a year at weight 1, an integer in [0, {MAX_PER_CAPITA_FEN}]", repr(per_capita))
+        raise SchemaError(
+            "per_capita", f"fen a year at weight 1, an integer in [0, {MAX_PER_CAPITA_FEN}]", repr(per_capita)
+        )
     if 0 < per_capita < SLIP_PER_CAPITA_FEN and pool is None:
         warnings.warn(
             f"capitation: per_capita {per_capita} fen is {per_capita / 100:.2f} yuan a year; amounts are in fen",

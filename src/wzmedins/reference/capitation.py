@@ -186,7 +186,7 @@ def settle(
         total = sum(weight(s, p) * s.get("months", 12) for _, s in used.values())
         per_capita = rnd(pool * ONE * 12, total)
     persons = {}
-    for pid, (row, s) in sorted(used.items(), key=lambda kv: kv[1][0]):
+    for pid, (_row, s) in sorted(used.items(), key=lambda kv: kv[1][0]):
         w = weight(s, p)
         b = rnd(per_capita * w * s.get("months", 12), ONE * 12)
         if through_month is not None:

@@ -17,4 +17,15 @@ try:  # written separately; the claims generator works without it
 except ImportError:  # pragma: no cover
     drg = None
 
-__all__ = ["CLAIMS_SCHEMA", "WENZHOU", "Layout", "Mix", "accounts", "claim_batches", "claims", "drg", "persons", "signings"]
+__all__ = [
+    "CLAIMS_SCHEMA",
+    "WENZHOU",
+    "Layout",
+    "Mix",
+    "accounts",
+    "claim_batches",
+    "claims",
+    "drg",
+    "persons",
+    "signings",
+]
