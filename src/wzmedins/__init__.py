@@ -6,8 +6,7 @@ Arrow batches), and auditable (a pure-Python twin of every kernel in ``wzmedins.
 
 from __future__ import annotations
 
-from . import drg, reference
-from . import capitation  # noqa: E402  (docs/capitation.md)
+from . import capitation, drg, reference
 from .errors import PolicyError, SchemaError, WzmedinsError
 from .ledger import Ledger
 from .policy import Policy, load_policy
