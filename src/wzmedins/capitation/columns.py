@@ -20,6 +20,7 @@ from ..errors import SchemaError
 from ..reasons import CODE
 from ..tables import NO_REASON, flag
 from ..vocab import VISIT_TYPES
+from . import _kernel
 
 MAX_MONTHS = 12
 
@@ -63,7 +64,66 @@ def lookup(arr: pa.Array, values: pa.Array) -> np.ndarray:
     arr, values = _same_type(_plain(arr), _plain(values))
     if len(values) == 0:
         return np.full(len(arr), -1, dtype=np.int64)
+    if len(arr) >= HASH_ROWS:
+        return _hash_lookup(arr, values)
+    return _index_in(arr, values)
+
+
+HASH_ROWS = 50_000  # from here on, lookups go through 64-bit hashes (Arrow's index_in is slower)
+
+
+def _index_in(arr: pa.Array, values: pa.Array) -> np.ndarray:
     return pc.index_in(arr, value_set=values).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _hash_lookup(arr: pa.Array, values: pa.Array) -> np.ndarray:
+    """``lookup`` by 64-bit hashes in a compiled table; every match is checked exactly, and a
+    row whose hash matched another value (a collision) is looked up again exactly."""
+    slot_row, slot_code, code, first = _kernel._hash_table(tables.hash64(values))
+    if len(first) != len(values):  # two values share a hash (or repeat): the exact way
+        return _index_in(arr, values)
+    idx = _kernel._hash_probe(slot_row, slot_code, tables.hash64(values), tables.hash64(arr))
+    idx[tables.null_mask(arr)] = -1
+    _verify(arr, values, idx)
+    return idx
+
+
+def _verify(arr: pa.Array, values: pa.Array, idx: np.ndarray) -> None:
+    """Rows whose value differs from ``values[idx]`` (a hash collision) are looked up exactly."""
+    hit = np.flatnonzero(idx >= 0)
+    if not len(hit):
+        return
+    same = pc.equal(arr.take(pa.array(hit)), values.take(pa.array(idx[hit])))
+    wrong = hit[~same.fill_null(False).to_numpy(zero_copy_only=False)]
+    if len(wrong):
+        idx[wrong] = _index_in(arr.take(pa.array(wrong)), values)
+
+
+def distinct(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """The distinct non-null values of ``arr`` (first-seen order) and each row's index into them
+    (-1 for null).
+
+    Examples
+    --------
+    >>> values, codes = distinct(pa.array(["b", "a", None, "b"]))
+    >>> values.to_pylist(), codes.tolist()
+    (['b', 'a'], [0, 1, -1, 0])
+    """
+    arr = _plain(arr)
+    valid = ~tables.null_mask(arr)
+    rows = np.flatnonzero(valid)
+    codes = np.full(len(arr), -1, dtype=np.int64)
+    if not len(rows):
+        return arr.slice(0, 0), codes
+    sub = arr.take(pa.array(rows)) if len(rows) < len(arr) else arr
+    _, _, code, first = _kernel._hash_table(tables.hash64(sub))
+    values = sub.take(pa.array(first))
+    same = pc.equal(sub, values.take(pa.array(code))).to_numpy(zero_copy_only=False)
+    if not same.all():  # a hash collision: the exact way
+        values = pc.unique(sub)
+        code = _index_in(sub, values)
+    codes[rows] = code
+    return values, codes
 
 
 def _plain(arr: pa.Array) -> pa.Array:

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from ..rounding import half_up
 from ..tables import NO_REASON, flag
 from .budget import per_capita_from_pool
-from .columns import Signings, lookup, signing_columns
+from .columns import Signings, distinct, signing_columns
 from .profile import ONE, CapitationProfile, load_profile
 
 
@@ -49,15 +49,25 @@ def signing_year(signings: Any, year: int | None) -> Year:
             year = int(years[0]) if len(years) else None
         in_year = sg.year == year if year is not None else np.ones(n, dtype=bool)
     ok = in_year & (sg.reason == NO_REASON)
-    person_values = pc.unique(sg.person_id.filter(pa.array(ok))) if n else sg.person_id
-    person_code = np.where(ok, lookup(sg.person_id, person_values), -1)
+    person_values, person_code = distinct(sg.person_id.filter(pa.array(ok)))
+    person_code = _spread(person_code, ok)
     comm = sg.community_id.filter(pa.array(ok)) if n else sg.community_id
     if pa.types.is_dictionary(comm.type):
         comm = comm.cast(pa.string())
-    communities = pc.sort_indices(pc.unique(comm))
-    communities = pc.unique(comm).take(communities)
-    community_code = np.where(ok, lookup(sg.community_id, communities), -1)
+    found, code = distinct(comm)
+    order = pc.sort_indices(found).to_numpy()
+    communities = found.take(pa.array(order))
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    community_code = _spread(np.where(code >= 0, rank[np.maximum(code, 0)], -1), ok)
     return Year(sg, year, in_year, person_values, person_code, communities, community_code)
+
+
+def _spread(codes: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Codes of the ``ok`` rows back on every row; -1 on the others."""
+    out = np.full(len(ok), -1, dtype=np.int64)
+    out[ok] = codes
+    return out
 
 
 @dataclasses.dataclass
