@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from .. import tables
 from ..errors import SchemaError
-from ..reasons import CODE
+from ..reasons import CODE, MAX_AMOUNT_FEN
 from ..tables import NO_REASON, flag
 from ..vocab import VISIT_TYPES
 from . import _kernel
@@ -142,8 +142,24 @@ def _same_type(a: pa.Array, b: pa.Array) -> tuple[pa.Array, pa.Array]:
     return a.cast(pa.string()), b.cast(pa.string())
 
 
+def column(t: pa.Table, name: str) -> pa.Array | None:
+    """The column ``name`` as one array, or None; one chunk is used as it is (no copy: combining
+    chunks copies, which costs seconds at 10⁸ rows)."""
+    if name not in t.column_names:
+        return None
+    col = t.column(name)
+    return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
+
+
+def required(t: pa.Table, name: str, expected: str) -> pa.Array:
+    arr = column(t, name)
+    if arr is None:
+        raise SchemaError(name, expected, "no such column")
+    return arr
+
+
 def _id_column(t: pa.Table, name: str, *, is_required: bool = True) -> pa.Array | None:
-    arr = tables.required(t, name, tables.ID_EXPECTED) if is_required else tables.column(t, name, "")
+    arr = required(t, name, tables.ID_EXPECTED) if is_required else column(t, name)
     if arr is None:
         return None
     value_type = arr.type.value_type if pa.types.is_dictionary(arr.type) else arr.type
@@ -256,11 +272,11 @@ def claim_columns(settled: Any) -> Claims:
     reverses = _id_column(t, "reverses", is_required=False)
     is_reversal = np.zeros(n, dtype=bool) if reverses is None else ~tables.null_mask(reverses)
     fund_reason = np.full(n, NO_REASON, dtype=np.int16)
-    fund = tables.money(t, "fund", fund_reason, is_required=True)
+    fund = _fund(t, fund_reason)
     # a reversal's amounts are the negatives of its original's (money() keeps the value)
     fund_reason[(fund_reason == CODE["NEGATIVE_AMOUNT"]) & is_reversal] = NO_REASON
     np.minimum(reason, fund_reason, out=reason)
-    visit = tables.enum_codes(t, "visit_type", VISIT_TYPES, reason, "UNKNOWN_VISIT_TYPE")
+    visit = _visit_codes(required(t, "visit_type", "strings from " + ", ".join(VISIT_TYPES)), reason)
     day = None
     if "settle_date" in t.column_names:
         day_reason = np.full(n, NO_REASON, dtype=np.int16)
@@ -268,11 +284,11 @@ def claim_columns(settled: Any) -> Claims:
         if "year" not in t.column_names:
             np.minimum(reason, day_reason, out=reason)
     if "year" in t.column_names:
-        year_arr = tables.column(t, "year", "int")
+        year_arr = column(t, "year")
         if not pa.types.is_integer(year_arr.type):
             raise SchemaError("year", "integer years", str(year_arr.type))
         flag(reason, tables.null_mask(year_arr), "MISSING_VALUE")
-        year = year_arr.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+        year = year_arr.fill_null(0).to_numpy(zero_copy_only=False)
     elif day is not None:
         year = tables.year_of(day).astype(np.int64)
     else:
@@ -294,6 +310,41 @@ def claim_columns(settled: Any) -> Claims:
         reason,
         raw_community is not None,
     )
+
+
+def _fund(t: pa.Table, reason: np.ndarray) -> np.ndarray:
+    """The ``fund`` column in fen. int64 without nulls is read in place; other forms (decimal or
+    float yuan, nulls) go through ``tables.money``."""
+    arr = column(t, "fund")
+    if arr is not None and pa.types.is_int64(arr.type) and arr.null_count == 0:
+        fen = arr.to_numpy()
+        too_large = np.abs(fen) > MAX_AMOUNT_FEN
+        flag(reason, ~too_large & (fen < 0), "NEGATIVE_AMOUNT")
+        flag(reason, too_large, "AMOUNT_TOO_LARGE")
+        return fen
+    return tables.money(t, "fund", reason, is_required=True)
+
+
+def _visit_codes(arr: pa.Array, reason: np.ndarray) -> np.ndarray:
+    """Visit type codes into ``VISIT_TYPES``; null MISSING_VALUE, others UNKNOWN_VISIT_TYPE."""
+    expected = "strings from " + ", ".join(VISIT_TYPES)
+    value_type = arr.type.value_type if pa.types.is_dictionary(arr.type) else arr.type
+    if not (pa.types.is_string(value_type) or pa.types.is_large_string(value_type) or pa.types.is_null(value_type)):
+        raise SchemaError("visit_type", expected, str(arr.type))
+    codes = lookup(arr, pa.array(VISIT_TYPES))
+    nulls = tables.null_mask(arr) if not pa.types.is_dictionary(arr.type) else _dictionary_nulls(arr)
+    flag(reason, nulls, "MISSING_VALUE")
+    flag(reason, ~nulls & (codes < 0), "UNKNOWN_VISIT_TYPE")
+    return np.maximum(codes, 0).astype(np.int8)
+
+
+def _dictionary_nulls(arr: pa.DictionaryArray) -> np.ndarray:
+    """Null rows of a dictionary array: a null index, or an index to a null value."""
+    if arr.null_count == 0 and arr.dictionary.null_count == 0:
+        return np.zeros(len(arr), dtype=bool)
+    idx = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    null_value = np.append(tables.null_mask(arr.dictionary), True)
+    return null_value[np.where(idx < 0, len(arr.dictionary), idx)]
 
 
 def month_end(year: int, month: int) -> int:

@@ -22,7 +22,7 @@ from ..tables import NO_REASON, flag
 from ..vocab import VISIT_TYPES
 from . import _kernel
 from .budget import per_capita_from_pool
-from .columns import CLAIM_MESSAGES, SIGNING_MESSAGES, Claims, claim_columns, lookup, month_end
+from .columns import CLAIM_MESSAGES, SIGNING_MESSAGES, Claims, _dictionary_nulls, claim_columns, lookup, month_end
 from .outputs import CapitationResult, communities_table, persons_table, rejected_table
 from .profile import CapitationProfile, load_profile
 from .signed import Year, accept, signing_year
@@ -98,12 +98,8 @@ def _claim_communities(cl: Claims, y: Year) -> np.ndarray:
 
 
 def _nulls(arr: pa.Array) -> np.ndarray:
-    if arr.null_count == 0:
-        return np.zeros(len(arr), dtype=bool)
-    if pa.types.is_dictionary(arr.type):  # a null index, or an index to a null value
-        idx = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-        null_value = np.append(tables.null_mask(arr.dictionary), True)
-        return null_value[np.where(idx < 0, len(arr.dictionary), idx)]
+    if pa.types.is_dictionary(arr.type):
+        return _dictionary_nulls(arr)
     return tables.null_mask(arr)
 
 
