@@ -8,7 +8,6 @@ import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wzmedins import tables
 from wzmedins.capitation import columns
 
 IDS = st.one_of(
@@ -40,7 +39,7 @@ def test_collisions_fall_back_to_the_exact_way(monkeypatch):
     vals = pa.array(["b", "c", "a"])
     want = exact(arr, vals)
     # every value hashes alike: the table sees one distinct hash
-    monkeypatch.setattr(tables, "hash64", lambda ids: np.zeros(len(ids), dtype=np.uint64))
+    monkeypatch.setattr(columns, "hash_ids", lambda ids: np.zeros(len(ids), dtype=np.uint64))
     assert columns._hash_lookup(arr, vals).tolist() == want
     values, codes = columns.distinct(arr)
     assert values.to_pylist() == ["a", "b", "c", "zz"] and codes.tolist() == [0, 1, -1, 2, 1, 3]
@@ -50,5 +49,15 @@ def test_a_query_colliding_with_a_value(monkeypatch):
     arr = pa.array(["a", "x", "b"])
     vals = pa.array(["a", "b"])
     fake = {"a": 1, "b": 2, "x": 2}  # x collides with b
-    monkeypatch.setattr(tables, "hash64", lambda ids: np.array([fake[v] for v in ids.to_pylist()], dtype=np.uint64))
+    monkeypatch.setattr(columns, "hash_ids", lambda ids: np.array([fake[v] for v in ids.to_pylist()], dtype=np.uint64))
     assert columns._hash_lookup(arr, vals).tolist() == [0, -1, 1]
+
+
+def test_sliced_strings_hash_like_fresh_ones():
+    whole = pa.array(["x", "WZ0001", None, "WZ0002", "WZ0001", "é"])
+    part = whole.slice(1, 4)
+    fresh = pa.array(part.to_pylist())
+    assert (columns.hash_ids(part)[[0, 2, 3]] == columns.hash_ids(fresh)[[0, 2, 3]]).all()
+    vals = pa.array(["WZ0002", "WZ0001"])
+    assert columns._hash_lookup(part, vals).tolist() == [1, -1, 0, 1]
+    assert columns._hash_lookup(part, vals.slice(0)).tolist() == exact(part, vals)

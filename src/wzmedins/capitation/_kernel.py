@@ -185,3 +185,37 @@ def _hash_probe(slot_row, slot_code, table_hashes, query):
                 break
             j = (j + 1) & (size - 1)
     return out
+
+
+@kernel
+def _hash_strings(offsets, data, seed):
+    """A 64-bit hash of each string of an Arrow string array (FNV-1a over the bytes, then the
+    splitmix64 finaliser): read in place from the array's offsets and bytes."""
+    n = len(offsets) - 1
+    out = np.empty(n, dtype=np.uint64)
+    prime = np.uint64(0x100000001B3)
+    for i in range(n):
+        h = np.uint64(0xCBF29CE484222325) ^ np.uint64(seed)
+        for k in range(offsets[i], offsets[i + 1]):
+            h = (h ^ np.uint64(data[k])) * prime
+        h = h ^ np.uint64(offsets[i + 1] - offsets[i])
+        h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        out[i] = h ^ (h >> np.uint64(31))
+    return out
+
+
+@kernel
+def _equal_strings(offsets_a, data_a, rows_a, offsets_b, data_b, rows_b):
+    """Whether string ``rows_a[i]`` of array a equals string ``rows_b[i]`` of array b, bytewise."""
+    out = np.empty(len(rows_a), dtype=np.bool_)
+    for i in range(len(rows_a)):
+        a0, a1 = offsets_a[rows_a[i]], offsets_a[rows_a[i] + 1]
+        b0, b1 = offsets_b[rows_b[i]], offsets_b[rows_b[i] + 1]
+        same = a1 - a0 == b1 - b0
+        k = 0
+        while same and k < a1 - a0:
+            same = data_a[a0 + k] == data_b[b0 + k]
+            k += 1
+        out[i] = same
+    return out

@@ -76,27 +76,55 @@ def _index_in(arr: pa.Array, values: pa.Array) -> np.ndarray:
     return pc.index_in(arr, value_set=values).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
+def hash_ids(arr: pa.Array) -> np.ndarray:
+    """A 64-bit hash per id: splitmix64 of an integer (a bijection: equal hash, equal id), or a
+    hash of a string's bytes read in place (equal hashes are checked before anything relies on
+    them).
+
+    Examples
+    --------
+    >>> h = hash_ids(pa.array(["WZ1", "WZ2", "WZ1"]))
+    >>> bool(h[0] == h[2]), bool(h[0] == h[1])
+    (True, False)
+    """
+    if pa.types.is_string(arr.type):
+        offsets, data = _string_buffers(arr)
+        return _kernel._hash_strings(offsets, data, 0)
+    return tables.hash64(arr)
+
+
+def _string_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The offsets (int32, one more than the rows) and bytes of a string array, in place."""
+    _, off_buf, data_buf = arr.buffers()
+    offsets = np.frombuffer(off_buf, dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1]
+    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, dtype=np.uint8)
+    return offsets, data
+
+
+def _same(arr: pa.Array, rows: np.ndarray, values: pa.Array, idx: np.ndarray) -> np.ndarray:
+    """Whether ``arr[rows]`` equals ``values[idx]``, row by row (ints: their hashes were equal)."""
+    if not pa.types.is_string(arr.type):
+        return np.ones(len(rows), dtype=bool)
+    oa, da = _string_buffers(arr)
+    ob, db = _string_buffers(values)
+    return _kernel._equal_strings(oa, da, rows.astype(np.int64), ob, db, idx.astype(np.int64))
+
+
 def _hash_lookup(arr: pa.Array, values: pa.Array) -> np.ndarray:
     """``lookup`` by 64-bit hashes in a compiled table; every match is checked exactly, and a
     row whose hash matched another value (a collision) is looked up again exactly."""
-    slot_row, slot_code, code, first = _kernel._hash_table(tables.hash64(values))
+    value_hashes = hash_ids(values)
+    slot_row, slot_code, code, first = _kernel._hash_table(value_hashes)
     if len(first) != len(values):  # two values share a hash (or repeat): the exact way
         return _index_in(arr, values)
-    idx = _kernel._hash_probe(slot_row, slot_code, tables.hash64(values), tables.hash64(arr))
-    idx[tables.null_mask(arr)] = -1
-    _verify(arr, values, idx)
-    return idx
-
-
-def _verify(arr: pa.Array, values: pa.Array, idx: np.ndarray) -> None:
-    """Rows whose value differs from ``values[idx]`` (a hash collision) are looked up exactly."""
+    idx = _kernel._hash_probe(slot_row, slot_code, value_hashes, hash_ids(arr))
+    if arr.null_count:
+        idx[tables.null_mask(arr)] = -1
     hit = np.flatnonzero(idx >= 0)
-    if not len(hit):
-        return
-    same = pc.equal(arr.take(pa.array(hit)), values.take(pa.array(idx[hit])))
-    wrong = hit[~same.fill_null(False).to_numpy(zero_copy_only=False)]
+    wrong = hit[~_same(arr, hit, values, idx[hit])]
     if len(wrong):
         idx[wrong] = _index_in(arr.take(pa.array(wrong)), values)
+    return idx
 
 
 def distinct(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
@@ -116,10 +144,9 @@ def distinct(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
     if not len(rows):
         return arr.slice(0, 0), codes
     sub = arr.take(pa.array(rows)) if len(rows) < len(arr) else arr
-    _, _, code, first = _kernel._hash_table(tables.hash64(sub))
+    _, _, code, first = _kernel._hash_table(hash_ids(sub))
     values = sub.take(pa.array(first))
-    same = pc.equal(sub, values.take(pa.array(code))).to_numpy(zero_copy_only=False)
-    if not same.all():  # a hash collision: the exact way
+    if not _same(sub, np.arange(len(sub)), values, code).all():  # a hash collision: the exact way
         values = pc.unique(sub)
         code = _index_in(sub, values)
     codes[rows] = code
