@@ -133,55 +133,52 @@ def _sum_by(keys, values, n_keys):
 def _hash_table(hashes):
     """Open-addressing table over 64-bit hashes: the distinct hashes in first-seen order.
 
-    Returns ``(slot_row, slot_code, code, first)``: per slot the row that holds it (-1: empty)
-    and its code; per row the code of its hash; per code the first row. Equal strings have equal
-    hashes; the caller checks that equal hashes are equal strings.
+    Returns ``(slots, code, first)``: ``slots[j] = (hash, code)`` with code -1 for an empty slot
+    (one cache line holds both); per row the code of its hash; per code the first row. Equal
+    strings have equal hashes; the caller checks that equal hashes are equal strings.
     """
     n = len(hashes)
     size = 2
     while size < 2 * n:
         size *= 2
     mask = np.uint64(size - 1)
-    slot_row = np.full(size, -1, dtype=np.int64)
-    slot_code = np.zeros(size, dtype=np.int64)
+    slots = np.full((size, 2), -1, dtype=np.int64)
     code = np.empty(n, dtype=np.int64)
     first = np.empty(n, dtype=np.int64)
     n_distinct = 0
     for i in range(n):
         h = hashes[i]
+        hi = np.int64(h)
         j = np.int64(h & mask)
         while True:
-            r = slot_row[j]
-            if r < 0:
-                slot_row[j] = i
-                slot_code[j] = n_distinct
+            if slots[j, 1] < 0:
+                slots[j, 0] = hi
+                slots[j, 1] = n_distinct
                 first[n_distinct] = i
                 code[i] = n_distinct
                 n_distinct += 1
                 break
-            if hashes[r] == h:
-                code[i] = slot_code[j]
+            if slots[j, 0] == hi:
+                code[i] = slots[j, 1]
                 break
             j = (j + 1) & (size - 1)
-    return slot_row, slot_code, code, first[:n_distinct]
+    return slots, code, first[:n_distinct]
 
 
 @kernel
-def _hash_probe(slot_row, slot_code, table_hashes, query):
+def _hash_probe(slots, query):
     """The code of each query hash in a table of :func:`_hash_table`, -1 when absent."""
-    size = len(slot_row)
+    size = len(slots)
     mask = np.uint64(size - 1)
     out = np.empty(len(query), dtype=np.int64)
     for i in range(len(query)):
         h = query[i]
+        hi = np.int64(h)
         j = np.int64(h & mask)
         while True:
-            r = slot_row[j]
-            if r < 0:
-                out[i] = -1
-                break
-            if table_hashes[r] == h:
-                out[i] = slot_code[j]
+            c = slots[j, 1]
+            if c < 0 or slots[j, 0] == hi:
+                out[i] = c
                 break
             j = (j + 1) & (size - 1)
     return out

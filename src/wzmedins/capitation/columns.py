@@ -113,17 +113,16 @@ def _same(arr: pa.Array, rows: np.ndarray, values: pa.Array, idx: np.ndarray) ->
 def _hash_lookup(arr: pa.Array, values: pa.Array) -> np.ndarray:
     """``lookup`` by 64-bit hashes in a compiled table; every match is checked exactly, and a
     row whose hash matched another value (a collision) is looked up again exactly."""
-    value_hashes = hash_ids(values)
-    slot_row, slot_code, code, first = _kernel._hash_table(value_hashes)
+    slots, _, first = _kernel._hash_table(hash_ids(values))
     if len(first) != len(values):  # two values share a hash (or repeat): the exact way
         return _index_in(arr, values)
-    idx = _kernel._hash_probe(slot_row, slot_code, value_hashes, hash_ids(arr))
-    if arr.null_count:
-        idx[tables.null_mask(arr)] = -1
+    idx = _kernel._hash_probe(slots, hash_ids(arr))
     hit = np.flatnonzero(idx >= 0)
-    wrong = hit[~_same(arr, hit, values, idx[hit])]
+    wrong = hit[~_same(arr, hit, values, first[idx[hit]])]  # ints: always the same
     if len(wrong):
         idx[wrong] = _index_in(arr.take(pa.array(wrong)), values)
+    if arr.null_count:
+        idx[tables.null_mask(arr)] = -1
     return idx
 
 
@@ -144,7 +143,7 @@ def distinct(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
     if not len(rows):
         return arr.slice(0, 0), codes
     sub = arr.take(pa.array(rows)) if len(rows) < len(arr) else arr
-    _, _, code, first = _kernel._hash_table(hash_ids(sub))
+    _, code, first = _kernel._hash_table(hash_ids(sub))
     values = sub.take(pa.array(first))
     if not _same(sub, np.arange(len(sub)), values, code).all():  # a hash collision: the exact way
         values = pc.unique(sub)

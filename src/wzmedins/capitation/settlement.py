@@ -142,6 +142,8 @@ def _quality(quality: Any, communities: list[str], default: int) -> list[int]:
         ids = tables.required(t, "community_id", "community ids").cast(pa.string()).to_pylist()
         given = dict(zip(ids, tables.required(t, "quality_bp", "integers 0..10000").to_pylist(), strict=True))
     for k, v in given.items():
+        if isinstance(v, np.integer):
+            v = given[k] = int(v)
         if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 10_000:
             raise SchemaError("quality_bp", "a quality score in basis points 0..10000", f"{v!r} for {k}")
     unknown = sorted(set(given) - set(communities))
