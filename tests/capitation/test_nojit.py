@@ -1,6 +1,6 @@
 """The capitation kernels as plain Python (NUMBA_DISABLE_JIT=1), so coverage counts their lines.
 
-Runs the worked examples and the bad-input tests again in a child process with the JIT off.
+Runs the worked examples, the bad-input and the lookup tests again in a child process with the JIT off.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def test_kernels_without_jit():
         "NUMBA_DISABLE_JIT": "1",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])),
     }
-    modules = [str(HERE / m) for m in ("test_examples.py", "test_bad_input.py")]
+    modules = [str(HERE / m) for m in ("test_examples.py", "test_bad_input.py", "test_lookup.py")]
     res = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header", *modules],
         cwd=ROOT,

@@ -89,7 +89,8 @@ def hash_ids(arr: pa.Array) -> np.ndarray:
     """
     if pa.types.is_string(arr.type):
         offsets, data = _string_buffers(arr)
-        return _kernel._hash_strings(offsets, data, 0)
+        with np.errstate(over="ignore"):  # wrapping multiplication, as compiled (NUMBA_DISABLE_JIT)
+            return _kernel._hash_strings(offsets, data, 0)
     return tables.hash64(arr)
 
 
