@@ -166,25 +166,6 @@ def _hash_table(hashes):
 
 
 @kernel
-def _hash_probe(slots, query):
-    """The code of each query hash in a table of :func:`_hash_table`, -1 when absent."""
-    size = len(slots)
-    mask = np.uint64(size - 1)
-    out = np.empty(len(query), dtype=np.int64)
-    for i in range(len(query)):
-        h = query[i]
-        hi = np.int64(h)
-        j = np.int64(h & mask)
-        while True:
-            c = slots[j, 1]
-            if c < 0 or slots[j, 0] == hi:
-                out[i] = c
-                break
-            j = (j + 1) & (size - 1)
-    return out
-
-
-@kernel
 def _hash_strings(offsets, data, seed):
     """A 64-bit hash of each string of an Arrow string array (FNV-1a over the bytes, then the
     splitmix64 finaliser): read in place from the array's offsets and bytes."""

@@ -64,12 +64,7 @@ def lookup(arr: pa.Array, values: pa.Array) -> np.ndarray:
     arr, values = _same_type(_plain(arr), _plain(values))
     if len(values) == 0:
         return np.full(len(arr), -1, dtype=np.int64)
-    if len(arr) >= HASH_ROWS:
-        return _hash_lookup(arr, values)
     return _index_in(arr, values)
-
-
-HASH_ROWS = 50_000  # from here on, lookups go through 64-bit hashes (Arrow's index_in is slower)
 
 
 def _index_in(arr: pa.Array, values: pa.Array) -> np.ndarray:
@@ -111,25 +106,10 @@ def _same(arr: pa.Array, rows: np.ndarray, values: pa.Array, idx: np.ndarray) ->
     return _kernel._equal_strings(oa, da, rows.astype(np.int64), ob, db, idx.astype(np.int64))
 
 
-def _hash_lookup(arr: pa.Array, values: pa.Array) -> np.ndarray:
-    """``lookup`` by 64-bit hashes in a compiled table; every match is checked exactly, and a
-    row whose hash matched another value (a collision) is looked up again exactly."""
-    slots, _, first = _kernel._hash_table(hash_ids(values))
-    if len(first) != len(values):  # two values share a hash (or repeat): the exact way
-        return _index_in(arr, values)
-    idx = _kernel._hash_probe(slots, hash_ids(arr))
-    hit = np.flatnonzero(idx >= 0)
-    wrong = hit[~_same(arr, hit, values, first[idx[hit]])]  # ints: always the same
-    if len(wrong):
-        idx[wrong] = _index_in(arr.take(pa.array(wrong)), values)
-    if arr.null_count:
-        idx[tables.null_mask(arr)] = -1
-    return idx
-
-
 def distinct(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """The distinct non-null values of ``arr`` (first-seen order) and each row's index into them
-    (-1 for null).
+    (-1 for null), in one pass: 64-bit hashes in a compiled open-addressing table, then every
+    row checked byte for byte against its value (a collision falls back to Arrow's exact way).
 
     Examples
     --------
