@@ -16,6 +16,7 @@ from .profile import CapitationProfile, builtin_profiles, load_profile
 from .scenarios import per_capita_sweep, plot_scenarios, scenarios
 from .settlement import budgets, carry_claim_columns, prepare, provisional, run, settle
 from .signed import per_capita, weights
+from .yearend import year_end
 
 __all__ = [
     "CapitationProfile",
@@ -34,4 +35,5 @@ __all__ = [
     "settle",
     "split_budget",
     "weights",
+    "year_end",
 ]
