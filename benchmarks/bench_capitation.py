@@ -162,7 +162,8 @@ def main() -> None:
     target = 1e8
     print(
         f"extrapolated to 10^8 claims / 10^7 signings (linear from {big['claims']:,}): "
-        f"end to end {target / big['end_to_end_claims_per_s']:.0f} s, kernel {target / big['kernel_claims_per_s']:.1f} s"
+        f"end to end {target / big['end_to_end_claims_per_s']:.0f} s, "
+        f"kernel {target / big['kernel_claims_per_s']:.1f} s"
     )
     if len(rows) > 1:
         a, b = rows[-2], rows[-1]
