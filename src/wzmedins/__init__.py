@@ -6,7 +6,7 @@ Arrow batches), and auditable (a pure-Python twin of every kernel in ``wzmedins.
 
 from __future__ import annotations
 
-from . import drg, fund, reference
+from . import capitation, drg, fund, reference
 from .errors import PolicyError, SchemaError, WzmedinsError
 from .explain import explain, explain_text
 from .ledger import Ledger
@@ -15,6 +15,7 @@ from .settle import Settler, SettleResult, settle, settle_stream
 
 __all__ = [
     "Ledger",
+    "capitation",
     "drg",
     "explain",
     "explain_text",
