@@ -28,16 +28,20 @@ def claims_and_accounts(n: int = 3_000, *, seed: int = 5) -> tuple[pa.Table, pa.
         extra.append(_reversal(f"rv{k}", o["person_id"], o["settle_date"] + dt.timedelta(days=1 + k), o["claim_id"]))
     for k, i in enumerate(picks[15:22]):  # another person's claim, after it: REVERSAL_PERSON_MISMATCH
         o = rows[i]
-        extra.append(_reversal(f"rx{k}", _other(o["person_id"]), o["settle_date"] + dt.timedelta(days=2), o["claim_id"]))
+        extra.append(
+            _reversal(f"rx{k}", _other(o["person_id"]), o["settle_date"] + dt.timedelta(days=2), o["claim_id"])
+        )
     for k, i in enumerate(picks[22:25]):  # another person's claim, before it: UNKNOWN_ORIGINAL
         o = rows[i]
-        extra.append(_reversal(f"ry{k}", _other(o["person_id"]), o["settle_date"] - dt.timedelta(days=2), o["claim_id"]))
+        extra.append(
+            _reversal(f"ry{k}", _other(o["person_id"]), o["settle_date"] - dt.timedelta(days=2), o["claim_id"])
+        )
     extra.append(_reversal("rz0", rows[0]["person_id"], dt.date(2022, 12, 30), "no-such-claim"))
     o = rows[picks[0]]  # a second reversal of the first own-reversed claim: ALREADY_REVERSED
     extra.append(_reversal("rv-again", o["person_id"], dt.date(2022, 12, 31), o["claim_id"]))
-    for k, i in enumerate(picks[25:32]):  # the same claim id for another person, later: duplicates
+    for i in picks[25:32]:  # the same claim id for another person, later: duplicates
         extra.append({**rows[i], "person_id": _other(rows[i]["person_id"]), "seq": 7})
-    for k, i in enumerate(picks[32:36]):  # an invalid first occurrence, then a valid one elsewhere
+    for i in picks[32:36]:  # an invalid first occurrence, then a valid one elsewhere
         bad = {**rows[i], "scheme": "navy"}
         rows[i] = {**rows[i], "claim_id": f"{rows[i]['claim_id']}-b"}
         extra.insert(0, {**bad, "claim_id": rows[i]["claim_id"], "person_id": _other(bad["person_id"])})
@@ -53,7 +57,9 @@ def claims_and_accounts(n: int = 3_000, *, seed: int = 5) -> tuple[pa.Table, pa.
 
 
 def _plain(schema: pa.Schema) -> pa.Schema:
-    return pa.schema([pa.field(f.name, f.type.value_type if pa.types.is_dictionary(f.type) else f.type) for f in schema])
+    return pa.schema(
+        [pa.field(f.name, f.type.value_type if pa.types.is_dictionary(f.type) else f.type) for f in schema]
+    )
 
 
 def _other(person: str) -> str:

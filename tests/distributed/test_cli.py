@@ -18,8 +18,9 @@ def test_settle_on_a_running_scheduler(client, tmp_path, capsys):
     pq.write_table(accounts, tmp_path / "accounts.parquet")
     address = client.scheduler.address
     assert address.startswith("tcp://127.0.0.1:")
-    status = main(["settle", str(tmp_path / "claims.parquet"), "--policy", "wenzhou-2022", "--out", str(tmp_path / "out"),
-                   "--accounts", str(tmp_path / "accounts.parquet"), "--scheduler", address, "--partitions", "3"])  # fmt: skip
+    status = main(["settle", str(tmp_path / "claims.parquet"), "--policy", "wenzhou-2022",
+                   "--out", str(tmp_path / "out"), "--accounts", str(tmp_path / "accounts.parquet"),
+                   "--scheduler", address, "--partitions", "3"])  # fmt: skip
     assert status == 0
     one = wz.settle(claims, wz.load_policy("wenzhou-2022"), accounts=accounts)
     out = capsys.readouterr()

@@ -74,9 +74,10 @@ def run(client, fn, items: Sequence[Any], *args: Any, label: str, progress: bool
 
 
 def _show_progress(futures: list, label: str) -> None:
-    from distributed import as_completed
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from distributed import as_completed
 
     columns = (TextColumn(f"{label:<16}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=False) as bar:

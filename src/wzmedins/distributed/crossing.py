@@ -59,9 +59,7 @@ def claim_records(table: pa.Table, rows: np.ndarray, bucket: np.ndarray, policy:
     return ids, targets
 
 
-def split_claims(
-    chunk: Chunk, schema: pa.Schema, partitions: int, work: str, policy: Policy
-) -> np.ndarray:
+def split_claims(chunk: Chunk, schema: pa.Schema, partitions: int, work: str, policy: Policy) -> np.ndarray:
     """Stage 1 for claims: bucket pieces, and id records by id partition; rows per bucket."""
     table = read_chunk(chunk, schema)
     rows = np.arange(chunk.offset, chunk.offset + table.num_rows)
@@ -103,9 +101,16 @@ def find_crossings(id_pieces: list[str], target_pieces: list[str]) -> dict[str, 
         originals = first.filter(~pl.col("first_is_rev"))  # the accepted ordinary claim of each id
         before = (pl.col("first_date") < pl.col("date")) | (
             (pl.col("first_date") == pl.col("date"))
-            & ((pl.col("first_seq") < pl.col("seq")) | ((pl.col("first_seq") == pl.col("seq")) & (pl.col("first_row") < pl.col("row"))))
+            & (
+                (pl.col("first_seq") < pl.col("seq"))
+                | ((pl.col("first_seq") == pl.col("seq")) & (pl.col("first_row") < pl.col("row")))
+            )
         )
-        crossed = pl.from_arrow(targets).join(originals, on="claim_id").filter((pl.col("bucket") != pl.col("first_bucket")) & before)
+        crossed = (
+            pl.from_arrow(targets)
+            .join(originals, on="claim_id")
+            .filter((pl.col("bucket") != pl.col("first_bucket")) & before)
+        )
         out["mismatch"] = _by_bucket(crossed)
     return out
 

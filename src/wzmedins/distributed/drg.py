@@ -127,7 +127,9 @@ def _score_bucket(item, catalog, coefficients, params) -> tuple[pa.Table, pa.Tab
         own = np.array([CODE[r] for r in alone["reason"].to_pylist()], dtype=np.int16)
         at = alone["row"].to_numpy()
         reason[at] = np.minimum(reason[at], own)
-        extra = t.rejected_table(np.arange(len(dup)), t.ids(table.take(pa.array(dup, pa.int64())), "case_id"), reason, MESSAGES)
+        extra = t.rejected_table(
+            np.arange(len(dup)), t.ids(table.take(pa.array(dup, pa.int64())), "case_id"), reason, MESSAGES
+        )
         extra = extra.rename_columns(rejected.column_names).set_column(0, "row", pa.array(rows[dup], pa.int64()))
         rejected = pa.concat_tables([rejected, extra.cast(rejected.schema)]).sort_by("row")
     return scored, rejected

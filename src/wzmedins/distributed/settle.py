@@ -62,7 +62,9 @@ class Totals:
                 fen[k] += p["fen"][k]
             for k, v in p["reasons"].items():
                 reasons[k] = reasons.get(k, 0) + v
-        return cls(fen, sum(p["settled"] for p in parts), sum(p["rejected"] for p in parts), dict(sorted(reasons.items())))
+        return cls(
+            fen, sum(p["settled"] for p in parts), sum(p["rejected"] for p in parts), dict(sorted(reasons.items()))
+        )
 
 
 @dataclass
@@ -168,14 +170,21 @@ def _settle(source, policy, out, accounts, client, partitions, chunk_rows, progr
         remove_tree(join(out, name))
     source = _as_dataset(source, work, "claims", chunk_rows)
     schema, chunks = plan_chunks(source, chunk_rows)
-    acc_schema, acc_chunks = plan_chunks(_as_dataset(accounts, work, "accounts", chunk_rows), chunk_rows) if accounts is not None else (None, [])
+    acc_schema, acc_chunks = (
+        plan_chunks(_as_dataset(accounts, work, "accounts", chunk_rows), chunk_rows)
+        if accounts is not None
+        else (None, [])
+    )
     _check_structure(schema, policy, acc_schema)
     run = dict(label="shuffle", progress=progress)
     counts = cluster.run(client, split_claims, chunks, schema, partitions, work, policy, **run)
     acc_counts = cluster.run(
         client, split_chunk, acc_chunks, acc_schema, partitions, work, "accounts", person_type(schema), **run
     )
-    ids = [(pieces(work, "ids", q, range(len(chunks))), pieces(work, "targets", q, range(len(chunks)))) for q in range(partitions)]
+    ids = [
+        (pieces(work, "ids", q, range(len(chunks))), pieces(work, "targets", q, range(len(chunks))))
+        for q in range(partitions)
+    ]
     crossings = merge(cluster.run(client, _crossings, ids, label="crossings", progress=progress))
     empty = np.zeros(0, dtype=np.int64)
     buckets = [
@@ -188,7 +197,9 @@ def _settle(source, policy, out, accounts, client, partitions, chunk_rows, progr
         )
         for b in range(partitions)
     ]
-    parts = cluster.run(client, _settle_bucket, buckets, policy, schema, acc_schema, out, label="settle", progress=progress)
+    parts = cluster.run(
+        client, _settle_bucket, buckets, policy, schema, acc_schema, out, label="settle", progress=progress
+    )
     for name in OUTPUTS:
         remove_temporaries(join(out, name))
     remove_tree(work)

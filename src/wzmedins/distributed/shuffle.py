@@ -108,4 +108,3 @@ def write_by_id(records: pa.Table, partitions: int, work: str, kind: str, chunk:
 
 def pieces(work: str, kind: str, bucket: int, chunks: list[int]) -> list[str]:
     return [piece_url(work, kind, bucket, c) for c in chunks]
-
