@@ -1,8 +1,8 @@
-"""The bucket shuffle: input chunks → one Parquet piece per (bucket, chunk) on shared storage.
+"""The bucket shuffle: input chunks → one Arrow IPC piece per (bucket, chunk) on shared storage.
 
 Stage 1 reads each chunk of the input (a few Parquet row groups) on a worker, tags every row
 with its position in the whole input (``__row``) and writes the rows of each bucket to
-``WORK/KIND/bucket=B/chunk-I.parquet`` (atomically, see :mod:`.storage`). A bucket task then
+``WORK/KIND/bucket=B/chunk-I.arrow`` (Arrow IPC: no encoding to pay twice) (atomically, see :mod:`.storage`). A bucket task then
 reads its pieces in chunk order, which is input order. Pieces go through the output
 filesystem, not worker memory, so a worker never holds more than one chunk or one bucket.
 
@@ -76,7 +76,7 @@ def read_chunk(chunk: Chunk, schema: pa.Schema) -> pa.Table:
 
 
 def piece_url(work: str, kind: str, bucket: int, chunk: int) -> str:
-    return join(work, kind, f"bucket={bucket}", f"chunk-{chunk:06d}.parquet")
+    return join(work, kind, f"bucket={bucket}", f"chunk-{chunk:06d}.arrow")
 
 
 def write_buckets(table: pa.Table, bucket: np.ndarray, partitions: int, work: str, kind: str, chunk: int) -> np.ndarray:

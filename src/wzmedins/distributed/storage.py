@@ -1,4 +1,4 @@
-"""Files on any fsspec filesystem: atomic writes and reads of Parquet pieces.
+"""Files on any fsspec filesystem: atomic writes and reads of Parquet and Arrow IPC pieces.
 
 A piece is written under a hidden temporary name in its final directory and renamed when
 complete. A task retried after a lost worker writes the same final name again, so every
@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 TEMP_MARK = ".tmp-"
+IPC = ".arrow"  # shuffle pieces: Arrow IPC files, written and read without encoding
 
 
 def filesystem(url: str):
@@ -30,8 +31,9 @@ def join(*parts: str) -> str:
 
 
 def write_atomic(table: pa.Table, url: str, **options) -> None:
-    """Write ``table`` as Parquet at ``url`` through a temporary name and a rename (``options``
-    go to ``pyarrow.parquet.write_table``).
+    """Write ``table`` at ``url`` through a temporary name and a rename: as an Arrow IPC file
+    when the name ends in ``.arrow``, else as Parquet (``options`` go to
+    ``pyarrow.parquet.write_table``).
 
     Examples
     --------
@@ -48,7 +50,11 @@ def write_atomic(table: pa.Table, url: str, **options) -> None:
     temp = f"{directory}/.{name}{TEMP_MARK}{uuid.uuid4().hex}"
     try:
         with fs.open(temp, "wb") as f:
-            pq.write_table(table, f, **options)
+            if path.endswith(IPC):
+                with pa.ipc.new_file(f, table.schema) as writer:
+                    writer.write_table(table)
+            else:
+                pq.write_table(table, f, **options)
         fs.mv(temp, path)
     finally:
         if fs.exists(temp):
@@ -62,7 +68,7 @@ def read_pieces(urls: list[str], schema: pa.Schema | None = None) -> pa.Table | 
         fs, path = filesystem(url)
         if fs.exists(path):
             with fs.open(path, "rb") as f:
-                tables.append(pq.read_table(f))
+                tables.append(pa.ipc.open_file(f).read_all() if path.endswith(IPC) else pq.read_table(f))
     if not tables:
         return None if schema is None else schema.empty_table()
     return pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
