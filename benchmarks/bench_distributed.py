@@ -9,8 +9,8 @@ One run measures, on synthetic claims written once to Parquet (not timed):
   Parquet input to the written outputs. Each cluster settles the input once untimed first
   (workers import wzmedins and load numba's cache), then the timed run;
 - ``bucket memory``: peak RSS of a fresh process settling the whole input in one call (as a
-  bucket task does with its bucket), less its peak before: the working memory per claim a
-  worker needs for its bucket.
+  bucket task does with its bucket), less its RSS just before (input read, numba loaded):
+  the working memory per claim a worker needs for its bucket.
 
 The input has the shape of a province-year scaled down by ``--scale`` (Zhejiang: about
 7 × 10⁸ claims of 5.7 × 10⁷ insured a year, 12.3 claims per person). The extrapolation to the
@@ -42,7 +42,7 @@ import pyarrow.parquet as pq, wzmedins as wz
 policy = wz.load_policy("wenzhou-2022")
 claims = pq.read_table(sys.argv[1]); accounts = pq.read_table(sys.argv[2])
 wz.settle(claims.slice(0, 1000), policy, accounts=accounts)  # numba loads its cache
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = int(open("/proc/self/statm").read().split()[1]) * resource.getpagesize() // 1024  # current RSS
 wz.settle(claims, policy, accounts=accounts)
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"claims": claims.num_rows, "kib": after - before, "input_bytes": claims.nbytes}))
