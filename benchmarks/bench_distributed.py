@@ -44,7 +44,8 @@ claims = pq.read_table(sys.argv[1]); accounts = pq.read_table(sys.argv[2])
 wz.settle(claims.slice(0, 1000), policy, accounts=accounts)  # numba loads its cache
 before = int(open("/proc/self/statm").read().split()[1]) * resource.getpagesize() // 1024  # current RSS
 wz.settle(claims, policy, accounts=accounts)
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+# VmHWM, not ru_maxrss: on Linux ru_maxrss survives exec and would report the parent's peak
+after = next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM:"))
 print(json.dumps({"claims": claims.num_rows, "kib": after - before, "input_bytes": claims.nbytes}))
 """
 
@@ -66,7 +67,7 @@ def time_stream(claims: Path, accounts: Path, policy) -> float:
     from wzmedins.tables import iter_batches
 
     acc = pq.read_table(accounts)
-    list(wz.settle_stream(iter_batches(str(claims), 1000), policy, accounts=acc))  # warm up (numba cache)
+    wz.settle(next(iter_batches(str(claims), 1000)), policy, accounts=acc)  # warm up (numba loads its cache)
     start = time.perf_counter()
     for result in wz.settle_stream(iter_batches(str(claims), 1_000_000), policy, accounts=acc):
         result.totals()
