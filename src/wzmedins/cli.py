@@ -195,6 +195,9 @@ def _cmd_settle(args: argparse.Namespace) -> int:
 
     import wzmedins as wz
 
+    if args.scheduler:  # on a Dask cluster: wzmedins.distributed
+        from .distributed.cli import settle_on_cluster
+        return settle_on_cluster(args)
     if not os.path.exists(args.claims):
         raise CommandError(f"claims file not found: {args.claims}")
     if args.ledger:
@@ -368,6 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--quiet", action="store_true", help="no progress bar")
     st.add_argument("--ledger", metavar="PATH_OR_URL", help="settle into this ledger instead")
     st.add_argument("--batch-id", help="the ledger batch id (with --ledger)")
+    st.add_argument("--scheduler", help="settle on a Dask cluster: 'local' or tcp://HOST:PORT (--out is a folder)")
+    st.add_argument("--partitions", type=_positive, help="person buckets on the cluster (default 4 per worker)")
     st.set_defaults(func=_cmd_settle)
 
     po = commands.add_parser("policy", help="show or check a policy profile")
