@@ -55,8 +55,8 @@ class CodeLists:
 
         Examples
         --------
-        >>> [r for r in load_codes().describe() if r[0] == "insutype"]
-        [('insutype', '310', 'employee', '职工基本医疗保险', 'NP'), ('insutype', '390', 'resident', '城乡居民基本医疗保险', 'NP')]
+        >>> [r for r in load_codes().describe() if r[0] == "insutype"][0]
+        ('insutype', '310', 'employee', '职工基本医疗保险', 'NP')
         """
         rows = []
         for lst, codes in self.maps.items():

@@ -252,8 +252,10 @@ def from_platform(
     ...      "hosp_lv": "02", "setl_time": "2022-03-01 09:30:00", "medfee_sumamt": "50000.00"},
     ...     {"psn_no": "P2", "mdtrt_id": "M2", "insutype": "340", "psn_type": "21", "med_type": "21",
     ...      "hosp_lv": "02", "setl_time": "2022-03-01", "medfee_sumamt": 10}])
-    >>> out.claims.select(["claim_id", "scheme", "visit_type", "facility_level", "total_cost"]).to_pylist()
-    [{'claim_id': 'M1', 'scheme': 'resident', 'visit_type': 'inpatient', 'facility_level': 'tertiary', 'total_cost': 5000000}]
+    >>> out.claims.select(["claim_id", "scheme", "visit_type", "facility_level"]).to_pylist()
+    [{'claim_id': 'M1', 'scheme': 'resident', 'visit_type': 'inpatient', 'facility_level': 'tertiary'}]
+    >>> out.claims["total_cost"].to_pylist()
+    [5000000]
     >>> out.rejected.select(["row", "reason", "message"]).to_pylist()
     [{'row': 1, 'reason': 'UNMAPPED_CODE', 'message': "insutype code '340' is not in the code list national-2022"}]
     """

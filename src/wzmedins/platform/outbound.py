@@ -14,7 +14,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .. import tables as t
 from .codes import CodeLists, load_codes
 
 YUAN = pa.decimal128(16, 2)  # the platform's amounts: 16 digits, 2 decimals
@@ -67,7 +66,9 @@ class PlatformAnswer:
         details: dict[str, list[dict]] = {}
         for d in self.setldetail.to_pylist():
             details.setdefault(d["setl_id"], []).append(d)
-        return [{"setlinfo": info, "setldetail": details.get(info["setl_id"], [])} for info in self.setlinfo.to_pylist()]
+        return [
+            {"setlinfo": info, "setldetail": details.get(info["setl_id"], [])} for info in self.setlinfo.to_pylist()
+        ]
 
     def to_polars(self):
         """``setlinfo`` as a polars DataFrame."""
@@ -160,14 +161,15 @@ def to_platform(
     def echo(name: str) -> pa.Array:
         return pc.cast(src[name], pa.string()) if name in src.column_names else pa.nulls(n, pa.string())
 
-    fund, ci, ma = _col(settled, "fund", n), _col(settled, "critical_illness", n), _col(settled, "medical_assistance", n)
+    fund, ci, ma = (
+        _col(settled, "fund", n),
+        _col(settled, "critical_illness", n),
+        _col(settled, "medical_assistance", n),
+    )
     acct = _col(settled, "account_current", n) + _col(settled, "account_hist", n)
     cash, eligible = _col(settled, "cash", n), _col(settled, "eligible", n)
     total = fund + ci + ma + acct + cash
-    scheme = (
-        pc.cast(settled["scheme"], pa.string()) if "scheme" in settled.column_names else pc.cast(src["scheme"], pa.string())
-    )
-    scheme = scheme.to_pylist()
+    scheme = pc.cast((settled if "scheme" in settled.column_names else src)["scheme"], pa.string()).to_pylist()
     employee = np.array([s == "employee" for s in scheme], dtype=bool)
     class_b = _col(src, "class_b_self_pay", n)
     fulamt, overlmt = _col(src, "fulamt_ownpay_amt", n), _col(src, "overlmt_selfpay", n)

@@ -37,8 +37,17 @@ def proc_info(settled: pa.Table, claims: pa.Table, *, state_before: pa.Table | N
     if state_before is not None:
         for s in state_before.to_pylist():
             start[(str(s["person_id"]), s["year"])] = s
-    order = sorted(range(n), key=lambda i: (str(rows[i]["person_id"]), rows[i]["year"],
-                                            inputs[i].get("settle_date") or 0, inputs[i].get("seq") or 0, i))  # fmt: skip
+
+    def settlement_order(i: int) -> tuple:
+        return (
+            str(rows[i]["person_id"]),
+            rows[i]["year"],
+            str(inputs[i].get("settle_date")),
+            inputs[i].get("seq") or 0,
+            i,
+        )
+
+    order = sorted(range(n), key=settlement_order)
     todate: dict[tuple, dict] = {}
     out = {}
     for i in order:
