@@ -133,8 +133,9 @@ def test_worked_example_6_employee_accounts_and_balance():
     """Example 6: employee in service, outpatient tertiary 2 100 (100 self-paid), opening
     balances 500 current and 2 000 historical."""
     accounts = pa.table({"person_id": ["E1"], "year": [2022], "current_balance": [50_000], "hist_balance": [200_000]})
-    out = wz.platform.settle([record(psn_no="E1", insutype="310", psn_type="11", med_type="11",
-                                     medfee_sumamt="2100", fulamt_ownpay_amt="100")], POLICY, accounts=accounts)  # fmt: skip
+    rec = record(psn_no="E1", insutype="310", psn_type="11", med_type="11", medfee_sumamt="2100")
+    rec["fulamt_ownpay_amt"] = "100"
+    out = wz.platform.settle([rec], POLICY, accounts=accounts)
     info = {k: str(v) for k, v in out.setlinfo.to_pylist()[0].items()}
     assert info["acct_pay"] == "1650.00" and info["hifp_pay"] == "350.00" and info["psn_cash_pay"] == "100.00"
     assert info["balc"] == "850.00"  # 2 500 − 1 650
