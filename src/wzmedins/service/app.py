@@ -346,6 +346,10 @@ def create_app(config: ServiceConfig) -> FastAPI:
         except TimeoutError:
             return JSONResponse({"infcode": -1, "err_msg": "not settled in time: send the same call again "
                                  "(same msgid) to learn the outcome"}, status_code=504)  # fmt: skip
+        except Exception as exc:  # the group's transaction was rolled back: nothing of it is stored
+            log.error("settlement failed: %s", type(exc).__name__)
+            return JSONResponse({"infcode": -1, "err_msg": "settlement failed, nothing was stored: send the same "
+                                 "call again (same msgid)"}, status_code=503)  # fmt: skip
         if outcome.rejected is not None:
             if outcome.rejected["reason"] == "DUPLICATE_CLAIM_ID":  # a concurrent retry got there first
                 done = await replay(svc, claim_id, claim, dated, msgid)

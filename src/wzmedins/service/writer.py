@@ -143,7 +143,7 @@ class Writer:
         k = 0
         for i, job in enumerate(group):
             person = job.claim["person_id"]
-            state = out.state.filter(pa.array([p == person for p in state_person]))
+            state = out.state.filter(pa.array([p == person for p in state_person], pa.bool_()))
             if i in rejected:
                 _resolve(job, Outcome(None, rejected[i], state, batch_id))
             else:
