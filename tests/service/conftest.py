@@ -4,6 +4,8 @@ over a fresh DuckDB file, and over PostgreSQL when WZMEDINS_PG_URL is set (``sou
 
 from __future__ import annotations
 
+import decimal
+import json
 import os
 import pathlib
 import socket
@@ -76,13 +78,17 @@ class Server:
             self.proc.wait()
         self._log.close()
 
-    def read(self, table: str):
-        """A ledger table, read directly (as an auditor would)."""
-        ledger = wz.Ledger(self.ledger, lock_timeout=60)
-        try:
-            return ledger.table(table)
-        finally:
-            ledger.close()
+    def counts(self) -> dict[str, int]:
+        """Rows in the ledger's settled, rejected and batches tables (the agency's audit call:
+        the service holds a DuckDB file open, so the tests ask it)."""
+        with self.client("AG") as http:
+            return http.get("/v1/audit/counts").json()["output"]
+
+    def claims_of(self, psn_no: str, year: int = 2022) -> list[dict]:
+        """A person's settled claims in settlement order (the statement, read by the agency)."""
+        with self.client("AG") as http:
+            r = http.get(f"/v1/persons/{psn_no}/statement", params={"year": year})
+            return json.loads(r.text, parse_float=decimal.Decimal)["output"]["claims"]
 
 
 def postgres_location() -> str:

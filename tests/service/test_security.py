@@ -10,8 +10,8 @@ from wzmedins.service.auth import add_key
 from .conftest import settle_call, uid
 
 
-def snapshot(server) -> tuple[int, int, int]:
-    return tuple(server.read(t).num_rows for t in ("settled", "rejected", "batches"))
+def snapshot(server) -> dict[str, int]:
+    return server.counts()
 
 
 @pytest.fixture
@@ -49,6 +49,8 @@ def test_refusals_store_nothing(server, h1_claim):
         assert other.get("/v1/claims/H1:does-not-exist").status_code == 403
     with server.client("AG") as agency:  # the agency reads every institution's claims
         assert agency.get(f"/v1/claims/{h1_claim}").status_code == 200
+    with server.client("H1") as own:
+        assert own.get("/v1/audit/counts").status_code == 403
     assert snapshot(server) == before
     log = server.log.read_text()
     assert "refused 401 unknown key" in log and "refused 403 other institution" in log

@@ -26,13 +26,13 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
-from ..ledger import Ledger
 from ..platform import from_platform, load_codes, proc_info, to_platform
 from ..platform.outbound import dumps
 from ..policy import Policy, load_policy
 from .auth import Caller, KeyStore
 from .guard import BodyLimit, Metrics, RateLimit
 from .models import ReverseCall, SettleCall
+from .stores import open_ledger
 from .writer import CLAIM_SCHEMA, Writer
 
 log = logging.getLogger("wzmedins.service")
@@ -106,21 +106,27 @@ class Service:
         self.keys = KeyStore(config.keys)
         self.metrics = Metrics()
         self.limit = RateLimit(rate=config.rate, burst=config.burst)
-        self.ledger = Ledger(config.ledger, policy=self.policy, lock_timeout=config.lock_timeout)
-        self.reader = Ledger(config.ledger, policy=self.policy, lock_timeout=config.lock_timeout)
-        self.read_lock = threading.Lock()
+        self.ledger = open_ledger(config.ledger, policy=self.policy, lock_timeout=config.lock_timeout)
+        self.reader = open_ledger(config.ledger, policy=self.policy, lock_timeout=config.lock_timeout,
+                                  shared=self.ledger)  # fmt: skip
+        # a PostgreSQL Ledger holds one connection, for one thread at a time; DuckDB cursors don't mind
+        self.read_lock = threading.Lock() if self.reader.store is not self.ledger.store else contextlib.nullcontext()
         self.writer = Writer(self.ledger, max_group=config.max_group, on_group=self.metrics.group)
-        self.answers: collections.OrderedDict[str, dict] = collections.OrderedDict()  # recent answers
+        # recent answers and their claims, for retries without a trip to the database
+        self.answers: collections.OrderedDict[str, dict] = collections.OrderedDict()
+        self.recent: dict[str, dict] = {}
 
     def close(self) -> None:
         self.writer.close()
-        self.ledger.close()
         self.reader.close()
+        self.ledger.close()
 
-    def remember(self, claim_id: str, answer: dict) -> None:
+    def remember(self, claim_id: str, answer: dict, claim: dict) -> None:
         self.answers[claim_id] = answer
+        self.recent[claim_id] = claim
         while len(self.answers) > 10_000:
-            self.answers.popitem(last=False)
+            old, _ = self.answers.popitem(last=False)
+            self.recent.pop(old, None)
 
     async def read(self, fn, *args):
         def locked():
@@ -144,6 +150,11 @@ class Service:
 
     def statement(self, person_id: str, year: int):
         return self.reader.statement(person_id, year)
+
+    def counts(self) -> dict[str, int]:
+        with self.reader.store.transaction(write=False) as tx:
+            return {t: tx.query(f"SELECT COUNT(*) AS n FROM {t}")["n"][0].as_py()
+                    for t in ("settled", "rejected", "batches")}  # fmt: skip
 
 
 def _today() -> dt.date:
@@ -326,7 +337,10 @@ def create_app(config: ServiceConfig) -> FastAPI:
         return not dated or stored.get("settle_date") == claim.get("settle_date")
 
     async def replay(svc: Service, claim_id: str, claim: dict, dated: bool, msgid: str) -> JSONYuan | None:
-        stored = await svc.read(svc.settled_row, claim_id)
+        if claim_id in svc.answers:
+            stored = svc.recent[claim_id]
+        else:
+            stored = await svc.read(svc.settled_row, claim_id)
         if stored is None:
             return None
         if not same_call(stored, claim, dated):
@@ -337,9 +351,8 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
     async def settle_claim(svc: Service, claim: dict, claims: pa.Table, dated: bool, msgid: str) -> Response:
         claim_id = claim["claim_id"]
-        done = await replay(svc, claim_id, claim, dated, msgid)
-        if done is not None:
-            return done
+        if claim_id in svc.answers:  # a retry of a call answered lately; older ones: the ledger says
+            return await replay(svc, claim_id, claim, dated, msgid)
         future = svc.writer.submit(claim)
         try:
             outcome = await asyncio.wait_for(asyncio.wrap_future(future), svc.config.timeout)
@@ -357,7 +370,8 @@ def create_app(config: ServiceConfig) -> FastAPI:
                     return done
             return rejected_response(msgid, outcome.rejected["reason"], outcome.rejected["message"])
         answer = await run_in_threadpool(answer_from_outcome, svc, outcome, claims)
-        svc.remember(claim_id, answer)
+        stored = dict(claim, settle_date=claim["settle_date"], reverses=claim.get("reverses"))
+        svc.remember(claim_id, answer, stored)
         return JSONYuan({"infcode": 0, "msgid": msgid, "replayed": False, "output": answer})
 
     def rejected_response(msgid: str, reason: str, message: str) -> JSONResponse:
@@ -444,10 +458,20 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
     # ---------------------------------------------------------------- operations
 
+    @app.get("/v1/audit/counts", summary="Rows in the ledger's settled, rejected and batches tables (agency only)")
+    async def counts(who: Caller = Depends(caller), svc: Service = Depends(service)):
+        if not who.is_agency:
+            raise Refused(403, "not an agency", "the ledger's counts are for the agency")
+        return JSONResponse({"infcode": 0, "output": await svc.read(svc.counts)})
+
     @app.get("/health", summary="Liveness and the ledger's reachability")
     async def health(svc: Service = Depends(service)):
+        def ping():
+            with svc.reader.store.transaction(write=False) as tx:
+                tx.query("SELECT 1 AS ok")
+
         try:
-            await svc.read(lambda: svc.reader.store.transaction(write=False).__enter__() and None)
+            await svc.read(ping)
             ok = True
         except Exception:
             ok = False
