@@ -65,17 +65,20 @@ def run(backend: str, ledger: str, args) -> list[dict]:
     try:
         warm = [settle_call(f"warm-{i}", f"W{i}", "100.00", med_type="11") for i in range(50)]
         asyncio.run(load(server.url, server.keys["H1"], warm, 5))
+        del warm
         for clients in args.clients:
             tag = uuid.uuid4().hex[:6]
             calls = [settle_call(f"b{tag}-{i}", f"P{tag}-{i % args.persons}", f"{100 + i % 9000}.{i % 100:02d}",
                                  med_type=("11", "21", "14")[i % 3]) for i in range(args.claims)]  # fmt: skip
             lat, statuses, seconds = asyncio.run(load(server.url, server.keys["H1"], calls, clients))
-            stored = [r for r in server.read("settled")["claim_id"].to_pylist() if r.startswith(f"H1:b{tag}-")]
+            counts = server.counts()
+            stored = [r["claim_id"] for p in range(min(args.persons, len(calls)))
+                      for r in server.claims_of(f"P{tag}-{p}")]  # fmt: skip
             rows.append({
                 "backend": backend, "clients": clients, "claims": len(calls),
                 "p50_ms": round(quantile(lat, 50) * 1000, 1), "p99_ms": round(quantile(lat, 99) * 1000, 1),
                 "claims_per_s": round(len(calls) / seconds, 1), "ok": statuses.count(200),
-                "stored": len(stored), "doubled": len(stored) - len(set(stored)),
+                "stored": len(stored), "doubled": len(stored) - len(set(stored)), "settled_total": counts["settled"],
             })  # fmt: skip
             print(json.dumps(rows[-1]), flush=True)
     finally:

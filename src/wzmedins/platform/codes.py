@@ -3,6 +3,7 @@ the wzmedins vocabulary, with the source of each mapping. See ``docs/platform.md
 
 from __future__ import annotations
 
+import functools
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -93,6 +94,17 @@ def load_codes(source: str | os.PathLike | None = None) -> CodeLists:
     ('employee', 'inpatient', '390100')
     """
     if source is None or os.fspath(source) == BUILTIN:
+        return _builtin()
+    return _load(source)
+
+
+@functools.cache
+def _builtin() -> CodeLists:
+    return _load(BUILTIN)
+
+
+def _load(source: str | os.PathLike) -> CodeLists:
+    if os.fspath(source) == BUILTIN:
         text = (resources.files("wzmedins.platform") / "codes" / f"{BUILTIN}.toml").read_text("utf-8")
         where = BUILTIN
     else:

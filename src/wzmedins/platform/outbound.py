@@ -89,27 +89,29 @@ def _balances(settled: pa.Table, claims: pa.Table, state: pa.Table | None) -> pa
     n = settled.num_rows
     if state is None or n == 0:
         return pa.nulls(n, pa.int64())
-    import polars as pl
-
-    pays = _col(settled, "account_current", n) + _col(settled, "account_hist", n)
-    order = pl.DataFrame({
-        "person_id": pc.cast(settled["person_id"], pa.string()).to_pylist(), "year": _col(settled, "year", n),
-        "date": claims["settle_date"].cast(pa.int32()).fill_null(0).to_numpy(zero_copy_only=False),
-        "seq": _col(claims, "seq", n), "row": np.arange(n), "pay": pays,
-    })  # fmt: skip
-    st = pl.DataFrame({
-        "person_id": pc.cast(state["person_id"], pa.string()).to_pylist(),
-        "year": state["year"].cast(pa.int64()).to_numpy(),
-        "end": (state["current_balance"].to_numpy() + state["hist_balance"].to_numpy()).astype(np.int64),
-    })  # fmt: skip
-    done = (
-        order.sort(["person_id", "year", "date", "seq", "row"])
-        .with_columns(later=pl.col("pay").reverse().cum_sum().reverse().over(["person_id", "year"]) - pl.col("pay"))
-        .join(st, on=["person_id", "year"], how="left")
-        .with_columns(balc=pl.col("end") + pl.col("later"))
-        .sort("row")
+    person = pc.cast(settled["person_id"], pa.string())
+    year = _col(settled, "year", n)
+    key = pc.binary_join_element_wise(person, pc.cast(pa.array(year), pa.string()), "\x1f").to_numpy(
+        zero_copy_only=False
     )
-    return done["balc"].to_arrow()
+    st_key = pc.binary_join_element_wise(
+        pc.cast(state["person_id"], pa.string()), pc.cast(state["year"], pa.string()), "\x1f"
+    )
+    end = (state["current_balance"].to_numpy() + state["hist_balance"].to_numpy()).astype(np.int64)
+    at = pc.index_in(pa.array(key, pa.string()), value_set=st_key).to_numpy(zero_copy_only=False)
+    date = claims["settle_date"].cast(pa.int32()).fill_null(0).to_numpy(zero_copy_only=False)
+    pays = _col(settled, "account_current", n) + _col(settled, "account_hist", n)
+    # settlement order within each person-year, then the payments of the claims that came later
+    order = np.lexsort((np.arange(n), _col(claims, "seq", n), date, key))
+    later = np.zeros(n, dtype=np.int64)
+    sorted_key, sorted_pay = key[order], pays[order]
+    suffix = np.cumsum(sorted_pay[::-1])[::-1]
+    last = np.r_[np.flatnonzero(sorted_key[1:] != sorted_key[:-1]), n - 1]  # the end of each group
+    group_end = last[np.searchsorted(last, np.arange(n))]
+    later[order] = suffix - sorted_pay - np.r_[suffix[1:], 0][group_end]
+    valid = ~np.isnan(at.astype(float)) if at.dtype.kind == "f" else np.ones(n, dtype=bool)
+    balc = np.where(valid, end[np.nan_to_num(at.astype(float), nan=0).astype(np.int64)] + later, 0)
+    return pa.array(balc, pa.int64(), mask=~valid)
 
 
 def to_platform(
