@@ -40,7 +40,7 @@ def test_builtin_code_lists_have_sources():
 def test_edited_code_list(tmp_path):
     text = (wz.platform.codes.resources.files("wzmedins.platform") / "codes" / "national-2022.toml").read_text("utf-8")
     path = tmp_path / "mine.toml"
-    edited = text.replace('[insutype]\n', '[insutype]\n"340" = { value = "employee", name = "离休", source = "ND" }\n')
+    edited = text.replace("[insutype]\n", '[insutype]\n"340" = { value = "employee", name = "离休", source = "ND" }\n')
     path.write_text(edited, "utf-8")
     out = from_platform([record(insutype="340", psn_type="11")], codes=path)
     assert out.claims["scheme"].to_pylist() == ["employee"] and out.rejected.num_rows == 0
@@ -250,3 +250,17 @@ def test_json_answer_round_trips_exactly(tmp_path):
     # the answer read back as records is mapped again: same bill
     again = from_platform([back[0]["setlinfo"] | {"hosp_lv": "02"}])
     assert again.claims["total_cost"].to_pylist() == [1234567]
+
+
+def test_command_line(tmp_path, capsys):
+    from wzmedins.cli import main
+
+    records = tmp_path / "records.jsonl"
+    records.write_text(json.dumps(record(medfee_sumamt=50000.00)) + "\n" + json.dumps(record(mdtrt_id="M2", med_type="77"))
+                       + "\n", "utf-8")  # fmt: skip
+    out = tmp_path / "answer.json"
+    assert main(["platform", "settle", str(records), "--policy", "wenzhou-2022", "--out", str(out)]) == 0
+    answer = json.loads(out.read_text("utf-8"), parse_float=D)
+    assert answer[0]["setlinfo"]["hifp_pay"] == D("34440.00")
+    assert "UNMAPPED_CODE: 1" in capsys.readouterr().out
+    assert main(["platform", "codes", "--codes", str(tmp_path / "none.toml")]) == 1
