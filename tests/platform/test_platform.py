@@ -256,8 +256,8 @@ def test_command_line(tmp_path, capsys):
     from wzmedins.cli import main
 
     records = tmp_path / "records.jsonl"
-    records.write_text(json.dumps(record(medfee_sumamt=50000.00)) + "\n" + json.dumps(record(mdtrt_id="M2", med_type="77"))
-                       + "\n", "utf-8")  # fmt: skip
+    lines = [json.dumps(record(medfee_sumamt=50000.00)), json.dumps(record(mdtrt_id="M2", med_type="77"))]
+    records.write_text("\n".join(lines) + "\n", "utf-8")
     out = tmp_path / "answer.json"
     assert main(["platform", "settle", str(records), "--policy", "wenzhou-2022", "--out", str(out)]) == 0
     answer = json.loads(out.read_text("utf-8"), parse_float=D)
