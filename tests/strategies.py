@@ -138,3 +138,34 @@ def accounts(draw, persons=6):
     schema = pa.schema([("person_id", pa.string()), ("year", pa.int32()),
                         ("current_balance", pa.int64()), ("hist_balance", pa.int64())])  # fmt: skip
     return pa.Table.from_pylist(rows, schema=schema)
+
+
+D0 = dt.date(2022, 1, 1)
+
+
+@st.composite
+def dated_policies(draw):
+    """Two or three random profiles taking over from one another on random dates in 2022-2023;
+    the first may start after the claims begin and one may end before the next starts (a gap:
+    POLICY_NOT_IN_FORCE)."""
+    import dataclasses
+
+    n = draw(st.integers(2, 3))
+    starts = sorted(draw(st.lists(st.integers(0, 700), min_size=n, max_size=n, unique=True)))
+    profiles = []
+    for k, start in enumerate(starts):
+        base = draw(policies()).profiles[0]
+        end = None
+        if draw(st.integers(0, 3)) == 0:
+            limit = starts[k + 1] - 1 if k + 1 < n else 729
+            end = D0 + dt.timedelta(days=draw(st.integers(start, max(start, limit))))
+        begin = D0 + dt.timedelta(days=start)
+        profiles.append(dataclasses.replace(base, name=f"profile-{k}", effective_from=begin, effective_to=end))
+    return wz.Policy(profiles)
+
+
+def with_late_claims(policy, mode):
+    """The policy with ``late_claims`` set in every profile's raw parameters."""
+    import dataclasses
+
+    return wz.Policy([dataclasses.replace(p, params={**p.params, "late_claims": mode}) for p in policy.profiles])

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from . import drg, platform, reference
 from .errors import PolicyError, SchemaError, WzmedinsError
+from .explain import explain, explain_text
 from .ledger import Ledger
 from .policy import Policy, load_policy
-from .settle import SettleResult, settle, settle_stream
+from .settle import Settler, SettleResult, settle, settle_stream
 
 __all__ = [
     "Ledger",
     "drg",
     "platform",
+    "explain",
+    "explain_text",
     "Policy",
     "PolicyError",
     "SchemaError",
@@ -25,5 +28,6 @@ __all__ = [
     "reference",
     "settle",
     "settle_stream",
+    "Settler",
 ]
 __version__ = "0.1.0"

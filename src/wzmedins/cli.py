@@ -21,7 +21,7 @@ from .tables import fen_to_yuan
 
 PROG = "wzmedins"
 
-# how the summary names the payer columns of the settled table (``wzmedins.settle.PAYERS``)
+# how the summary names the payer columns of the settled table (``wzmedins.contract.PAYERS``)
 PAYER_LABELS = {
     "account_current": "current-year account (当年账户)",
     "fund": "pooled fund (统筹基金)",
@@ -159,7 +159,7 @@ class Summary:
 
 
 def settle_to_files(
-    batches: Iterator[pa.RecordBatch],
+    batches: Iterator[pa.RecordBatch] | str,
     policy,
     *,
     out: str | None,
@@ -168,36 +168,26 @@ def settle_to_files(
     accounts: pa.Table | None = None,
     total_rows: int | None = None,
     progress: bool = True,
+    batch_size: int = 1 << 20,
 ) -> tuple[Summary, pa.Table | None]:
-    """Settle a stream of batches, writing settled and rejected rows as they come.
+    """Settle a Parquet path or a stream of batches through one store, writing settled and
+    rejected rows as they come (``wzmedins.settle.files``), with progress.
 
     Returns the summary and the carried state after the last batch.
     """
-    import wzmedins as wz
+    from .settle.files import settle_to_files as settle_files
 
     summary = Summary()
-    writers: dict[str, pq.ParquetWriter] = {}
+    with _progress(progress) as bar:
+        task = bar.add_task("settle", total=total_rows)
 
-    def write(path: str | None, table: pa.Table) -> None:
-        if path is None:
-            return
-        if path not in writers:
-            writers[path] = pq.ParquetWriter(path, table.schema)
-        writers[path].write_table(table)
+        def on_batch(result) -> None:
+            summary.add(result)
+            bar.update(task, completed=summary.claims)
 
-    try:
-        with _progress(progress) as bar:
-            task = bar.add_task("settle", total=total_rows)
-            for result in wz.settle_stream(batches, policy, state=state, accounts=accounts):
-                write(out, result.settled)
-                write(rejected_out, result.rejected)
-                summary.add(result)
-                state = result.state
-                bar.update(task, completed=summary.claims)
-    finally:
-        for writer in writers.values():
-            writer.close()
-    return summary, state
+        done = settle_files(batches, policy, out=out, rejected_out=rejected_out, state=state, accounts=accounts,
+                            batch_size=batch_size, on_batch=on_batch)  # fmt: skip
+    return summary, done.settler.state()
 
 
 def _cmd_settle(args: argparse.Namespace) -> int:
@@ -215,9 +205,8 @@ def _cmd_settle(args: argparse.Namespace) -> int:
     state = _read_table(args.state_in, "state")
     accounts = _read_table(args.accounts, "accounts")
     dataset = ds.dataset(args.claims, format="parquet")
-    batches = dataset.to_batches(batch_size=args.batch_size)
     summary, state = settle_to_files(
-        batches,
+        args.claims,
         policy,
         out=args.out,
         rejected_out=args.rejected,
@@ -225,6 +214,7 @@ def _cmd_settle(args: argparse.Namespace) -> int:
         accounts=accounts,
         total_rows=dataset.count_rows(),
         progress=not args.quiet,
+        batch_size=args.batch_size,
     )
     if summary.batches == 0:  # an empty input still gives (empty) outputs with their schemas
         result = wz.settle(dataset.schema.empty_table(), policy, state=state, accounts=accounts)

@@ -30,3 +30,20 @@ class SchemaError(WzmedinsError, ValueError):
 
 class PolicyError(WzmedinsError, ValueError):
     """A profile that cannot be loaded: names the key and what is allowed."""
+
+
+class NotSettledError(WzmedinsError, LookupError):
+    """A claim that was not settled (rejected, or not in the batch) cannot be explained.
+
+    Examples
+    --------
+    >>> raise NotSettledError("c9", "no row with this claim_id")
+    Traceback (most recent call last):
+    ...
+    wzmedins.errors.NotSettledError: claim 'c9' was not settled: no row with this claim_id
+    """
+
+    def __init__(self, claim_id, reason: str):
+        self.claim_id = claim_id
+        self.reason = reason
+        super().__init__(f"claim {claim_id!r} was not settled: {reason}")

@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from ..settle.state import STATE_FIELDS
+from ..contract import MONEY_OUT, STATE_ORDER
+from ..contract import STATE_ACCUMULATORS as STATE_FIELDS
 
 SCHEMA_VERSION = "1"
 
 TEXT, INT64, INT32, DATE = "text", "int64", "int32", "date"
 ARROW = {TEXT: pa.string(), INT64: pa.int64(), INT32: pa.int32(), DATE: pa.date32()}
-
-MONEY_OUT = (
-    "eligible", "account_current", "deductible", "fund", "coinsurance", "over_cap",
-    "critical_illness", "medical_assistance", "account_hist", "cash",
-)  # fmt: skip
 
 # settled: every output column of wz.settle, plus the claim inputs a statement needs
 SETTLED: dict[str, str] = {
@@ -44,12 +40,14 @@ SETTLED: dict[str, str] = {
     "ratio_bp": INT32,
     "ci_base_added": INT64,
     "ma_base_added": INT64,
+    "late": INT32,  # the settled table's bool ``late`` (docs/settlement.md, the order rule), as 0/1
 }
 REJECTED = {"batch_id": TEXT, "row": INT64, "claim_id": TEXT, "reason": TEXT, "message": TEXT}
 STATE: dict[str, str] = {
     "person_id": TEXT,
     "year": INT32,
     **{f: INT32 if f.startswith("admissions") else INT64 for f in STATE_FIELDS},
+    **dict(zip(STATE_ORDER, (DATE, INT64), strict=True)),  # the order rule: last (settle_date, seq)
     "batch_id": TEXT,  # the batch that last changed the row ('' for a rebuilt ledger)
 }
 ACCOUNTS = {

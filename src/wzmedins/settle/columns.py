@@ -36,6 +36,7 @@ MESSAGES = {
     "UNKNOWN_ORIGINAL": "reverses names no settled claim",
     "ALREADY_REVERSED": "the original claim is already reversed",
     "REVERSAL_PERSON_MISMATCH": "the original claim belongs to another person",
+    "OUT_OF_ORDER": "settle_date and seq are before the last claim settled in the person-year (a back-dated claim)",
 }
 assert set(MESSAGES) <= set(REASONS)
 
