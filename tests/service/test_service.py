@@ -39,6 +39,8 @@ def test_settle_worked_example_retry_and_reverse(server):
         assert (info["act_pay_dedc"], info["hifp_pay"], info["psn_cash_pay"]) == (D("800.00"), D("34440.00"),
                                                                                   D("15560.00"))  # fmt: skip
         assert info["setl_id"] == f"H1:m{u}" and info["mdtrt_id"] == f"Vm{u}"
+        proc = body(first)["output"]["setldetail"][0]["setl_proc_info"]
+        assert "起付线 deductible 800.00 [deductible_inpatient.resident FZ]" in proc
         again = http.post("/v1/settle", json=call)  # a retry after a timeout
         assert again.status_code == 200 and body(again)["replayed"] is True
         assert body(again)["output"]["setlinfo"] == info

@@ -71,6 +71,7 @@ def settle(
     codes = codes if isinstance(codes, CodeLists) else load_codes(codes)
     mapped = from_platform(records, codes=codes, hosp_lv=hosp_lv, settle_date=settle_date)
     state = None if state is None else t.to_table(state)
+    accounts = None if accounts is None else t.to_table(accounts)
     out = settle_claims(mapped.claims, policy, state=state, accounts=accounts)
     # settlement's rejected rows are numbered within the mapped claims: back to record positions
     positions = mapped.claims["row"].to_numpy()
@@ -84,7 +85,7 @@ def settle(
     claims = mapped.claims.filter(pa.array(accepted))
     answer = to_platform(
         out.settled, claims, codes=codes, state=out.state,
-        explanations=proc_info(out.settled, claims, state_before=state),
+        explanations=proc_info(out.settled, claims, policy=policy, state_before=state, accounts=accounts),
     )  # fmt: skip
     return PlatformResult(answer.setlinfo, answer.setldetail, rejected, out.settled, out.state)
 

@@ -28,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..platform import from_platform, load_codes, proc_info, to_platform
 from ..platform.outbound import dumps
+from ..platform.proc_info import state_before
 from ..policy import Policy, load_policy
 from .auth import Caller, KeyStore
 from .guard import BodyLimit, Metrics, RateLimit
@@ -295,21 +296,12 @@ def create_app(config: ServiceConfig) -> FastAPI:
     def answer_from_outcome(svc: Service, outcome, claims: pa.Table) -> dict:
         settled = outcome.settled
         row = settled.to_pylist()[0]
-        state = outcome.state
-        before = None
-        if state.num_rows:
-            s = [x for x in state.to_pylist() if x["year"] == row["year"]]
-            if s:  # the person's year before this claim: the state after it, less the claim
-                b = dict(s[0])
-                b["fund_paid"] -= row["fund"]
-                b["ci_base"] -= row["ci_base_added"]
-                pool = {"outpatient": "outpatient_deductible_used", "chronic": "outpatient_deductible_used",
-                        "inpatient": "inpatient_deductible_used"}.get(str(row["visit_type"]))  # fmt: skip
-                if pool:
-                    b[pool] -= row["deductible"]
-                before = pa.Table.from_pylist([b])
-        explanations = proc_info(settled, claims, state_before=before)
-        answer = to_platform(settled, claims, codes=svc.codes, state=state, explanations=explanations)
+        after = [x for x in outcome.state.to_pylist() if x["year"] == row["year"]]
+        # the person's year before this claim (what the twin needs to explain it): the state
+        # after it, with what the claim took given back
+        before = pa.Table.from_pylist([state_before(after[0], row)]) if after else None
+        explanations = proc_info(settled, claims, policy=svc.policy, state_before=before)
+        answer = to_platform(settled, claims, codes=svc.codes, state=outcome.state, explanations=explanations)
         return answer.records()[0]
 
     def answer_from_stored(svc: Service, row: dict) -> dict:
