@@ -6,7 +6,7 @@ Arrow batches), and auditable (a pure-Python twin of every kernel in ``wzmedins.
 
 from __future__ import annotations
 
-from . import capitation, drg, fund, reference
+from . import capitation, drg, fund, platform, reference
 from .errors import PolicyError, SchemaError, WzmedinsError
 from .explain import explain, explain_text
 from .ledger import Ledger
@@ -17,6 +17,7 @@ __all__ = [
     "Ledger",
     "capitation",
     "drg",
+    "platform",
     "explain",
     "explain_text",
     "fund",

@@ -180,6 +180,8 @@ def statement(ledger, person_id: Any, year: int) -> Statement:
     ([3444000], 1556000)
     >>> print(st.to_text().splitlines()[7])
       The fund pays 70% of the remaining 49 200.00: 34 440.00; the other 14 760.00 is coinsurance (比例自付).
+    >>> st.table["steps"][0].as_py().split("; ")[1]
+    '起付线 deductible 800.00 [deductible_inpatient.resident FZ]'
     """
     person = id_text(pa.array([person_id]))[0].as_py()
     with ledger.store.transaction(write=False) as tx:
@@ -189,6 +191,7 @@ def statement(ledger, person_id: Any, year: int) -> Statement:
             (person, int(year)),
         )
         rows = ledger._typed(rows, ledger._meta_types(tx))
+        opening = _opening(tx, rows, person, int(year))
     explanations, fund, ci, deductible = [], 0, 0, {"outpatient": 0, "inpatient": 0}
     for r in rows.to_pylist():
         fund += r["fund"]
@@ -202,4 +205,59 @@ def statement(ledger, person_id: Any, year: int) -> Statement:
             "ratio_bp", "fund", "coinsurance", "over_cap", "critical_illness", "ci_base_added",
             "medical_assistance", "ma_base_added", "account_hist", "cash"]  # fmt: skip
     table = rows.select(keep).append_column("explanation", pa.array(explanations, pa.string()))
+    table = table.append_column("steps", pa.array(_steps(ledger, rows, *opening), pa.string()))
     return Statement(person_id, int(year), table)
+
+
+# ------------------------------------------------------------------ the twin's steps (wz.explain_text)
+
+STEP_INPUTS = ("claim_id", "person_id", "settle_date", "seq", "scheme", "category", "visit_type", "facility_level",
+               "area", "assistance", "total_cost", "self_pay", "class_b_self_pay", "reverses")  # fmt: skip
+
+
+def _opening(tx, rows: pa.Table, person: str, year: int):
+    """What opened the person's year: last year's state and the opening accounts rows."""
+    if rows.num_rows == 0:
+        return None, None
+    typ = rows["person_id"].type
+    prior = tx.query("SELECT * FROM state WHERE person_id = $1 AND year = $2", (person, year - 1))
+    accounts = tx.query(
+        "SELECT person_id, year, current_balance, hist_balance FROM accounts WHERE person_id = $1", (person,)
+    )
+    out = []
+    for t in (prior, accounts):
+        t = t.drop_columns([c for c in ("batch_id",) if c in t.column_names])
+        out.append(t.set_column(0, "person_id", t["person_id"].cast(typ)) if t.num_rows else None)
+    return tuple(out)
+
+
+def _steps(ledger, rows: pa.Table, prior, accounts) -> list[str | None]:
+    """``wz.explain_text`` of each claim: the twin settles the person's year again from its
+    opening and must give the stored amounts; where it cannot (no policy on the ledger, a
+    reversal, another profile, a claim settled late), the column is null."""
+    from ..errors import WzmedinsError
+    from ..explain import explain, explain_text
+
+    policy = ledger.policy
+    if policy is None or rows.num_rows == 0:
+        return [None] * rows.num_rows
+    if isinstance(policy, str):
+        from ..policy import load_policy
+
+        policy = load_policy(policy)
+    claims = rows.select([c for c in STEP_INPUTS if c in rows.column_names])
+    money = ("eligible", "deductible", "fund", "critical_illness", "medical_assistance", "account_current",
+             "account_hist", "cash")  # fmt: skip
+    out: list[str | None] = []
+    for r in rows.to_pylist():
+        text = None
+        if r["reverses"] is None:
+            try:
+                steps = explain(claims, policy, claim_id=r["claim_id"], state=prior, accounts=accounts)
+                got = {s["output"]: s["amount"] for s in steps.to_pylist() if s["output"] in money}
+                if all(got.get(k, r[k]) == r[k] for k in money):
+                    text = explain_text(steps)
+            except WzmedinsError:
+                pass
+        out.append(text)
+    return out

@@ -1,0 +1,164 @@
+"""One writer per ledger: claims from every request are settled by one thread, in arrival
+order, a group at a time (group commit), each group one ledger batch and one transaction.
+
+A group holds at most one claim per person, so a person's claims are settled one after the
+other in the order they arrived, exactly as if each were its own batch; claims of different
+persons never influence each other (settlement.md §3), so grouping them changes nothing but
+the number of commits.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import logging
+import queue
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from ..ledger import Ledger
+from ..settle import SettleResult
+
+log = logging.getLogger("wzmedins.service")
+
+CLAIM_SCHEMA = pa.schema([
+    ("claim_id", pa.string()), ("person_id", pa.string()), ("settle_date", pa.date32()), ("seq", pa.int64()),
+    ("scheme", pa.string()), ("category", pa.string()), ("visit_type", pa.string()),
+    ("facility_level", pa.string()), ("area", pa.string()), ("assistance", pa.string()),
+    ("total_cost", pa.int64()), ("self_pay", pa.int64()), ("class_b_self_pay", pa.int64()),
+    ("reverses", pa.string()),
+])  # fmt: skip
+
+
+@dataclass
+class Outcome:
+    """What became of one claim: its ``settled`` row (a one-row table) or its ``rejected`` row,
+    and the person's ``state`` rows after its group."""
+
+    settled: pa.Table | None
+    rejected: dict | None
+    state: pa.Table
+    batch_id: str
+
+
+@dataclass
+class Job:
+    claim: dict
+    future: concurrent.futures.Future = field(default_factory=concurrent.futures.Future)
+    enqueued: float = field(default_factory=time.perf_counter)
+
+
+class Writer:
+    """The ledger's single writer: :meth:`submit` a claim (a dict with the columns of
+    ``CLAIM_SCHEMA``), get a future of its :class:`Outcome`."""
+
+    def __init__(self, ledger: Ledger, *, max_group: int = 256, on_group=None):
+        self.ledger = ledger
+        self.max_group = max_group
+        self.on_group = on_group  # metrics hook: called with (group size, seconds)
+        self._queue: queue.Queue[Job | None] = queue.Queue()
+        self._held: collections.deque[Job] = collections.deque()
+        self._thread = threading.Thread(target=self._run, name="wzmedins-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, claim: dict) -> concurrent.futures.Future:
+        job = Job(claim)
+        self._queue.put(job)
+        return job.future
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Settle what is queued, then stop."""
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+    def _next_group(self) -> tuple[list[Job], bool]:
+        """Claims in arrival order, at most one per person; later claims of a person already in
+        the group wait for the next group, ahead of anything newer."""
+        pending = list(self._held)
+        self._held.clear()
+        stop = False
+        if not pending:
+            job = self._queue.get()
+            if job is None:
+                return [], True
+            pending.append(job)
+        while len(pending) < 4 * self.max_group:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if job is None:
+                stop = True
+                break
+            pending.append(job)
+        group, persons = [], set()
+        for job in pending:
+            person = job.claim["person_id"]
+            if person in persons or len(group) >= self.max_group:
+                self._held.append(job)
+            else:
+                persons.add(person)
+                group.append(job)
+        return group, stop
+
+    def _run(self) -> None:
+        stop = False
+        while not (stop and not self._held):
+            group, stop = self._next_group()
+            if not group:
+                continue
+            started = time.perf_counter()
+            try:
+                self._settle(group)
+            except BaseException as exc:  # the group failed as a whole: nothing of it was stored
+                log.error("settlement group of %d failed: %s", len(group), type(exc).__name__)
+                for job in group:
+                    if not job.future.done():
+                        try:
+                            job.future.set_exception(exc)
+                        except concurrent.futures.InvalidStateError:
+                            pass
+            if self.on_group is not None:
+                self.on_group(len(group), time.perf_counter() - started)
+        while True:  # refuse what came after the stop
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None and not job.future.done():
+                job.future.set_exception(RuntimeError("the service is stopping"))
+
+    def _settle(self, group: list[Job]) -> None:
+        batch = pa.Table.from_pylist([{k: j.claim.get(k) for k in CLAIM_SCHEMA.names} for j in group], CLAIM_SCHEMA)
+        if all(j.claim.get("reverses") is None for j in group):
+            batch = batch.drop_columns(["reverses"])
+        batch_id = f"svc-{uuid.uuid4().hex}"
+        out: SettleResult = self.ledger.settle(batch, batch_id=batch_id)
+        rejected = {r["row"]: r for r in out.rejected.to_pylist()}
+        state_person = out.state["person_id"].cast(pa.string()).to_pylist()
+        k = 0
+        for i, job in enumerate(group):
+            person = job.claim["person_id"]
+            state = out.state.filter(pa.array([p == person for p in state_person], pa.bool_()))
+            if i in rejected:
+                _resolve(job, Outcome(None, rejected[i], state, batch_id))
+            else:
+                _resolve(job, Outcome(out.settled.slice(k, 1), None, state, batch_id))
+                k += 1
+
+
+def _resolve(job: Job, outcome: Outcome) -> None:
+    # a caller that gave up waiting has cancelled its future; the claim is settled all the same,
+    # and the caller learns it by sending the call again with the same message id
+    if not job.future.cancelled():
+        try:
+            job.future.set_result(outcome)
+        except concurrent.futures.InvalidStateError:
+            pass
+
+
+__all__ = ["Writer", "Outcome", "CLAIM_SCHEMA"]
