@@ -5,16 +5,16 @@ import pytest
 
 @pytest.fixture(scope="session")
 def monkeypatch_parts():
-    """Set the number of claims per part of a batch (wzmedins.settle.batch.PART_ROWS)."""
-    from wzmedins.settle import batch
+    """Set the least number of claims per parallel partition (wzmedins.settle.store.PARTITION_ROWS)."""
+    from wzmedins.settle import store
 
     @contextlib.contextmanager
     def rows_per_part(n):
-        old = batch.PART_ROWS
-        batch.PART_ROWS = n
+        old = store.PARTITION_ROWS
+        store.PARTITION_ROWS = n
         try:
             yield
         finally:
-            batch.PART_ROWS = old
+            store.PARTITION_ROWS = old
 
     return rows_per_part

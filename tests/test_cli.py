@@ -238,7 +238,7 @@ def test_python_dash_m_runs_the_cli():
 
 def test_summary_names_every_payer():
     from wzmedins.cli import PAYER_LABELS
-    from wzmedins.settle import PAYERS
+    from wzmedins.contract import PAYERS
 
     assert tuple(PAYER_LABELS) == tuple(PAYERS)
 

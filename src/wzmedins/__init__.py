@@ -10,7 +10,7 @@ from . import drg, reference
 from .errors import PolicyError, SchemaError, WzmedinsError
 from .ledger import Ledger
 from .policy import Policy, load_policy
-from .settle import SettleResult, settle, settle_stream
+from .settle import SettleResult, Settler, settle, settle_stream
 
 __all__ = [
     "Ledger",
@@ -24,5 +24,6 @@ __all__ = [
     "reference",
     "settle",
     "settle_stream",
+    "Settler",
 ]
 __version__ = "0.1.0"

@@ -21,7 +21,7 @@ from .tables import fen_to_yuan
 
 PROG = "wzmedins"
 
-# how the summary names the payer columns of the settled table (``wzmedins.settle.PAYERS``)
+# how the summary names the payer columns of the settled table (``wzmedins.contract.PAYERS``)
 PAYER_LABELS = {
     "account_current": "current-year account (当年账户)",
     "fund": "pooled fund (统筹基金)",

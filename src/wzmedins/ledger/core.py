@@ -11,11 +11,13 @@ import numpy as np
 import pyarrow as pa
 
 from .. import tables as t
+from ..contract import ACCOUNT_FIELDS
+from ..contract import STATE_ACCUMULATORS as STATE_FIELDS  # the order fields follow with the store
 from ..errors import SchemaError
 from ..policy import Policy, load_policy
 from ..settle import SettleResult
 from ..settle import settle as settle_batch
-from ..settle.state import STATE_FIELDS, state_schema
+from ..settle.state import state_schema
 from . import schema as s
 from .batch import (
     accepted_rows,
@@ -223,7 +225,7 @@ class Ledger:
         return {r["key"].removesuffix("_type"): ID_TYPES[r["value"]] for r in rows if r["key"].endswith("_type")}
 
     def _person_rows(self, tx: Tx, table: str, person_type: pa.DataType | None) -> pa.Table | None:
-        fields = STATE_FIELDS if table == "state" else ("current_balance", "hist_balance")
+        fields = STATE_FIELDS if table == "state" else ACCOUNT_FIELDS
         cols = ", ".join(f't."{c}"' for c in ("person_id", "year", *fields))
         rows = tx.query(f"SELECT {cols} FROM {table} t JOIN _wz_persons p ON t.person_id = p.id")
         if rows.num_rows == 0:

@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from ..settle.state import STATE_FIELDS
+from ..contract import MONEY_OUT
+from ..contract import STATE_ACCUMULATORS as STATE_FIELDS  # the order fields follow with the store
 
 SCHEMA_VERSION = "1"
 
 TEXT, INT64, INT32, DATE = "text", "int64", "int32", "date"
 ARROW = {TEXT: pa.string(), INT64: pa.int64(), INT32: pa.int32(), DATE: pa.date32()}
-
-MONEY_OUT = (
-    "eligible", "account_current", "deductible", "fund", "coinsurance", "over_cap",
-    "critical_illness", "medical_assistance", "account_hist", "cash",
-)  # fmt: skip
 
 # settled: every output column of wz.settle, plus the claim inputs a statement needs
 SETTLED: dict[str, str] = {

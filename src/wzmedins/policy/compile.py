@@ -57,6 +57,7 @@ class CompiledPolicy(NamedTuple):
     ma_ratio: np.ndarray  # [P, assistance] bp
     ma_deductible: np.ndarray  # [P, assistance] fen
     ma_cap: np.ndarray  # [P, assistance] fen or NONE
+    late_settle: np.ndarray  # [P] 1: a back-dated claim is settled (late_claims = "settle"), 0: rejected
 
 
 OPEN_AMOUNT = np.iinfo(np.int64).max // 4  # an upper bound no cumulative amount reaches
@@ -137,6 +138,7 @@ def compile_policy(policy) -> CompiledPolicy:
         c["ci_ratio"].append(ratios)
         c["ci_cap"].append(caps)
 
+        c["late_settle"].append(int(q.get("late_claims", "reject") == "settle"))
         ma = q["medical_assistance"]
         c["ma_visit"].append(_flags(ma["visit_types"], VISIT_TYPES))
         c["ma_ratio"].append([0] + [ma[a]["ratio"] for a in ASSISTANCE[1:]])

@@ -14,6 +14,7 @@ from ..vocab import AREAS, ASSISTANCE, FACILITY_LEVELS, SCHEME_CATEGORIES, SCHEM
 
 BP_MAX = 10_000
 INPATIENT_MODES = ("annual_highest_level", "per_admission")
+LATE_CLAIMS = ("reject", "settle")  # docs/settlement.md "The order rule"; absent means "reject"
 NO_CAP = "none"
 
 TOP_LEVEL = (
@@ -100,7 +101,9 @@ def group_names(groups: dict) -> list[str]:
 
 def validate(p: dict) -> None:
     """Check a profile's resolved parameters; raise PolicyError naming the first bad key."""
-    _keys("", p, TOP_LEVEL)
+    _keys("", p, TOP_LEVEL, optional=("late_claims",))
+    if p.get("late_claims", "reject") not in LATE_CLAIMS:
+        _fail("late_claims", "one of " + ", ".join(LATE_CLAIMS), p["late_claims"])
     _keys("groups", p["groups"], SCHEMES)
     for scheme in SCHEMES:
         for cat, g in _keys(f"groups.{scheme}", p["groups"][scheme], SCHEME_CATEGORIES[scheme]).items():

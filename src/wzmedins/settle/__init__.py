@@ -1,70 +1,21 @@
 """Claim settlement (报销结算): the wrapper around the numba kernel.
 
-The wrapper checks and codes the claims (``columns``), orders them per person without a
-Python loop, lays out state and accounts for the kernel (``state``), runs ``_kernel`` and
-builds the Arrow outputs. See settlement.md and ``docs/settlement.md``.
+The wrapper checks and codes the claims (``columns``), keeps persons' years in a store
+(``store.Settler``), orders each batch per person without a Python loop, runs the kernel
+(``_kernel``, in the steps of ``_steps``) and builds the Arrow outputs. See settlement.md and
+``docs/settlement.md``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from .. import tables as t
 from ..policy import Policy
-from . import _kernel as k
-from .batch import Prepared, order_by_person
-from .columns import claim_columns
-
-# settled table: the kernel's output fields, in its order (interfaces.md "settled")
-OUTPUT_COLUMNS = {name: j for j, name in enumerate(k.OUTPUT_FIELDS)}
-PAYERS = ("account_current", "fund", "critical_illness", "medical_assistance", "account_hist", "cash")
-
-
-@dataclass
-class SettleResult:
-    """What a batch came to: ``settled`` (accepted claims, input order), ``rejected`` (row,
-    claim_id, reason, message) and ``state`` (one row per person and year, to carry on)."""
-
-    settled: pa.Table
-    rejected: pa.Table
-    state: pa.Table
-
-    def totals(self) -> dict[str, int]:
-        """Sum in fen of each payer column and of total cost.
-
-        Examples
-        --------
-        >>> import datetime as dt, pyarrow as pa, wzmedins as wz
-        >>> claims = pa.table({"claim_id": [1, 2], "person_id": [7, 7],
-        ...     "settle_date": [dt.date(2022, 5, 1)] * 2, "scheme": ["resident"] * 2,
-        ...     "category": ["student"] * 2, "visit_type": ["outpatient"] * 2,
-        ...     "facility_level": ["primary"] * 2, "total_cost": [500.0, 100.0]})
-        >>> totals = wz.settle(claims, wz.load_policy("wenzhou-2022")).totals()
-        >>> totals["fund"], totals["cash"], totals["total_cost"]
-        (18000, 42000, 60000)
-        """
-        sums = {c: int(pc.sum(self.settled[c]).as_py() or 0) for c in ("eligible", *PAYERS)}
-        sums["total_cost"] = sum(sums[c] for c in PAYERS)
-        return sums
-
-
-def metadata(policy: Policy) -> dict[bytes, bytes]:
-    return {b"wzmedins.policy": policy.name.encode(), b"wzmedins.fingerprint": policy.fingerprint.encode()}
-
-
-def prepare(
-    claims: Any, policy: Policy, *, state: Any = None, accounts: Any = None, known_claim_ids=None, originals=None
-) -> Prepared:
-    """Check, code and order a batch for the kernel without running it."""
-    cols = claim_columns(claims, policy, known_claim_ids=known_claim_ids, originals=originals)
-    state = None if state is None else t.to_table(state)
-    accounts = None if accounts is None else t.to_table(accounts)
-    return Prepared(cols, policy, state, accounts)
+from .result import OUTPUT_COLUMNS, PAYERS, SettleResult, metadata
+from .store import Settler, order_by_person
 
 
 def settle(
@@ -76,9 +27,13 @@ def settle(
     known_claim_ids: pa.Array | None = None,
     originals: Any = None,
     carry: Iterable[str] = (),
+    threads: int | None = None,
 ) -> SettleResult:
     """Settle a batch of claims: split each across personal accounts, the pooled fund,
     critical-illness insurance (大病保险), medical assistance (医疗救助) and cash.
+
+    A one-shot :class:`Settler`: the store is seeded with ``state`` and ``accounts``, settles
+    the batch and is dropped.
 
     Parameters
     ----------
@@ -97,6 +52,14 @@ def settle(
         (rows with ``reverses`` set) may name; any superset will do.
     carry
         Input columns to copy into ``settled``.
+    threads
+        Threads for the kernel (``1``: one); the result does not depend on it.
+
+    Returns
+    -------
+    SettleResult
+        ``settled``, ``rejected``, and ``state``: every row of the input state, updated
+        where the batch touched it, and the person-years it opened.
 
     Examples
     --------
@@ -114,35 +77,47 @@ def settle(
     >>> out.state["inpatient_deductible_used"].to_pylist(), out.rejected.num_rows
     ([80000], 0)
     """
-    prepared = prepare(
-        claims, policy, state=state, accounts=accounts, known_claim_ids=known_claim_ids, originals=originals
-    )
-    return prepared.result(tuple(carry))
+    settler = Settler(policy, accounts=accounts, threads=threads, remember_claims=False)
+    if state is not None:
+        settler.load_state(state)
+    out = settler.settle(claims, carry=carry, known_claim_ids=known_claim_ids, originals=originals)
+    return SettleResult(out.settled, out.rejected, settler.state())
 
 
 def settle_stream(
-    batches: Iterable[Any], policy: Policy, *, state: Any = None, accounts: Any = None
+    batches: Iterable[Any], policy: Policy, *, state: Any = None, accounts: Any = None, threads: int | None = None
 ) -> Iterator[SettleResult]:
-    """Settle batches one after another, carrying the state; yields one result per batch.
+    """Settle batches one after another on one :class:`Settler`; yields one result per batch.
 
-    Each result's ``state`` is the whole carried state after that batch. Claims of one person
-    must come in date order across batches (within a batch, any order).
+    Each result's ``state`` holds the person-years that batch touched (the whole state is
+    ``Settler.state()``; keep the settler to ask for it). Claim ids repeated across batches
+    and reversals of claims of earlier batches are recognised; a back-dated claim follows the
+    order rule (docs/settlement.md).
+
+    Examples
+    --------
+    >>> import datetime as dt, pyarrow as pa, wzmedins as wz
+    >>> day = lambda d, cid: pa.table({"claim_id": [cid], "person_id": [1],
+    ...     "settle_date": [dt.date(2022, 3, d)], "scheme": ["resident"], "category": ["adult"],
+    ...     "visit_type": ["outpatient"], "facility_level": ["primary"], "total_cost": [20_000]})
+    >>> outs = wz.settle_stream([day(1, 1), day(2, 2), day(2, 2)], wz.load_policy("wenzhou-2022"))
+    >>> [o.settled["deductible"].to_pylist() or o.rejected["reason"].to_pylist() for o in outs]
+    [[20000], [10000], ['DUPLICATE_CLAIM_ID']]
     """
-    state = None if state is None else t.to_table(state)
-    accounts = None if accounts is None else t.to_table(accounts)
+    settler = Settler(policy, accounts=accounts, threads=threads)
+    if state is not None:
+        settler.load_state(state)
     for batch in batches:
-        result = settle(batch, policy, state=state, accounts=accounts)
-        state = result.state
-        yield result
+        yield settler.settle(batch)
 
 
 __all__ = [
     "SettleResult",
+    "Settler",
     "settle",
     "settle_stream",
-    "prepare",
-    "Prepared",
     "order_by_person",
+    "metadata",
     "OUTPUT_COLUMNS",
     "PAYERS",
 ]

@@ -1,244 +1,145 @@
-"""The settlement kernel: one pass over claims in person order (settlement.md §4, §5).
+"""The settlement loop: claims in settlement order, each settled by the steps of ``_steps``
+(settlement.md §4, §5) against its person-year's state row in the store, updated in place.
 
 Only numpy arrays and scalars come in; outputs are allocated by the caller. The claim arrays
-are already in settlement order (person, year, date, seq, input position): the wrapper
-gathers them once, so the loop reads and writes memory in sequence.
+are already in settlement order (person, year, date, seq, input position), gathered once so the
+loop reads and writes memory in sequence. ``settle_parallel`` runs disjoint ranges of persons
+on the threads of numba's pool: a person-year's row is only ever touched by its own person's
+claims, so the ranges never share a row and the result does not depend on the threads.
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
-from .._jit import kernel
-from ..rounding import rnd
+from .._jit import kernel, parallel_kernel
+from ._steps import (
+    ACCOUNT_CURRENT, ACCOUNT_HIST, CASH, CI_ADDED, COINSURANCE, CRITICAL_ILLNESS, DEDUCTIBLE, ELIGIBLE,
+    FUND_OUT, MA_ADDED, MEDICAL_ASSISTANCE, N_OUT, N_STATE, OVER_CAP, POOL_INPATIENT, POOL_OUTPATIENT, RATIO_BP,
+    assistance, critical_illness, current_account, deductible, fund_and_cap, historical_account, lookup,
+    open_year, reverse, split,
+)  # fmt: skip
 
-BP = 10_000
-# state fields, in the order of the ``state`` arrays (interfaces.md "state", without ids)
-OUT_DED, IN_DED, ADM_P, ADM_S, ADM_T, FUND, CI_BASE, CI_PAID, MA_BASE, MA_PAID, CUR, HIST = range(12)
-N_STATE = 12
-# per-claim outputs, in the order of the ``out`` array rows ([field, claim]: claims come in
-# sequence, so each field is written as one stream)
-(ELIGIBLE, ACCOUNT_CURRENT, DEDUCTIBLE, FUND_OUT, COINSURANCE, OVER_CAP, CRITICAL_ILLNESS,
- MEDICAL_ASSISTANCE, ACCOUNT_HIST, CASH, RATIO_BP, CI_ADDED, MA_ADDED) = range(13)  # fmt: skip
-N_OUT = 13
 OUTPUT_FIELDS = (
     "eligible", "account_current", "deductible", "fund", "coinsurance", "over_cap",
     "critical_illness", "medical_assistance", "account_hist", "cash", "ratio_bp",
     "ci_base_added", "ma_base_added",
 )  # fmt: skip
-POOL_OUTPATIENT, POOL_INPATIENT = 1, 2
+assert len(OUTPUT_FIELDS) == N_OUT
+__all__ = ["OUTPUT_FIELDS", "N_OUT", "N_STATE", "POOL_INPATIENT", "POOL_OUTPATIENT", "settle_range"]
 
 
 @kernel
-def rnd_banded(u, deductible, upper, ratio, n_bands):
-    """rnd(G(u), 10 000) for G(u) = sum_k ratio_k * max(0, min(u, upper_k) - max(upper_{k-1}, D)).
-
-    Each band's length is split into whole 10 000s and a remainder so no product overflows.
-    """
-    whole = 0
-    rest = 0
-    lower = 0
-    for k in range(n_bands):
-        lo = max(lower, deductible)
-        hi = min(u, upper[k])
-        if hi > lo:
-            seg = hi - lo
-            whole += ratio[k] * (seg // BP)
-            rest += ratio[k] * (seg % BP)
-        lower = upper[k]
-    return whole + rnd(rest, BP)
-
-
-@kernel
-def _find(ptr, years, code, year):
-    """Row of (person code, year) in a CSR table sorted by (code, year), or -1."""
-    for k in range(ptr[code], ptr[code + 1]):
-        if years[k] == year:
-            return k
-    return -1
-
-
-@kernel
-def settle_kernel(
-    person, year, profile, scheme, category, visit, level, area, assistance,
-    total, self_pay, class_b, rev_kind, rev_index, orig_vals,
-    pol,
-    visit_pool,
-    st_ptr, st_year, st_vals, acc_ptr, acc_year, acc_vals,
-    out, st_out_person, st_out_year, st_out_vals, st_used,
+def settle_range(
+    lo, hi, claims, money, reversal, opening, date, seq,
+    pol, visit_pool, state, last_date, last_seq, opened, acc_vals, orig_vals, out,
 ):  # fmt: skip
-    """Settle claims given in settlement order; returns the number of state rows written."""
-    s = np.zeros(N_STATE, dtype=np.int64)
-    n_state = 0
-    m = person.shape[0]
-    i = 0
+    """Settle claims ``lo:hi`` (settlement order) and write their outputs into ``out[:, lo:hi]``.
+
+    Parameters
+    ----------
+    lo, hi
+        The range of claims; it holds whole persons.
+    claims
+        int64 ``[9, m]``: person-year row in the store, profile index, then the codes of scheme,
+        category, visit type, facility level, area, assistance, and the claim's ``late`` flag
+        (unused here: late claims are either gone or settled like the others).
+    money
+        int64 ``[3, m]``: total_cost, self_pay, class_b_self_pay in fen.
+    reversal
+        int64 ``[2, m]``: kind (0 ordinary, 1 original in this batch, 2 original of an earlier
+        batch) and the original's position (in this order, or a row of ``orig_vals``).
+    opening
+        int64 ``[3, m]``: for a claim whose person-year is not yet opened, its accounts row,
+        last year's state row and last year's accounts row (-1: none).
+    date, seq
+        The claims' settle date (days) and seq: each person-year keeps the greatest pair.
+    pol
+        The compiled policy.
+    visit_pool
+        Deductible pool of each visit type code.
+    state, last_date, last_seq, opened
+        The store's person-year rows: accumulators ``[rows, N_STATE]``, order keys, and 1 once
+        the row is opened.
+    acc_vals
+        Opening accounts ``[rows, 2]`` (current, hist).
+    orig_vals
+        Outputs ``[rows, N_OUT]`` of originals settled in earlier batches.
+    out
+        int64 ``[N_OUT, m]``: the outputs, written.
+    """
     one_band = np.full(1, np.iinfo(np.int64).max // 4, dtype=np.int64)
-    ma_ratio_band = np.zeros(1, dtype=np.int64)
-    while i < m:
-        code = person[i]
-        cur_year = -1
-        prev_year = -1
-        prev_closing = 0
-        while i < m and person[i] == code:
-            r = i
-            y = year[r]
-            if y != cur_year:
-                if cur_year != -1:
-                    st_out_person[n_state] = code
-                    st_out_year[n_state] = cur_year
-                    st_out_vals[n_state, :] = s
-                    n_state += 1
-                    prev_year = cur_year
-                    prev_closing = s[HIST] + s[CUR]
-                # open (person, y): carried state, else accounts row, else roll last year over
-                k = _find(st_ptr, st_year, code, y)
-                if k >= 0:
-                    s[:] = st_vals[k, :]
-                    st_used[k] = True
-                else:
-                    s[:] = 0
-                    a = _find(acc_ptr, acc_year, code, y)
-                    if a >= 0:
-                        s[CUR] = acc_vals[a, 0]
-                        s[HIST] = acc_vals[a, 1]
-                    elif prev_year == y - 1 and prev_year != -1:
-                        s[HIST] = prev_closing
-                    else:
-                        k1 = _find(st_ptr, st_year, code, y - 1)
-                        if k1 >= 0:
-                            s[HIST] = st_vals[k1, HIST] + st_vals[k1, CUR]
-                        else:
-                            a1 = _find(acc_ptr, acc_year, code, y - 1)
-                            if a1 >= 0:
-                                s[HIST] = acc_vals[a1, 0] + acc_vals[a1, 1]
-                cur_year = y
+    ratio_band = np.zeros(1, dtype=np.int64)
+    none = np.zeros(0, dtype=np.int64)
+    for r in range(lo, hi):
+        row = claims[0, r]
+        s = state[row]
+        if opened[row] == 0:
+            a, pr, pa_ = opening[0, r], opening[1, r], opening[2, r]
+            open_year(s, acc_vals[a] if a >= 0 else none, state[pr] if pr >= 0 else none,
+                      acc_vals[pa_] if pa_ >= 0 else none)  # fmt: skip
+            opened[row] = 1
+        d_r, q_r = date[r], seq[r]
+        if d_r > last_date[row] or (d_r == last_date[row] and q_r > last_seq[row]):
+            last_date[row] = d_r
+            last_seq[row] = q_r
+        v = claims[4, r]
+        lv = claims[5, r]
+        kind = reversal[0, r]
+        if kind != 0:
+            o = out[:, reversal[1, r]] if kind == 1 else orig_vals[reversal[1, r]]
+            reverse(s, o, visit_pool[v], lv, out, r)
+            continue
+        p = claims[1, r]
+        sc = claims[2, r]
+        cls = claims[7, r]
+        g = pol.group[p, claims[3, r]]
+        total, sp, cb = money[0, r], money[1, r], money[2, r]
+        eligible = split(total, sp, cb)
+        ratio = lookup(pol, p, g, v, lv, claims[6, r])
+        a1 = current_account(s, eligible, pol.account_scheme[p, sc] == 1 and pol.current_first[p, v] == 1)
+        e1 = eligible - a1
+        d = deductible(s, pol, p, g, visit_pool[v], lv, e1)
+        fund, coins, over = fund_and_cap(s, e1 - d, ratio, pol.fund_cap[p, sc])
+        x = d + coins + over
+        if pol.ci_includes_class_b[p] == 1:
+            x += cb
+        ci, ci_added = 0, 0
+        if pol.ci_scheme[p, sc] == 1 and pol.ci_visit[p, v] == 1:
+            ci, ci_added = critical_illness(s, x, pol, p, cls)
+        ma, ma_added = 0, 0
+        if cls != 0 and pol.ma_visit[p, v] == 1:
+            ma, ma_added = assistance(s, x - ci, pol, p, cls, one_band, ratio_band)
+        rest = total - a1 - fund - ci - ma
+        a2 = 0
+        if pol.account_scheme[p, sc] == 1 and pol.hist_pays[p] == 1:
+            a2 = historical_account(s, rest, sp, pol.hist_covers_self_pay[p] == 1)
+        out[ELIGIBLE, r] = eligible
+        out[ACCOUNT_CURRENT, r] = a1
+        out[DEDUCTIBLE, r] = d
+        out[FUND_OUT, r] = fund
+        out[COINSURANCE, r] = coins
+        out[OVER_CAP, r] = over
+        out[CRITICAL_ILLNESS, r] = ci
+        out[MEDICAL_ASSISTANCE, r] = ma
+        out[ACCOUNT_HIST, r] = a2
+        out[CASH, r] = rest - a2
+        out[RATIO_BP, r] = ratio
+        out[CI_ADDED, r] = ci_added
+        out[MA_ADDED, r] = ma_added
 
-            v = visit[r]
-            lv = level[r]
-            if rev_kind[r] != 0:
-                # a reversal: negate the original's outputs, give back what it took
-                # IN_BATCH: the original's position in this order (earlier); EARLIER: its row
-                o = out[:, rev_index[r]] if rev_kind[r] == 1 else orig_vals[rev_index[r]]
-                s[CUR] += o[ACCOUNT_CURRENT]
-                if visit_pool[v] == POOL_OUTPATIENT:
-                    s[OUT_DED] -= o[DEDUCTIBLE]
-                elif visit_pool[v] == POOL_INPATIENT:
-                    s[IN_DED] -= o[DEDUCTIBLE]
-                    s[ADM_P + lv] -= 1
-                s[FUND] -= o[FUND_OUT]
-                s[CI_BASE] -= o[CI_ADDED]
-                s[CI_PAID] -= o[CRITICAL_ILLNESS]
-                s[MA_BASE] -= o[MA_ADDED]
-                s[MA_PAID] -= o[MEDICAL_ASSISTANCE]
-                s[HIST] += o[ACCOUNT_HIST]
-                for j in range(N_OUT):
-                    out[j, r] = -o[j]
-                out[RATIO_BP, r] = o[RATIO_BP]
-                i += 1
-                continue
-            p = profile[r]
-            sc = scheme[r]
-            asst = assistance[r]
-            g = pol.group[p, category[r]]
-            sp = self_pay[r]
-            cb = class_b[r]
-            # step 0 and 1
-            eligible = total[r] - sp - cb
-            ratio = pol.ratio[p, g, v, lv] + pol.area_adjust[p, area[r]]
-            ratio = min(max(ratio, 0), BP)
-            # step 2: current-year account
-            a1 = 0
-            if pol.account_scheme[p, sc] == 1 and pol.current_first[p, v] == 1:
-                a1 = min(eligible, s[CUR])
-                s[CUR] -= a1
-            e1 = eligible - a1
-            # step 3: deductible
-            pool = visit_pool[v]
-            d = 0
-            if pool == POOL_OUTPATIENT:
-                d = min(e1, max(0, pol.deductible_outpatient[p, g] - s[OUT_DED]))
-                s[OUT_DED] += d
-            elif pool == POOL_INPATIENT:
-                if pol.per_admission[p] == 1:
-                    k = s[ADM_P] + s[ADM_S] + s[ADM_T]
-                    f = pol.factors[p, min(k, pol.n_factors[p] - 1)]
-                    d = min(e1, rnd(pol.deductible_inpatient[p, g, lv] * f, BP))
-                else:
-                    top = lv
-                    for lvl in range(lv + 1, 3):
-                        if s[ADM_P + lvl] > 0:
-                            top = lvl
-                    d = min(e1, max(0, pol.deductible_inpatient[p, g, top] - s[IN_DED]))
-                s[IN_DED] += d
-                s[ADM_P + lv] += 1
-            # step 4: pooled fund
-            b = e1 - d
-            raw = rnd(b * ratio, BP)
-            fund = min(raw, max(0, pol.fund_cap[p, sc] - s[FUND]))
-            s[FUND] += fund
-            coins = b - raw
-            over = raw - fund
-            x = d + coins + over
-            if pol.ci_includes_class_b[p] == 1:
-                x += cb
-            # step 5: critical illness on the cumulative compliant amount
-            ci = 0
-            ci_added = 0
-            if pol.ci_scheme[p, sc] == 1 and pol.ci_visit[p, v] == 1:
-                u0 = s[CI_BASE]
-                ded = pol.ci_deductible[p, asst]
-                nb = pol.n_bands[p]
-                raw_ci = rnd_banded(u0 + x, ded, pol.ci_upper[p], pol.ci_ratio[p, asst], nb) - rnd_banded(
-                    u0, ded, pol.ci_upper[p], pol.ci_ratio[p, asst], nb
-                )
-                cap = pol.ci_cap[p, asst]
-                ci = raw_ci if cap < 0 else min(raw_ci, max(0, cap - s[CI_PAID]))
-                s[CI_BASE] = u0 + x
-                s[CI_PAID] += ci
-                ci_added = x
-            # step 6: medical assistance on the cumulative base x - CI
-            ma = 0
-            ma_added = 0
-            if asst != 0 and pol.ma_visit[p, v] == 1:
-                base = x - ci
-                u0 = s[MA_BASE]
-                ded = pol.ma_deductible[p, asst]
-                ma_ratio_band[0] = pol.ma_ratio[p, asst]
-                raw_ma = rnd_banded(u0 + base, ded, one_band, ma_ratio_band, 1) - rnd_banded(
-                    u0, ded, one_band, ma_ratio_band, 1
-                )
-                cap = pol.ma_cap[p, asst]
-                ma = raw_ma if cap < 0 else min(raw_ma, max(0, cap - s[MA_PAID]))
-                s[MA_BASE] = u0 + base
-                s[MA_PAID] += ma
-                ma_added = base
-            # step 7: historical account, then cash
-            rest = total[r] - a1 - fund - ci - ma
-            a2 = 0
-            if pol.account_scheme[p, sc] == 1 and pol.hist_pays[p] == 1:
-                a2 = rest if pol.hist_covers_self_pay[p] == 1 else rest - sp
-                a2 = max(0, min(a2, s[HIST]))
-                s[HIST] -= a2
 
-            out[ELIGIBLE, r] = eligible
-            out[ACCOUNT_CURRENT, r] = a1
-            out[DEDUCTIBLE, r] = d
-            out[FUND_OUT, r] = fund
-            out[COINSURANCE, r] = coins
-            out[OVER_CAP, r] = over
-            out[CRITICAL_ILLNESS, r] = ci
-            out[MEDICAL_ASSISTANCE, r] = ma
-            out[ACCOUNT_HIST, r] = a2
-            out[CASH, r] = rest - a2
-            out[RATIO_BP, r] = ratio
-            out[CI_ADDED, r] = ci_added
-            out[MA_ADDED, r] = ma_added
-            i += 1
-        st_out_person[n_state] = code
-        st_out_year[n_state] = cur_year
-        st_out_vals[n_state, :] = s
-        n_state += 1
-    return n_state
+@parallel_kernel
+def settle_parallel(
+    bounds, claims, money, reversal, opening, date, seq,
+    pol, visit_pool, state, last_date, last_seq, opened, acc_vals, orig_vals, out,
+):  # fmt: skip
+    """``settle_range`` over the ranges ``bounds[j]:bounds[j+1]`` (whole persons each) on
+    numba's threads."""
+    for j in numba.prange(bounds.shape[0] - 1):
+        settle_range(bounds[j], bounds[j + 1], claims, money, reversal, opening, date, seq,
+                     pol, visit_pool, state, last_date, last_seq, opened, acc_vals, orig_vals, out)  # fmt: skip
 
 
 @kernel
@@ -273,3 +174,25 @@ def person_order(codes, key, n_persons):
                 h -= 1
             out[h + 1] = v
     return out
+
+
+@kernel
+def local_codes(slots, scratch):
+    """Dense codes 0..k-1 of ``slots`` in order of first appearance, using ``scratch`` (all
+    -1, as long as the slot space; restored to -1 before returning). Returns (codes, k)."""
+    m = slots.shape[0]
+    codes = np.empty(m, dtype=np.int64)
+    seen = np.empty(m, dtype=np.int64)
+    k = 0
+    for i in range(m):
+        s = slots[i]
+        c = scratch[s]
+        if c < 0:
+            c = k
+            scratch[s] = k
+            seen[k] = s
+            k += 1
+        codes[i] = c
+    for j in range(k):
+        scratch[seen[j]] = -1
+    return codes, k

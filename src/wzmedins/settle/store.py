@@ -1,0 +1,357 @@
+"""The state store: every person-year a stream has touched, kept in memory across batches.
+
+A :class:`Settler` holds a person index (id → dense slot, ``ids.IdIndex``), the person-years
+(``(slot, year)`` → a row of dense int64 arrays the kernel updates in place), the opening
+accounts (loaded once) and, unless told not to, the claims it settled (``memory.py``: ids for
+duplicates, outputs for reversals). A batch does work in proportion to itself: it looks up its
+own persons, claim ids and reversal targets, and never joins against or rebuilds what the store
+holds. ``state()`` is a snapshot on demand; each result's ``state`` is the delta of the
+person-years the batch touched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import tables as t
+from .._jit import threads as thread_count
+from ..contract import LATE_COLUMN, state_schema
+from ..errors import SchemaError
+from ..policy import Policy
+from ..vocab import FACILITY_LEVELS, VISIT_POOL, VISIT_TYPES
+from . import _kernel as k
+from .columns import ClaimColumns, claim_columns
+from .ids import IdIndex, _grow, plain
+from .memory import ClaimMemory, labels
+from .result import SettleResult, metadata
+from .reversals import IN_BATCH
+from .state import ACCOUNT_FIELDS, STATE_FIELDS, int_matrix
+
+NO_DATE = np.iinfo(np.int64).min  # "no last claim": nothing is before it
+YEAR_BITS = 16
+PARTITION_ROWS = 1 << 16  # claims per parallel partition at least; a tuning knob, not a rule
+
+
+def _keys(slots: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """The int64 key of a person-year."""
+    if len(years) and (years.min() < 0 or years.max() >= 1 << YEAR_BITS):
+        raise SchemaError("year", f"a year from 0 to {(1 << YEAR_BITS) - 1}", str(int(years.max())))
+    return (slots.astype(np.int64) << YEAR_BITS) | years.astype(np.int64)
+
+
+def order_by_person(codes: np.ndarray, year: np.ndarray, date: np.ndarray, seq: np.ndarray) -> np.ndarray:
+    """Positions sorted by (person code, year, settle_date, seq, position), as settlement.md §3
+    says; the year only matters for a reversal, which counts in its original's year.
+
+    Examples
+    --------
+    >>> order_by_person(np.array([1, 0, 1, 0]), np.full(4, 2022), np.array([5, 9, 5, 1]),
+    ...                 np.array([0, 0, -1, 0])).tolist()
+    [3, 1, 2, 0]
+    """
+    if len(codes) == 0:
+        return np.zeros(0, dtype=np.int64)
+    d = date.astype(np.int64)
+    y = year.astype(np.int64)
+    q = seq.astype(np.int64)
+    d0, y0, q0 = d.min(), y.min(), q.min()
+    yd = (y - y0) * (int(d.max() - d0) + 1) + (d - d0)
+    bq, byd = max(int(q.max() - q0).bit_length(), 1), max(int(yd.max()).bit_length(), 1)
+    if bq + byd <= 62:
+        return k.person_order(codes, (yd << bq) | (q - q0), int(codes.max()) + 1)
+    return np.lexsort((q, yd, codes))
+
+
+class Settler:
+    """Settle batch after batch against state kept in memory (the state store).
+
+    Parameters
+    ----------
+    policy
+        From :func:`wzmedins.load_policy`.
+    accounts
+        Opening balances ``(person_id, year, current_balance, hist_balance)``, loaded once.
+    threads
+        Threads for the kernel; ``1`` forces one (default: env ``WZMEDINS_THREADS``, else all
+        cores). The result does not depend on it.
+    remember_claims
+        Keep every settled claim's id and outputs, so a repeated id in a later batch is
+        ``DUPLICATE_CLAIM_ID`` and a reversal finds its original (about 150 bytes a claim).
+
+    Examples
+    --------
+    >>> import datetime as dt, pyarrow as pa, wzmedins as wz
+    >>> settler = wz.Settler(wz.load_policy("wenzhou-2022"))
+    >>> def claim(cid, day, cost):
+    ...     return pa.table({"claim_id": [cid], "person_id": ["p1"], "settle_date": [dt.date(2022, 3, day)],
+    ...         "scheme": ["resident"], "category": ["adult"], "visit_type": ["inpatient"],
+    ...         "facility_level": ["primary"], "total_cost": [cost]})
+    >>> settler.settle(claim("c1", 1, 20_000)).settled["deductible"].to_pylist()
+    [20000]
+    >>> settler.settle(claim("c2", 9, 50_000)).settled["deductible"].to_pylist()   # tops up to 300 yuan
+    [10000]
+    >>> settler.settle(claim("c3", 5, 50_000)).rejected["reason"].to_pylist()      # dated before c2
+    ['OUT_OF_ORDER']
+    >>> settler.settle(claim("c1", 20, 50_000)).rejected["reason"].to_pylist()
+    ['DUPLICATE_CLAIM_ID']
+    >>> settler.state().select(["person_id", "inpatient_deductible_used", "last_date"]).to_pylist()
+    [{'person_id': 'p1', 'inpatient_deductible_used': 30000, 'last_date': datetime.date(2022, 3, 9)}]
+    """
+
+    def __init__(self, policy: Policy, *, accounts: Any = None, threads: int | None = None,
+                 remember_claims: bool = True):  # fmt: skip
+        self.policy = policy
+        self.threads = thread_count(threads)
+        self.persons = IdIndex("person_id")
+        self.years = IdIndex("person_id, year", kind="int")  # person-year key -> row
+        self.row_slot = np.zeros(0, dtype=np.int64)
+        self.row_year = np.zeros(0, dtype=np.int64)
+        self.values = np.zeros((0, k.N_STATE), dtype=np.int64)
+        self.last_date = np.zeros(0, dtype=np.int64)
+        self.last_seq = np.zeros(0, dtype=np.int64)
+        self.opened = np.zeros(0, dtype=np.uint8)
+        self.account_rows = IdIndex("person_id, year", kind="int")
+        self.account_values = np.zeros((0, 2), dtype=np.int64)
+        self.claims = ClaimMemory() if remember_claims else None
+        self._scratch = np.zeros(0, dtype=np.int64)
+        if accounts is not None:
+            self._load_accounts(t.to_table(accounts))
+
+    def __repr__(self) -> str:
+        return f"Settler({self.policy.name!r}, {self.persons.n} persons, {self.years.n} person-years)"
+
+    # ----------------------------------------------------------------- loading
+
+    def _rows(self, slots: np.ndarray, years: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
+        """Person-year rows for (slots, years), added when new; returns (rows, is_new)."""
+        before = self.years.n
+        rows = self.years.keys(_keys(slots, years), add=True)
+        n = self.years.n
+        for name in ("row_slot", "row_year", "values", "last_date", "last_seq", "opened"):
+            setattr(self, name, _grow(getattr(self, name), n))
+        is_new = rows >= before
+        new = rows[is_new]
+        self.row_slot[new] = slots[is_new]
+        self.row_year[new] = years[is_new]
+        self.opened[new] = 0
+        self.last_date[new] = NO_DATE
+        self.last_seq[new] = NO_DATE
+        return rows, is_new
+
+    def _load_accounts(self, table: pa.Table) -> None:
+        slots = self.persons.slots(t.ids(table, "person_id"), add=True)
+        years = int_matrix(table, ("year",), "accounts")[:, 0]
+        before = self.account_rows.n
+        rows = self.account_rows.keys(_keys(slots, years), add=True)
+        if self.account_rows.n - before != table.num_rows:
+            dup = int(np.flatnonzero(np.bincount(rows) > 1)[0])
+            raise SchemaError("person_id, year", "one row per person and year in the accounts table",
+                              f"{self.persons.ids(np.array([slots[rows == dup][0]]))[0]}, "
+                              f"{years[rows == dup][0]} twice")  # fmt: skip
+        self.account_values = _grow(self.account_values, self.account_rows.n)
+        self.account_values[rows] = int_matrix(table, ACCOUNT_FIELDS, "accounts")
+
+    def load_state(self, table: Any) -> None:
+        """Seed the store with carried state (a ``state`` table of an earlier run); a row
+        replaces what the store holds for its person-year."""
+        table = t.to_table(table)
+        if table.num_rows == 0:
+            return
+        slots = self.persons.slots(t.ids(table, "person_id"), add=True)
+        years = int_matrix(table, ("year",), "state")[:, 0]
+        keys = _keys(slots, years)
+        if len(np.unique(keys)) != len(keys):
+            first = np.sort(keys)
+            dup = first[1:][first[1:] == first[:-1]][0]
+            i = int(np.flatnonzero(keys == dup)[0])
+            raise SchemaError("person_id, year", "one row per person and year in the state table",
+                              f"{table['person_id'][i]}, {years[i]} twice")  # fmt: skip
+        rows, _ = self._rows(slots, years, "state")
+        self.values[rows] = int_matrix(table, STATE_FIELDS, "state")
+        self.opened[rows] = 1
+        if "last_date" in table.column_names:
+            last = table["last_date"]
+            if pa.types.is_date(last.type):
+                last = pc.cast(last, pa.date32()).cast(pa.int32())
+            self.last_date[rows] = last.cast(pa.int64()).fill_null(NO_DATE).to_numpy()
+            seq = t.column(table, "last_seq", "int64")
+            self.last_seq[rows] = NO_DATE if seq is None else seq.cast(pa.int64()).fill_null(NO_DATE).to_numpy()
+
+    # ----------------------------------------------------------------- snapshots
+
+    def _state_table(self, rows: np.ndarray) -> pa.Table:
+        person_type = self.persons.arrow_type
+        cols = {"person_id": self.persons.ids(self.row_slot[rows]), "year": pa.array(self.row_year[rows], pa.int32())}
+        values = self.values[rows]
+        for j, name in enumerate(STATE_FIELDS):
+            cols[name] = pa.array(values[:, j].astype(np.int32 if name.startswith("admissions") else np.int64))
+        last = self.last_date[rows]
+        none = last == NO_DATE
+        cols["last_date"] = pa.array(np.where(none, 0, last).astype(np.int32), mask=none).cast(pa.date32())
+        cols["last_seq"] = pa.array(np.where(none, 0, self.last_seq[rows]), mask=none)
+        meta = metadata(self.policy)
+        return pa.table(cols, schema=state_schema(person_type)).replace_schema_metadata(meta)
+
+    def state(self) -> pa.Table:
+        """Every person-year in the store, as a ``state`` table (interfaces.md "state")."""
+        return self._state_table(np.flatnonzero(self.opened[: self.years.n]))
+
+    @property
+    def known_claim_ids(self) -> pa.Array:
+        """Ids of every claim the store settled (reversals included)."""
+        if self.claims is None:
+            return pa.array([], pa.string())
+        return self.claims.index.ids()
+
+    # ----------------------------------------------------------------- settling
+
+    def settle(self, claims: Any, *, carry=(), known_claim_ids: pa.Array | None = None,
+               originals: Any = None) -> SettleResult:  # fmt: skip
+        """Settle one batch against the store and keep its effects.
+
+        Parameters
+        ----------
+        claims
+            The claims table (Arrow, polars or a Parquet path), as for :func:`wzmedins.settle`.
+        carry
+            Input columns to copy into ``settled``.
+        known_claim_ids, originals
+            Ids settled elsewhere and settled rows reversals may name, on top of what the store
+            remembers (the ledger passes them).
+
+        Returns
+        -------
+        SettleResult
+            ``settled``, ``rejected``, and ``state``: the person-years this batch touched.
+        """
+        table = t.to_table(claims)
+        known, orig = known_claim_ids, None if originals is None else t.to_table(originals)
+        if self.claims is not None and len(self.claims):
+            if "claim_id" in table.column_names:
+                mine = self.claims.known(plain(table["claim_id"]))
+                known = mine if known is None else (known if mine is None else pa.concat_arrays(
+                    [known.cast(mine.type), mine]))  # fmt: skip
+            if "reverses" in table.column_names:
+                mine = self.claims.originals(plain(table["reverses"]), self.persons)
+                if mine is not None:
+                    orig = mine if orig is None else pa.concat_tables(
+                        [orig.select(mine.column_names).cast(mine.schema), mine])  # fmt: skip
+        cols = claim_columns(table, self.policy, known_claim_ids=known, originals=orig)
+        late = self._check_order(cols)
+        return self._run(cols, late, tuple(carry))
+
+    def _check_order(self, cols: ClaimColumns) -> np.ndarray:
+        """The order rule: flag back-dated rows (``late``), rejecting them where the profile
+        says so; a reversal in the batch whose original is rejected so has no original."""
+        late = np.zeros(len(cols.reason), dtype=bool)
+        accepted = cols.accepted
+        if self.years.n == 0 or len(accepted) == 0:
+            return late
+        slots = self.persons.slots(cols.person_id, rows=accepted)[accepted]
+        seen = slots >= 0
+        rows = np.full(len(accepted), -1, dtype=np.int64)
+        rows[seen] = self.years.keys(_keys(slots[seen], cols.year[accepted][seen]))
+        hit = rows >= 0
+        r = rows[hit]
+        a = accepted[hit]
+        d, q = cols.date[a].astype(np.int64), cols.seq[a]
+        is_late = (d < self.last_date[r]) | ((d == self.last_date[r]) & (q < self.last_seq[r]))
+        late[a[is_late]] = True
+        reject = late & (self.policy.compiled.late_settle[cols.profile] == 0)
+        if reject.any():
+            t.flag(cols.reason, reject, "OUT_OF_ORDER")
+            orphan = (cols.rev_kind == IN_BATCH) & (cols.reason == t.NO_REASON)
+            orphan[orphan] = reject[cols.rev_index[orphan]]
+            t.flag(cols.reason, orphan, "UNKNOWN_ORIGINAL")
+        return late & (cols.reason == t.NO_REASON)
+
+    def _run(self, cols: ClaimColumns, late: np.ndarray, carry: tuple[str, ...]) -> SettleResult:
+        accepted = cols.accepted
+        m = len(accepted)
+        slots = self.persons.slots(cols.person_id, rows=accepted, add=True)[accepted]
+        year = cols.year[accepted]
+        rows, is_new = self._rows(slots, year, "claims")
+        if len(self._scratch) < self.persons.n:
+            self._scratch = _grow(self._scratch, self.persons.n)
+            self._scratch[:] = -1
+        codes, _ = k.local_codes(slots, self._scratch)
+        order = order_by_person(codes, year, cols.date[accepted], cols.seq[accepted])
+
+        opening = np.full((3, m), -1, dtype=np.int64)
+        if is_new.any():
+            keys = _keys(slots[is_new], year[is_new])
+            if self.account_rows.n:
+                opening[0, is_new] = self.account_rows.keys(keys)
+                opening[2, is_new] = self.account_rows.keys(keys - 1)
+            opening[1, is_new] = self.years.keys(keys - 1)
+
+        def gathered(*arrays) -> np.ndarray:
+            out = np.empty((len(arrays), m), dtype=np.int64)
+            for j, a in enumerate(arrays):
+                out[j] = a[order]
+            return out
+
+        a = accepted
+        claims = gathered(rows, cols.profile[a], cols.scheme[a], cols.category[a], cols.visit[a], cols.level[a],
+                          cols.area[a], cols.assistance[a], late[a])  # fmt: skip
+        money = gathered(cols.total[a], cols.self_pay[a], cols.class_b[a])
+        rev_kind, rev_index = cols.rev_kind[a][order], cols.rev_index[a][order]
+        in_batch = rev_kind == IN_BATCH
+        if in_batch.any():  # the original's input row -> its position in this order
+            position = np.empty(len(cols.reason), dtype=np.int64)
+            position[a[order]] = np.arange(m)
+            rev_index[in_batch] = position[rev_index[in_batch]]
+        reversal = np.stack([rev_kind.astype(np.int64), rev_index]) if m else np.zeros((2, 0), np.int64)
+        opening = opening[:, order]
+        date, seq = cols.date[a][order].astype(np.int64), cols.seq[a][order]
+        out = np.empty((k.N_OUT, m), dtype=np.int64)
+        if m:
+            args = (claims, money, reversal, opening, date, seq, self.policy.compiled,
+                    np.asarray(VISIT_POOL, dtype=np.int64), self.values, self.last_date, self.last_seq,
+                    self.opened, self.account_values, cols.originals.values, out)  # fmt: skip
+            bounds = self._partitions(codes[order])
+            if len(bounds) > 2:
+                k.settle_parallel(bounds, *args)
+            else:
+                k.settle_range(0, m, *args)
+        result = np.empty_like(out)
+        result[:, order] = out
+        return self._result(cols, late, result, slots, np.unique(rows), carry)
+
+    def _partitions(self, codes: np.ndarray) -> np.ndarray:
+        """Bounds of ranges of whole persons for the threads (two: run on one thread)."""
+        m = len(codes)
+        n = min(self.threads * 4, m // PARTITION_ROWS) if self.threads > 1 else 1
+        if n <= 1:
+            return np.array([0, m], dtype=np.int64)
+        cuts = np.linspace(0, m, n + 1).astype(np.int64)[1:-1]
+        change = np.flatnonzero(codes[1:] != codes[:-1]) + 1  # first position of each person
+        cuts = change[np.minimum(np.searchsorted(change, cuts), len(change) - 1)] if len(change) else cuts[:0]
+        return np.unique(np.concatenate([[0], cuts, [m]])).astype(np.int64)
+
+    def _result(self, cols, late, out, slots, touched, carry) -> SettleResult:
+        accepted = cols.accepted
+        take = pa.array(accepted)
+        columns = {
+            "claim_id": cols.claim_id.take(take),
+            "person_id": cols.person_id.take(take),
+            "year": pa.array(cols.year[accepted]),
+        }
+        for j, name in enumerate(k.OUTPUT_FIELDS):
+            columns[name] = pa.array(out[j].astype(np.int32) if name == "ratio_bp" else out[j])
+        columns["visit_type"] = labels(cols.visit[accepted], VISIT_TYPES)
+        columns["facility_level"] = labels(cols.level[accepted], FACILITY_LEVELS)
+        columns["reverses"] = cols.reverses.take(take)
+        columns[LATE_COLUMN] = pa.array(late[accepted])
+        for name in carry:
+            columns[name] = t.required(cols.table, name, "a column to carry").take(take)
+        meta = metadata(self.policy)
+        settled = pa.table(columns).replace_schema_metadata(meta)
+        if self.claims is not None and len(accepted):
+            self.claims.add(columns["claim_id"], slots, cols.year[accepted], cols.visit[accepted],
+                            cols.level[accepted], np.ascontiguousarray(out.T), columns["reverses"])  # fmt: skip
+        return SettleResult(settled, cols.rejected(), self._state_table(touched))
