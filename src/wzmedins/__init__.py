@@ -6,7 +6,7 @@ Arrow batches), and auditable (a pure-Python twin of every kernel in ``wzmedins.
 
 from __future__ import annotations
 
-from . import drg, reference
+from . import drg, fund, reference
 from .errors import PolicyError, SchemaError, WzmedinsError
 from .ledger import Ledger
 from .policy import Policy, load_policy
@@ -15,6 +15,7 @@ from .settle import SettleResult, Settler, settle, settle_stream
 __all__ = [
     "Ledger",
     "drg",
+    "fund",
     "Policy",
     "PolicyError",
     "SchemaError",

@@ -16,3 +16,6 @@ try:  # the DRG twin lives beside it once wzmedins.drg is installed
     __all__.append("drg")
 except ImportError:  # pragma: no cover
     pass
+from . import fund  # noqa: E402, F401  (the fund twin, docs/fund.md)
+
+__all__.append("fund")

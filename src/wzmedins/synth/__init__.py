@@ -9,6 +9,7 @@ Examples
 
 from __future__ import annotations
 
+from . import enrolment
 from .claims import CLAIMS_SCHEMA, Mix, accounts, claim_batches, claims, persons
 
 try:  # written separately; the claims generator works without it
@@ -16,4 +17,4 @@ try:  # written separately; the claims generator works without it
 except ImportError:  # pragma: no cover
     drg = None
 
-__all__ = ["CLAIMS_SCHEMA", "Mix", "accounts", "claim_batches", "claims", "drg", "persons"]
+__all__ = ["CLAIMS_SCHEMA", "Mix", "accounts", "claim_batches", "claims", "drg", "enrolment", "persons"]
