@@ -6,7 +6,7 @@ Arrow batches), and auditable (a pure-Python twin of every kernel in ``wzmedins.
 
 from __future__ import annotations
 
-from . import drg, fund, reference
+from . import capitation, drg, fund, reference, year
 from .errors import PolicyError, SchemaError, WzmedinsError
 from .ledger import Ledger
 from .policy import Policy, load_policy
@@ -14,6 +14,7 @@ from .settle import SettleResult, Settler, settle, settle_stream
 
 __all__ = [
     "Ledger",
+    "capitation",
     "drg",
     "fund",
     "Policy",
@@ -21,6 +22,7 @@ __all__ = [
     "SchemaError",
     "SettleResult",
     "WzmedinsError",
+    "year",
     "load_policy",
     "reference",
     "settle",

@@ -19,3 +19,7 @@ except ImportError:  # pragma: no cover
 from . import fund  # noqa: E402, F401  (the fund twin, docs/fund.md)
 
 __all__.append("fund")
+
+from . import capitation  # noqa: E402,F401  (the capitation twin)
+
+__all__.append("capitation")

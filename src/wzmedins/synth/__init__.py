@@ -1,4 +1,4 @@
-"""Seeded synthetic data: claims (:mod:`.claims`) and DRG cases (:mod:`.drg`).
+"""Seeded synthetic data: claims (:mod:`.claims`), DRG cases (:mod:`.drg`), signings (:mod:`.signings`).
 
 Examples
 --------
@@ -11,10 +11,23 @@ from __future__ import annotations
 
 from . import enrolment
 from .claims import CLAIMS_SCHEMA, Mix, accounts, claim_batches, claims, persons
+from .signings import WENZHOU, Layout, signings
 
 try:  # written separately; the claims generator works without it
     from . import drg
 except ImportError:  # pragma: no cover
     drg = None
 
-__all__ = ["CLAIMS_SCHEMA", "Mix", "accounts", "claim_batches", "claims", "drg", "enrolment", "persons"]
+__all__ = [
+    "CLAIMS_SCHEMA",
+    "WENZHOU",
+    "Layout",
+    "Mix",
+    "accounts",
+    "claim_batches",
+    "claims",
+    "drg",
+    "enrolment",
+    "persons",
+    "signings",
+]

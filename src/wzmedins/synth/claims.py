@@ -49,6 +49,9 @@ CLAIMS_SCHEMA = pa.schema(
     ]
 )
 
+# with communities=: the facility's medical community (医共体), null for none (docs/capitation.md)
+COMMUNITY_CLAIMS_SCHEMA = CLAIMS_SCHEMA.append(pa.field("community_id", pa.dictionary(pa.int16(), pa.string())))
+
 ACCOUNTS_SCHEMA = pa.schema(
     [
         ("person_id", pa.string()),
@@ -230,6 +233,7 @@ def _block(
     year: int,
     mix: Mix,
     daily: bool,
+    communities=None,
 ) -> pa.Table:
     """Rows ``block * BLOCK`` ... ``+ n_rows`` of the claims of (seed, year)."""
     rng = np.random.default_rng([seed, year, block])
@@ -299,24 +303,26 @@ def _block(
     day = day.astype(np.int32) + first
     seq = rng.integers(0, 4, n_rows).astype(np.int64)
 
-    return pa.table(
-        [
-            _fixed_ids(f"C{year}", claim_no, 10),
-            person_ids(person),
-            pa.array(day, pa.int32()).cast(pa.date32()),
-            pa.array(seq, pa.int64()),
-            _enum(attrs["scheme"], SCHEMES),
-            _enum(attrs["category"], CATEGORIES),
-            _enum(attrs["assistance"], ASSISTANCE),
-            _enum(visit, VISIT_TYPES),
-            _enum(level, FACILITY_LEVELS),
-            _enum(area, AREAS),
-            pa.array(total, pa.int64()),
-            pa.array(self_pay, pa.int64()),
-            pa.array(class_b, pa.int64()),
-        ],
-        schema=CLAIMS_SCHEMA,
-    )
+    columns = [
+        _fixed_ids(f"C{year}", claim_no, 10),
+        person_ids(person),
+        pa.array(day, pa.int32()).cast(pa.date32()),
+        pa.array(seq, pa.int64()),
+        _enum(attrs["scheme"], SCHEMES),
+        _enum(attrs["category"], CATEGORIES),
+        _enum(attrs["assistance"], ASSISTANCE),
+        _enum(visit, VISIT_TYPES),
+        _enum(level, FACILITY_LEVELS),
+        _enum(area, AREAS),
+        pa.array(total, pa.int64()),
+        pa.array(self_pay, pa.int64()),
+        pa.array(class_b, pa.int64()),
+    ]
+    if communities is None:
+        return pa.table(columns, schema=CLAIMS_SCHEMA)
+    # drawn by hashing (seed, claim number): the other columns are the same with or without it
+    columns.append(communities.facility_communities(claim_no, person, level, area, seed=seed))
+    return pa.table(columns, schema=COMMUNITY_CLAIMS_SCHEMA)
 
 
 def _days(year: int, month: int, day: int) -> int:
@@ -351,6 +357,7 @@ def claim_batches(
     batch_size: int = 1_000_000,
     daily: bool = True,
     mix: Mix = DEFAULT_MIX,
+    communities=None,
 ) -> Iterator[pa.RecordBatch]:
     """Stream ``n_claims`` synthetic claims for ``year`` as Arrow record batches.
 
@@ -376,6 +383,9 @@ def claim_batches(
         Dates in stream order (a daily feed) rather than in no order.
     mix : Mix
         Population shares and cost shapes.
+    communities : wzmedins.synth.signings.Layout, optional
+        Add the facility's ``community_id`` (``synth.signings.WENZHOU``); the other columns
+        are unchanged.
 
     Examples
     --------
@@ -397,7 +407,7 @@ def claim_batches(
         for block in range(start // BLOCK, (stop - 1) // BLOCK + 1):
             if cached is None or cached[0] != block:
                 rows = min(BLOCK, n_claims - block * BLOCK)
-                cached = (block, _block(block, rows, n_claims, n_persons, seed, year, mix, daily))
+                cached = (block, _block(block, rows, n_claims, n_persons, seed, year, mix, daily, communities))
             lo = max(start - block * BLOCK, 0)
             hi = min(stop - block * BLOCK, BLOCK)
             parts.append(cached[1].slice(lo, hi - lo))
@@ -417,7 +427,8 @@ def claims(n_claims: int, **options) -> pa.Table:
     True
     """
     batches = list(claim_batches(n_claims, **options))
-    return pa.Table.from_batches(batches, schema=CLAIMS_SCHEMA)
+    schema = CLAIMS_SCHEMA if options.get("communities") is None else COMMUNITY_CLAIMS_SCHEMA
+    return pa.Table.from_batches(batches, schema=schema)
 
 
 def accounts(n_persons: int, *, seed: int = 0, year: int = 2022, mix: Mix = DEFAULT_MIX) -> pa.Table:
