@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/python -m wzmedins demo
+	$(BIN)/python -m wzmedins demo drg
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -293,6 +293,10 @@ def _cmd_policy_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    if args.what == "drg":  # DRG point payment on synthetic cases (wzmedins.drg.demo)
+        from .drg.demo import run
+
+        return run(args)
     import wzmedins as wz
 
     from .synth import accounts, claim_batches
@@ -386,6 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
     pc_.set_defaults(func=_cmd_policy_check)
 
     de = commands.add_parser("demo", help="generate 1M claims, settle them, print the summary")
+    de.add_argument("what", nargs="?", choices=("claims", "drg"), default="claims", help="claims (default) or drg")
     de.add_argument("--claims", type=_count, default=1_000_000, help="number of claims (1e6)")
     de.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     de.add_argument("--batch-size", type=_positive, default=1_000_000, help="rows per batch")

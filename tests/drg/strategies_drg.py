@@ -22,12 +22,10 @@ points = st.one_of(st.integers(0, 5_000_000), st.integers(0, 10**9))
 def profiles(draw, calibration=False):
     changes = {
         "reference_cost": draw(st.one_of(st.integers(100, 2_000_000), st.integers(100, 10**8))),
-        "low_bp": draw(st.integers(0, 12_000)),
+        "low_bp": draw(st.integers(0, 10_000)),
         "high_inclusive": draw(st.booleans()),
         "partial_enabled": draw(st.booleans()),
         "incomplete_enabled": draw(st.booleans()),
-        "partial_upper_bp": draw(st.integers(0, 20_000)),
-        "partial_beta_bp": draw(st.integers(0, 10_000)),
         "ungroupable_bp": draw(st.integers(0, 10**5)),
         "ambiguous_bp": draw(st.integers(0, 10**5)),
         "readmission_days": draw(st.integers(0, 10)),
@@ -39,10 +37,12 @@ def profiles(draw, calibration=False):
         "share_bp": draw(st.integers(0, 10_000)),
         "pool_funds": draw(st.booleans()),
     }
+    upper = draw(st.integers(0, 10_000))
+    changes.update(partial_upper_bp=upper, partial_beta_bp=10_000 - upper)
     bounds = sorted(set(draw(st.lists(st.integers(1, 10**8), max_size=3))))
     changes["high_band_upper"] = bounds
     changes["high_multiple_bp"] = draw(
-        st.lists(st.integers(0, 10**5), min_size=len(bounds) + 1, max_size=len(bounds) + 1)
+        st.lists(st.integers(10_000, 10**5), min_size=len(bounds) + 1, max_size=len(bounds) + 1)
     )
     if calibration:
         lo = draw(st.integers(0, 12_000))

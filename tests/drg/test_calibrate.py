@@ -1,4 +1,4 @@
-"""Calibration (drg.md §2) against a small history worked by hand.
+"""Calibration (docs/rules/drg.md §2) against a small history worked by hand.
 
 The working (yuan; wenzhou-2022 with min_cases = 3, G3 basic):
 
@@ -92,6 +92,7 @@ def test_calibrated_catalog_scores():
             "fund": ["resident"],
             "drg_code": ["G2"],
             "total_cost": [2000.0],
+            "patient_paid": [500.0],
             "admit_date": pa.array([19000], pa.date32()),
             "discharge_date": pa.array([19005], pa.date32()),
         }

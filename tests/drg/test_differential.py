@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pyarrow as pa
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +14,8 @@ import wzmedins.drg as drg
 from wzmedins.reference import drg as ref
 
 from .strategies_drg import calib_inputs, profiles, score_inputs
+
+pytestmark = pytest.mark.filterwarnings("ignore::wzmedins.drg.DrgWarning")  # random budgets warn
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -84,6 +87,7 @@ def test_score_kernel_equals_reference(data, p):
         assert g["standard_cost"] == w["standard_cost"], (g, w)
         assert int(g["points"].scaleb(4)) == w["points"], (g, w)
         assert g["readmission"] == w["readmission"]
+        assert (None if g["coefficient"] is None else int(g["coefficient"].scaleb(4))) == w["coefficient"], (g, w)
 
     # clearing of the same cases, against the reference
     budgets = {"employee": 10**7 + len(rows), "resident": 3 * 10**7}

@@ -1,4 +1,4 @@
-"""drg.md §6: every worked example, through the kernel and through the reference twin."""
+"""docs/rules/drg.md §6: every worked example, through the kernel and through the reference twin."""
 
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ def test_unknown_key_is_named(tmp_path):
 
 
 def test_out_of_range_value_is_named(tmp_path):
-    with pytest.raises(PolicyError, match=r"low_bp: -1 is out of range; expected an integer in \[0, 100000\]"):
+    with pytest.raises(PolicyError, match=r"low_bp: -1 is out of range; expected an integer in \[0, 10000\]"):
         drg.load_profile(write(tmp_path, 'low_bp = { value = -1, source = "x" }\n'))
     with pytest.raises(PolicyError, match="high_multiple_bp"):
         drg.load_profile(write(tmp_path, 'high_multiple_bp = { value = [20000], source = "x" }\n'))

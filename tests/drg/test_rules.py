@@ -1,4 +1,4 @@
-"""Boundaries of the case rules (drg.md §3) and bad rows (reject, never lose a row)."""
+"""Boundaries of the case rules (docs/rules/drg.md §3) and bad rows (reject, never lose a row)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ def cases(**cols):
         "fund": ["resident"] * n,
         "drg_code": ["GB15"] * n,
         "total_cost": [10_000.0] * n,
+        "patient_paid": [0.0] * n,
         "admit_date": [D] * n,
         "discharge_date": [D] * n,
     }
@@ -150,9 +151,11 @@ def test_huge_point_value_is_still_exact():
             "drg_code": ["GB15"],
             "points": pa.array([Decimal("0.0001")], pa.decimal128(18, 4)),
             "total_cost": pa.array([100], pa.int64()),
+            "patient_paid": pa.array([0], pa.int64()),
         }
     )
-    out = drg.clear(scored, {"resident": 10**12})
+    with pytest.warns(drg.DrgWarning, match="fee-for-service"):
+        out = drg.clear(scored, {"resident": 10**12})
     pv = out.funds.column("point_value").to_pylist()[0]
     assert pv == Decimal("95000000000000.0000")  # pool 9.5·10^11 fen · 10^6 / 1
     assert out.cases.column("value").to_pylist() == [950_000_000_000]

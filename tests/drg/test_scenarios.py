@@ -7,6 +7,7 @@ import pyarrow.compute  # noqa: F401
 import pytest
 
 import wzmedins.drg as drg
+from wzmedins.errors import SchemaError
 from wzmedins.synth.drg import generate, suggested_budgets
 
 
@@ -52,3 +53,29 @@ def test_scored_input_cannot_change_scoring_parameters(data):
     assert drg.scenarios(scored, budgets, variants=drg.budget_sweep([10000])).num_rows > 0
     with pytest.raises(ValueError, match="low_bp"):
         drg.scenarios(scored, budgets, variants=[{"low_bp": 3000}])
+
+
+def test_whole_profile_as_scenario_keeps_the_reference_cost(data):
+    cal = drg.calibrate(data["history"], data["hospitals"], year=2022)
+    budgets = suggested_budgets(data["cases"])
+    table = drg.scenarios(
+        data["cases"], budgets, variants=[{"name": "jinhua", "variant": "jinhua-2024"}], catalog=cal.catalog
+    )
+    jh = drg.load_profile("jinhua-2024").with_changes(reference_cost=cal.reference_cost)
+    direct = drg.clear(data["cases"], budgets, jh, catalog=cal.catalog).hospitals
+    assert table.column("balance").to_pylist() == direct.column("balance").to_pylist()
+    # a reference cost the user set on the base profile is kept too
+    mine = drg.load_profile("wenzhou-2022").with_changes(reference_cost=1_200_000)
+    t2 = drg.scenarios(
+        data["cases"], budgets, mine, [{"name": "jh", "variant": "jinhua-2024"}], catalog=data["catalog"]
+    )
+    want = drg.clear(
+        data["cases"], budgets, drg.load_profile("jinhua-2024").with_changes(reference_cost=1_200_000),
+        catalog=data["catalog"],
+    ).hospitals  # fmt: skip
+    assert t2.column("money").to_pylist() == want.column("money").to_pylist()
+
+
+def test_scenarios_without_a_catalog_say_so(data):
+    with pytest.raises(SchemaError, match="catalog"):
+        drg.scenarios(data["cases"], suggested_budgets(data["cases"]))

@@ -12,7 +12,7 @@ import numpy as np
 from .._jit import kernel  # the house numba options (cache, nogil, never fastmath)
 from ..rounding import mulrnd
 
-# Case types (drg.md §3); the integer is the index.
+# Case types (docs/rules/drg.md §3); the integer is the index.
 CASE_TYPES: tuple[str, ...] = (
     "normal",
     "low",
@@ -117,12 +117,14 @@ def _score(
                 case_type[i] = LOW
                 points[i] = mulrnd(c_fen, 1_000_000, ref_cost)
             elif c4 > h * s or (high_inclusive and c4 == h * s):
+                # the normal points plus the cost above the threshold at the reference rate:
+                # continuous at the threshold whatever c (docs/rules/drg.md §3)
                 case_type[i] = HIGH
-                extra = mulrnd(c_fen, 1_000_000, ref_cost) - mulrnd(b, h, 10_000)
-                points[i] = mulrnd(b, c, 10_000) + max(0, extra)
+                points[i] = mulrnd(b, c, 10_000) + mulrnd(c4 - h * s, 100, ref_cost)
             elif partial_on and c4 <= partial_upper * s:
+                # the cost plus β·B·c, which meets B·c at C = P_u·S since P_u + β = 1
                 case_type[i] = PARTIAL
-                points[i] = mulrnd(c_fen, 1_000_000, ref_cost) + mulrnd(b, partial_beta, 10_000)
+                points[i] = mulrnd(c_fen, 1_000_000, ref_cost) + mulrnd(b * c, partial_beta, 100_000_000)
             else:
                 case_type[i] = NORMAL
                 points[i] = mulrnd(b, c, 10_000)

@@ -1,4 +1,4 @@
-"""``calibrate``: reference cost, base points, stable flags, hospital coefficients (drg.md §2)."""
+"""``calibrate``: reference cost, base points, stable flags, hospital coefficients (docs/rules/drg.md §2)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,12 @@ class Calibration(NamedTuple):
         import polars as pl
 
         return {name: pl.from_arrow(table) for name, table in self._asdict().items()}
+
+    def export(self, path, *, labels: str | None = None) -> list[str]:
+        """Write the tables to ``….xlsx`` (one sheet each) or CSV files (:func:`export`)."""
+        from .reports import export
+
+        return export(self, path, labels=labels)
 
     @property
     def reference_cost(self) -> int:
@@ -94,7 +100,16 @@ def calibrate(
     if year is not None:
         days = tables.dates(t, "discharge_date", reason)
         y = days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
-        keep &= (y >= year - p.reference_years) & (y < year) & (reason == tables.NO_REASON)
+        in_years = (y >= year - p.reference_years) & (y < year)
+        if not (keep & in_years).any():
+            found = sorted(set(y[reason == tables.NO_REASON].tolist()))
+            raise SchemaError(
+                "discharge_date",
+                f"history discharged in {year - p.reference_years}–{year - 1} (the {p.reference_years} "
+                f"reference years before the payment year {year})",
+                "discharges in " + (", ".join(str(v) for v in found) if found else "no valid row"),
+            )
+        keep &= in_years & (reason == tables.NO_REASON)
 
     ht = tables.to_table(hospitals)
     h_ids = tables.ids(ht, "hospital_id")

@@ -137,21 +137,38 @@ def id_lookup(values: pa.Array, keys: pa.Array) -> np.ndarray:
     return pc.index_in(values, value_set=keys).fill_null(-1).to_numpy().astype(np.int64)
 
 
-def compile_coefficients(coefficients: Any, catalog: Catalog) -> tuple[pa.Array, np.ndarray]:
-    """The coefficient table as (hospital ids, dense int64 matrix hospital × group, default 1).
+@dataclasses.dataclass(frozen=True)
+class Coefficients:
+    """A coefficient table compiled to a dense matrix hospital × group (default 1)."""
+
+    hospitals: pa.Array  # distinct hospital ids of the table
+    matrix: np.ndarray  # int64 e4, hospital × group
+    seen: np.ndarray  # bool: the pair has a row in the table
+    row_hospital: np.ndarray  # per table row, index into hospitals
+    given: bool  # False when no table was given (every coefficient 1 by choice)
+
+
+def compile_coefficients(coefficients: Any, catalog: Catalog) -> Coefficients:
+    """The coefficient table as hospital ids and a dense int64 matrix hospital × group (default 1).
 
     Pairs for a code outside the catalog are ignored; a duplicate pair is a SchemaError.
 
     Examples
     --------
     >>> cat = compile_catalog(pa.table({"drg_code": ["A", "B"], "base_points": [1.0, 2.0]}))
-    >>> hosp, m = compile_coefficients(pa.table({"hospital_id": ["H1"], "drg_code": ["B"],
-    ...                                          "coefficient": [1.1]}), cat)
-    >>> hosp.to_pylist(), m.tolist()
-    (['H1'], [[10000, 11000]])
+    >>> coef = compile_coefficients(pa.table({"hospital_id": ["H1"], "drg_code": ["B"],
+    ...                                       "coefficient": [1.1]}), cat)
+    >>> coef.hospitals.to_pylist(), coef.matrix.tolist(), coef.seen.tolist()
+    (['H1'], [[10000, 11000]], [[False, True]])
     """
     if coefficients is None:
-        return pa.array([], pa.string()), np.full((0, len(catalog)), ONE, dtype=np.int64)
+        return Coefficients(
+            pa.array([], pa.string()),
+            np.full((0, len(catalog)), ONE, dtype=np.int64),
+            np.zeros((0, len(catalog)), dtype=bool),
+            np.zeros(0, dtype=np.int64),
+            False,
+        )
     t = tables.to_table(coefficients)
     hosp = tables.ids(t, "hospital_id")
     codes = string_column(t, "drg_code")
@@ -178,4 +195,4 @@ def compile_coefficients(coefficients: Any, catalog: Catalog) -> tuple[pa.Array,
         raise SchemaError("hospital_id", "one coefficient per (hospital_id, drg_code)", "a duplicate pair")
     matrix[hk, gk] = coef[keep]
     seen[hk, gk] = True
-    return hospitals, matrix
+    return Coefficients(hospitals, matrix, seen, h, True)

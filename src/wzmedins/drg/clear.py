@@ -1,6 +1,6 @@
 """``clear``: point value per fund and the year-end (or provisional) settlement of each hospital.
 
-drg.md §4–5. The per-case work (sums, prepayment, value and gain of each case) runs in the
+docs/rules/drg.md §4–5. The per-case work (sums, prepayment, value and gain of each case) runs in the
 kernels; the per-fund and per-hospital formulas run on Python integers, which cannot
 overflow (there are only hospitals × funds of them).
 """
@@ -19,6 +19,7 @@ from ..errors import SchemaError
 from ..rounding import half_up as rnd
 from ..vocab import SCHEMES
 from . import _kernel
+from .checks import budgets_fen, warn_budget_range, with_fund_aliases
 from .columns import encoded_codes, encoded_ids, typed_nulls
 from .outputs import _cases_table, _dec4, _drgs_table, _money
 from .profile import load_profile
@@ -41,6 +42,12 @@ class Clearing(NamedTuple):
 
         return {name: pl.from_arrow(table) for name, table in self._asdict().items()}
 
+    def export(self, path, *, labels: str | None = None) -> list[str]:
+        """Write the tables to ``….xlsx`` (one sheet each) or CSV files (:func:`export`)."""
+        from .reports import export
+
+        return export(self, path, labels=labels)
+
 
 def clear(
     scored_or_cases: Any,
@@ -57,17 +64,21 @@ def clear(
     Parameters
     ----------
     scored_or_cases
-        The ``scored`` table of :func:`score`, or raw cases (then ``catalog`` is required and
-        the cases are scored first; rejected rows are left out).
+        The result of :func:`score` or its ``scored`` table, or raw cases (then ``catalog`` is
+        required and the cases are scored first; rejected rows are left out with a warning).
+        ``patient_paid`` is required (it is part of the pool).
     budgets
-        Budget per fund in fen, ``{"employee": ..., "resident": ...}``, or a table with
-        columns ``fund`` and ``budget`` (money). With ``pool_funds`` the budgets are added.
+        Budget per fund, ``{"employee": ..., "resident": ...}``: an ``int`` is fen, a
+        ``Decimal`` is yuan; or a table with columns ``fund`` and ``budget`` (money). With
+        ``pool_funds`` the budgets are added. A budget outside 10 %–1 000 % of the fund's
+        fee-for-service total (Σ ``fund_ffs``) warns (DrgWarning): a unit slip, most likely.
     params
         A DRG profile or its name or path.
     through_month, year
-        Monthly provisional clearing (月度预清算): only cases discharged in ``year`` up to
-        and including ``through_month``, with ``rnd(budget · months, 12)`` of each budget.
-        ``year`` defaults to the latest discharge year.
+        ``year`` keeps the cases discharged in that year (the budget is annual); without it,
+        cases discharged in several years are a SchemaError. Monthly provisional clearing
+        (月度预清算): ``through_month`` keeps the cases discharged up to and including that
+        month, with ``rnd(budget · months, 12)`` of each budget.
 
     Returns
     -------
@@ -91,7 +102,9 @@ def clear(
     [440000, 355000]
     """
     p = load_profile(params)
-    t = typed_nulls(tables.to_table(scored_or_cases))
+    if hasattr(scored_or_cases, "scored") and hasattr(scored_or_cases, "rejected"):  # a Scored
+        scored_or_cases = scored_or_cases.scored
+    t = with_fund_aliases(typed_nulls(tables.to_table(scored_or_cases)))
     if "points" not in t.column_names:
         if catalog is None:
             raise SchemaError("points", "a scored table, or raw cases with catalog=", "no such column")
@@ -110,7 +123,7 @@ def clear(
     fund = tables.enum_codes(t, "fund", SCHEMES, reason, "UNKNOWN_SCHEME")
     points, points_null = tables.e4(t, "points", is_required=True)
     cost = tables.money(t, "total_cost", reason, is_required=True)
-    patient = tables.money(t, "patient_paid", reason, is_required=False)
+    patient = tables.money(t, "patient_paid", reason, is_required=True)
     ffs = tables.money(t, "fund_ffs", reason, is_required=False)
     base, base_null = tables.e4(t, "base_points", is_required=False)
     if (reason != tables.NO_REASON).any() or points_null.any() or (points < 0).any():
@@ -127,19 +140,29 @@ def clear(
         code_idx = np.full(n, -1, dtype=np.int64)
     case_id = tables.ids(t, "case_id", is_required=False)
 
-    fen_budgets = _budgets(budgets)
+    fen_budgets = budgets_fen(budgets)
     months = 12
     keep = np.ones(n, dtype=bool)
-    if through_month is not None:
-        if not 1 <= through_month <= 12:
-            raise ValueError(f"through_month: {through_month} is not a month 1..12")
-        days = tables.dates(t, "discharge_date", reason)
-        ym = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    if through_month is not None and not 1 <= through_month <= 12:
+        raise ValueError(f"through_month: {through_month} is not a month 1..12")
+    if year is not None or through_month is not None or "discharge_date" in t.column_names:
+        ym = discharge_months(t)
         y = ym // 12 + 1970
-        year = int(y.max()) if year is None and n else year
-        keep = (y == year) & (ym % 12 + 1 <= through_month)
-        months = through_month
+        if year is None:
+            years = sorted(set(np.unique(y).tolist()))
+            if len(years) > 1:
+                raise SchemaError(
+                    "discharge_date",
+                    "cases discharged in one year (the budget is annual), or year=",
+                    "discharges in " + ", ".join(str(x) for x in years),
+                )
+            year = years[0] if years else None
+        keep = y == year
+        if through_month is not None:
+            keep &= ym % 12 + 1 <= through_month
+            months = through_month
         fen_budgets = {f: rnd(b * months, 12) for f, b in fen_budgets.items()}
+    _warn_budgets(fen_budgets, fund[keep], ffs[keep], cost[keep] - patient[keep], months)
     if p.pool_funds:
         fund_names = (POOLED,)
         fen_budgets = {POOLED: sum(fen_budgets.values())}
@@ -286,23 +309,29 @@ def clear(
     )
 
 
-def _budgets(budgets: Any) -> dict[str, int]:
-    if isinstance(budgets, Mapping):
-        out = {}
-        for f, b in budgets.items():
-            if f not in SCHEMES:
-                raise ValueError(f"budgets: unknown fund {f!r}; expected {', '.join(SCHEMES)}")
-            if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 0:
-                raise ValueError(f"budgets[{f!r}]: {b!r} is not a non-negative integer number of fen")
-            out[f] = int(b)
-        return out
-    t = tables.to_table(budgets)
+_budgets = budgets_fen  # the name scenarios and older callers use
+
+
+def discharge_months(t: pa.Table) -> np.ndarray:
+    """Months since 1970-01 of each row's ``discharge_date`` (a SchemaError when missing or null)."""
     reason = np.full(t.num_rows, tables.NO_REASON, dtype=np.int16)
-    fund = tables.enum_codes(t, "fund", SCHEMES, reason, "UNKNOWN_SCHEME")
-    fen = tables.money(t, "budget", reason, is_required=True)
+    days = tables.dates(t, "discharge_date", reason)
     if (reason != tables.NO_REASON).any():
-        raise SchemaError("budget", "one valid fund and non-negative budget per row")
-    return _budgets({SCHEMES[f]: int(b) for f, b in zip(fund.tolist(), fen.tolist(), strict=True)})
+        raise SchemaError(
+            "discharge_date",
+            "a discharge date on every case",
+            f"null in row {int(np.argmax(reason != tables.NO_REASON))}",
+        )
+    return days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+
+
+def _warn_budgets(budgets: dict, fund: np.ndarray, ffs: np.ndarray, fund_part: np.ndarray, months: int) -> None:
+    """Warn on a budget far from what fee-for-service would have paid (Σ fund_ffs, else cost − patient)."""
+    for f, b in budgets.items():
+        k = SCHEMES.index(f)
+        mine = fund == k
+        total = int(ffs[mine].sum()) or int(fund_part[mine].sum())
+        warn_budget_range(f, b, total)
 
 
 def provisional(
@@ -321,7 +350,7 @@ def provisional(
     --------
     >>> import datetime as dt
     >>> s = pa.table({"hospital_id": ["H1", "H1"], "fund": ["resident"] * 2, "drg_code": ["A", "A"],
-    ...     "points": [100.0, 100.0], "total_cost": [9000, 9000],
+    ...     "points": [100.0, 100.0], "total_cost": [9000, 9000], "patient_paid": [0, 0],
     ...     "discharge_date": [dt.date(2022, 1, 5), dt.date(2022, 2, 5)]})
     >>> pv = provisional(s, {"resident": 1_200_000})
     >>> pv.slice(0, 2).select(["month", "point_value"]).to_pylist()

@@ -48,8 +48,7 @@ def encoded_codes(t: pa.Table, name: str):
         values = arr.dictionary.cast(pa.string())
         if len(pc.unique(values)) != len(values):  # a dictionary may repeat a value
             return (arr, *encode(arr.cast(pa.string())))
-        idx = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        return arr, values, idx
+        return arr, values, dictionary_indices(arr)
     arr = string_column(t, name)
     return (arr, *encode(arr))
 
@@ -61,8 +60,7 @@ def encoded_ids(t: pa.Table, name: str):
         values = tables.ids(pa.table({name: arr.dictionary}), name)
         if len(pc.unique(values)) != len(values):  # a dictionary may repeat a value
             return (arr, *encode(arr.cast(arr.type.value_type)))
-        idx = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        return arr, values, idx
+        return arr, values, dictionary_indices(arr)
     arr = tables.ids(t, name)
     return (arr, *encode(arr))
 
@@ -92,7 +90,25 @@ def encode(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
             idx[valid] = inv
         return pa.array(uniq, pa.int64()), idx
     enc = pc.dictionary_encode(arr)
-    return enc.dictionary, enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return enc.dictionary, dictionary_indices(enc)
+
+
+def dictionary_indices(arr: pa.DictionaryArray) -> np.ndarray:
+    """The indices of a dictionary array as int64, -1 for null, whatever their integer type.
+
+    polars Categorical and Enum columns arrive with unsigned indices (uint32, uint8 …), where
+    -1 cannot be written, so they are widened first.
+
+    Examples
+    --------
+    >>> arr = pa.DictionaryArray.from_arrays(pa.array([1, None, 0], pa.uint32()), pa.array(["a", "b"]))
+    >>> dictionary_indices(arr).tolist()
+    [1, -1, 0]
+    """
+    idx = arr.indices
+    if idx.type != pa.int64():
+        idx = idx.cast(pa.int64())
+    return idx.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
 
 
 def dense_codes(arr: pa.Array) -> np.ndarray:

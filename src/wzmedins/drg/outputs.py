@@ -10,6 +10,7 @@ from .. import tables
 from ..rounding import half_up as rnd
 from . import _kernel
 
+CARRIED = ("case_type", "base_points")  # from a scored input, for the reports
 MAX_KERNEL_PV = 4 * 10**12  # 1e-4 yuan per point: 400 million yuan a point
 
 
@@ -30,6 +31,7 @@ def _cases_table(t, rows, case_id, hospital_id, codes, fund, fund_names, points,
         value, gain = _kernel._case_money(fund[rows], points[rows], cost[rows], pv, has_pv)
     take = pa.array(rows, pa.int64())
     missing = ~has_pv[fund[rows]] if len(fund_rows) else np.zeros(len(rows), dtype=bool)
+    carried = {name: t.column(name).take(take) for name in CARRIED if name in t.column_names}
     return pa.table(
         {
             "case_id": case_id.take(take) if case_id is not None else pa.array(rows, pa.int64()),
@@ -40,6 +42,7 @@ def _cases_table(t, rows, case_id, hospital_id, codes, fund, fund_names, points,
             "cost": pa.array(cost[rows], pa.int64()),
             "value": pa.array(value, pa.int64(), mask=missing),
             "gain": pa.array(gain, pa.int64(), mask=missing),
+            **carried,
         }
     )
 

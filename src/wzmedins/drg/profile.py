@@ -1,4 +1,4 @@
-"""DRG profiles: every threshold of drg.md as data (``profiles/*.toml``), loaded and checked.
+"""DRG profiles: every threshold of docs/rules/drg.md as data (``profiles/*.toml``), loaded and checked.
 
 A profile file has ``name``, ``description``, ``valid_from``, an optional ``extends`` (another
 built-in profile whose values it inherits) and a ``[parameters]`` table where each value is
@@ -24,13 +24,13 @@ from ..errors import PolicyError
 # The bounds keep every integer product of the kernels inside int64 (docs/drg.md, "Limits").
 SPEC: dict[str, tuple[str, int, int, str]] = {
     "reference_cost": ("int", 100, 10**8, "reference cost M in fen: the cost of 100 points"),
-    "low_bp": ("int", 0, 10**5, "low multiple L (1e-4)"),
+    "low_bp": ("int", 0, 10**4, "low multiple L (1e-4): low when cost < L x standard"),
     "high_band_upper": ("ints", 1, 10**9, "upper base points (e4) of each high-multiple band"),
-    "high_multiple_bp": ("ints", 0, 10**5, "high multiple H per band, one more than the bounds"),
+    "high_multiple_bp": ("ints", 10**4, 10**5, "high multiple H per band (1 to 10), one more than the bounds"),
     "high_inclusive": ("bool", 0, 1, "high when cost >= H x standard (else >)"),
     "partial_enabled": ("bool", 0, 1, "apply the partial band"),
-    "partial_upper_bp": ("int", 0, 10**5, "partial band upper multiple P_u (1e-4)"),
-    "partial_beta_bp": ("int", 0, 10**5, "share beta of the base points added in the partial band"),
+    "partial_upper_bp": ("int", 0, 10**4, "partial band upper multiple P_u (1e-4)"),
+    "partial_beta_bp": ("int", 0, 10**4, "share beta of B x c added in the partial band; P_u + beta = 10000"),
     "incomplete_enabled": ("bool", 0, 1, "apply the incomplete-stay rule to flagged cases"),
     "ungroupable_bp": ("int", 0, 10**5, "factor k_u for ungroupable cases (code 0000)"),
     "ambiguous_bp": ("int", 0, 10**5, "factor k_a for ambiguous cases (code ending in QY)"),
@@ -97,7 +97,7 @@ class DrgProfile:
         return DrgProfile(self.name, self.description, self.valid_from, checked, sources)
 
     def high_multiple(self, base_points_e4: int) -> int:
-        """``H(B)``: the high multiple for a group of ``base_points_e4`` (drg.md §3).
+        """``H(B)``: the high multiple for a group of ``base_points_e4`` (docs/rules/drg.md §3).
 
         Examples
         --------
@@ -154,7 +154,7 @@ def load_profile(name_or_path: str | os.PathLike | DrgProfile = "wenzhou-2022") 
     >>> load_profile("jiaxing-2024").high_inclusive
     True
     >>> load_profile("quzhou-2024").sources["low_bp"]
-    'FZ: Quzhou low multiple 0.35 (drg.md §3)'
+    'FZ: Quzhou low multiple 0.35 (docs/rules/drg.md §3)'
     """
     if isinstance(name_or_path, DrgProfile):
         return name_or_path
@@ -241,6 +241,11 @@ def _check(values: Mapping[str, Any], name: str) -> dict[str, Any]:
     if len(mults) != len(bounds) + 1:
         raise PolicyError(
             f"high_multiple_bp: {list(mults)} must have one more value than high_band_upper {list(bounds)}"
+        )
+    if out["partial_enabled"] and out["partial_upper_bp"] + out["partial_beta_bp"] != 10_000:
+        raise PolicyError(
+            f"partial_beta_bp: {out['partial_beta_bp']} and partial_upper_bp: {out['partial_upper_bp']} must add up to "
+            "10000, so that partial points meet the normal points at the band's upper edge (docs/rules/drg.md §3)"
         )
     if out["coef_lo_bp"] > out["coef_hi_bp"]:
         raise PolicyError(f"coef_lo_bp: {out['coef_lo_bp']} must not exceed coef_hi_bp {out['coef_hi_bp']}")

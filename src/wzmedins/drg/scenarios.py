@@ -8,9 +8,13 @@ from typing import Any
 import pyarrow as pa
 
 from .. import tables
-from .clear import _budgets, clear
-from .profile import load_profile
+from ..errors import PolicyError, SchemaError
+from .checks import SOURCE_CATALOG, SOURCE_USER, budgets_fen
+from .clear import clear
+from .profile import DrgProfile, load_profile
 from .score import score
+
+BUDGET_BP_RANGE = (1_000, 100_000)  # a scenario budget share between 10 % and 1 000 %
 
 # parameters that only change clearing: the cases need not be scored again
 CLEARING_KEYS = frozenset({"reserve_bp", "prepay_bp", "share_band_bp", "share_bp", "pool_funds"})
@@ -48,9 +52,14 @@ def scenarios(
     params
         The base profile.
     variants
-        Each a mapping: ``name`` (default ``"scenario k"``), ``budgets`` (replaces the base
-        budgets), ``budget_bp`` (scales every budget, 10 000 = unchanged, rounded half up),
-        and any profile parameter (e.g. ``{"high_multiple_bp": [25000, 20000, 15000]}``).
+        Each a mapping: ``name`` (default ``"scenario k"``, unique), ``variant`` (a whole
+        profile, by name or path, instead of ``params``: e.g. ``"jinhua-2024"``; a reference
+        cost set on ``params`` or carried by the catalog is kept), ``budgets`` (replaces the
+        base budgets), ``budget_bp`` (scales every budget, 10 000 = unchanged, in 1 000 …
+        100 000, rounded half up), and any profile parameter (e.g.
+        ``{"high_multiple_bp": [25000, 20000, 15000]}``).
+    catalog, coefficients
+        Needed for raw cases; without a catalog, raw cases are a SchemaError that says so.
 
     Returns
     -------
@@ -61,7 +70,7 @@ def scenarios(
     Examples
     --------
     >>> s = pa.table({"hospital_id": ["H1", "H2"], "fund": ["resident"] * 2, "drg_code": ["A", "A"],
-    ...     "points": [100.0, 100.0], "total_cost": [9000.0, 10000.0]})
+    ...     "points": [100.0, 100.0], "total_cost": [9000.0, 10000.0], "patient_paid": [0.0, 0.0]})
     >>> out = scenarios(s, {"resident": 2_000_000}, variants=budget_sweep([9000, 10000]))
     >>> out.column("scenario").to_pylist()
     ['budget 90.00%', 'budget 90.00%', 'budget 100.00%', 'budget 100.00%']
@@ -69,21 +78,35 @@ def scenarios(
     ([Decimal('85.5000'), Decimal('95.0000')], [855000, 950000])
     """
     base = load_profile(params)
+    if hasattr(cases, "scored") and hasattr(cases, "rejected"):  # a Scored
+        cases = cases.scored
     t = tables.to_table(cases)
-    base_budgets = _budgets(budgets)
+    base_budgets = budgets_fen(budgets)
     is_scored = "points" in t.column_names
+    if not is_scored and catalog is None:
+        raise SchemaError("points", "scored cases, or raw cases with catalog= (scenarios score them)", "no such column")
     scored_base = t if is_scored else None
+    variants = [dict(v) for v in variants]
+    names = [str(v.get("name", f"scenario {k + 1}")) for k, v in enumerate(variants)]
+    for k, name in enumerate(names):
+        if name in names[:k]:
+            raise PolicyError(f"name: {name!r} is used twice; each scenario needs its own name")
     parts = []
-    for k, variant in enumerate(variants):
-        variant = dict(variant)
-        name = str(variant.pop("name", f"scenario {k + 1}"))
-        fund_budgets = _budgets(variant.pop("budgets", base_budgets))
+    for name, variant in zip(names, variants, strict=True):
+        variant.pop("name", None)
+        fund_budgets = budgets_fen(variant.pop("budgets", base_budgets))
         bp = variant.pop("budget_bp", 10_000)
-        if isinstance(bp, bool) or not isinstance(bp, int) or bp < 0:
-            raise ValueError(f"variant {name!r}: budget_bp {bp!r} is not a non-negative integer")
+        lo, hi = BUDGET_BP_RANGE
+        if isinstance(bp, bool) or not isinstance(bp, int) or not lo <= bp <= hi:
+            raise PolicyError(
+                f"budget_bp: {bp!r} is out of range; expected an integer in [{lo}, {hi}] "
+                f"(1e-4 of the base budget: 10000 = unchanged) in scenario {name!r}"
+            )
         fund_budgets = {f: (2 * b * bp + 10_000) // 20_000 for f, b in fund_budgets.items()}
-        p = base.with_changes(variant) if variant else base
-        if set(variant) - CLEARING_KEYS:
+        whole = variant.pop("variant", None)
+        p = _variant_profile(base, whole) if whole is not None else base
+        p = p.with_changes(variant) if variant else p
+        if whole is not None or set(variant) - CLEARING_KEYS:
             if is_scored:
                 raise ValueError(
                     f"variant {name!r} changes scoring parameters "
@@ -108,3 +131,11 @@ def scenarios(
         h = h.add_column(0, "scenario", pa.array([name] * h.num_rows, pa.string()))
         parts.append(h.replace_schema_metadata(None))
     return pa.concat_tables(parts)
+
+
+def _variant_profile(base: DrgProfile, name_or_path) -> DrgProfile:
+    """A whole profile as a scenario, keeping a reference cost the user or a catalog gave the base."""
+    p = load_profile(name_or_path)
+    if base.sources.get("reference_cost") in (SOURCE_USER, SOURCE_CATALOG):
+        p = p.with_changes(reference_cost=base.reference_cost)
+    return p

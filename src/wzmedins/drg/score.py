@@ -1,4 +1,4 @@
-"""``score``: DRG cases → case type, standard cost, points, readmission flag (drg.md §3)."""
+"""``score``: DRG cases → case type, standard cost, points, readmission flag (docs/rules/drg.md §3)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from .catalog import (
     compile_coefficients,
     id_lookup,
 )
+from .checks import catalog_reference_cost, warn, warn_extreme_types, with_catalog_reference_cost, with_fund_aliases
 from .columns import dense_codes, encode, encoded_codes, encoded_ids, gather, typed_nulls
 from .profile import load_profile
 
@@ -38,42 +39,69 @@ MESSAGES = {
 }
 
 
+COEFFICIENT_SOURCES = ("table", "basic", "default")
+
+
 class Scored(NamedTuple):
-    """The result of :func:`score`: ``scored`` (accepted rows, input order) and ``rejected``."""
+    """The result of :func:`score`: ``scored`` (accepted rows, input order), ``rejected`` and
+    ``coverage`` of the coefficient table (``hospitals_without``: hospitals with cases and no
+    coefficient row; ``pairs_without``: hospital × DRG pairs scored with the default 1;
+    ``unmatched_rows``: coefficient rows whose hospital has no case)."""
 
     scored: pa.Table
     rejected: pa.Table
+    coverage: dict | None = None
 
     def to_polars(self) -> dict:
         """The tables as polars DataFrames, by name (``pl.from_arrow`` on each)."""
         import polars as pl
 
-        return {name: pl.from_arrow(table) for name, table in self._asdict().items()}
+        return {"scored": pl.from_arrow(self.scored), "rejected": pl.from_arrow(self.rejected)}
+
+    def export(self, path, *, labels: str | None = None) -> list[str]:
+        """Write the tables to ``….xlsx`` (one sheet each) or CSV files (:func:`export`)."""
+        from .reports import export
+
+        return export(self, path, labels=labels)
 
 
 def score(cases: Any, catalog: Any, coefficients: Any = None, params: Any = "wenzhou-2022") -> Scored:
-    """Score DRG cases: type, standard cost, points and readmission (drg.md §3).
+    """Score DRG cases: type, standard cost, points and readmission (docs/rules/drg.md §3).
 
     Parameters
     ----------
     cases
         The *drg cases* table (interfaces.md): ``case_id``, ``person_id``, ``hospital_id``,
-        ``fund``, ``drg_code``, ``total_cost``, ``admit_date``, ``discharge_date``; optional
-        ``patient_paid``, ``fund_ffs``, ``los`` (default: discharge − admit), ``manual_points``,
+        ``fund`` (``employee``/``resident``, or 职工/居民), ``drg_code``, ``total_cost``,
+        ``patient_paid`` (money: int64 fen, decimal or float yuan), ``admit_date``,
+        ``discharge_date``; optional ``fund_ffs``, ``los`` (default: discharge − admit), ``manual_points``,
         ``bonus_points``, ``incomplete`` (bool: the stay was not completed; used when the
         profile has ``incomplete_enabled``). Any input of ``wzmedins.tables.to_table``.
     catalog, coefficients
-        The DRG catalog and the coefficient table (``None``: every coefficient is 1).
+        The DRG catalog and the coefficient table (``None``: every coefficient is 1), or the
+        :class:`Calibration` of :func:`calibrate` as ``catalog`` (its coefficients are used
+        unless others are given). A catalog that carries ``reference_cost`` in its schema
+        metadata (a calibrated one) is scored with it; an explicit, different reference cost
+        in ``params`` is a PolicyError naming both.
     params
         A :class:`DrgProfile` or a profile name or path.
+
+    Warns
+    -----
+    DrgWarning
+        Hospitals with cases but no coefficient row, coefficient rows whose hospital has no
+        case (``h001`` vs ``H001``, int vs string ids); more than half the cases high or low
+        (money in the wrong unit).
 
     Returns
     -------
     Scored
         ``scored``: ``row``, ``case_id``, ``person_id``, ``hospital_id``, ``fund``, ``drg_code``,
         ``case_type``, ``standard_cost`` (fen, null outside the catalog), ``points`` and
-        ``base_points`` (decimal128(18, 4)), ``readmission``, and ``total_cost``,
-        ``patient_paid``, ``fund_ffs`` (fen), ``discharge_date`` for :func:`clear`.
+        ``base_points`` (decimal128(18, 4)), ``coefficient`` (the one used, null outside the
+        catalog) and ``coefficient_source`` (``table``, ``basic``: 1 for a basic group,
+        ``default``: 1 as no row gives one), ``readmission``, and ``total_cost``,
+        ``patient_paid``, ``fund_ffs`` (fen), ``admit_date``, ``discharge_date`` for :func:`clear`.
         ``rejected``: ``row``, ``case_id``, ``reason``, ``message``. Every input row is in
         exactly one of them.
 
@@ -82,7 +110,7 @@ def score(cases: Any, catalog: Any, coefficients: Any = None, params: Any = "wen
     >>> import datetime as dt
     >>> cases = pa.table({"case_id": [1, 2], "person_id": [7, 8], "hospital_id": ["H1", "H1"],
     ...     "fund": ["resident", "resident"], "drg_code": ["FR23", "ZZ99"],
-    ...     "total_cost": [12000.0, 500.0], "admit_date": [dt.date(2022, 3, 1)] * 2,
+    ...     "total_cost": [12000.0, 500.0], "patient_paid": [3000.0, 100.0], "admit_date": [dt.date(2022, 3, 1)] * 2,
     ...     "discharge_date": [dt.date(2022, 3, 9)] * 2})
     >>> catalog = pa.table({"drg_code": ["FR23"], "base_points": [120.0]})
     >>> coefficients = pa.table(
@@ -95,10 +123,15 @@ def score(cases: Any, catalog: Any, coefficients: Any = None, params: Any = "wen
     >>> out.to_polars()["scored"]["points"].to_list()
     [Decimal('126.0000')]
     """
-    p = load_profile(params)
-    t = typed_nulls(tables.to_table(cases))
+    if hasattr(catalog, "catalog") and hasattr(catalog, "coefficients"):  # a Calibration
+        coefficients = catalog.coefficients if coefficients is None else coefficients
+        catalog = catalog.catalog
+    catalog = tables.to_table(catalog)
+    p = with_catalog_reference_cost(load_profile(params), catalog_reference_cost(catalog))
+    t = with_fund_aliases(typed_nulls(tables.to_table(cases)))
     cat = compile_catalog(catalog)
-    coef_hospitals, coef_matrix = compile_coefficients(coefficients, cat)
+    coef = compile_coefficients(coefficients, cat)
+    coef_hospitals, coef_matrix = coef.hospitals, coef.matrix
     n = t.num_rows
     reason = np.full(n, NO_REASON, dtype=np.int16)
 
@@ -110,7 +143,7 @@ def score(cases: Any, catalog: Any, coefficients: Any = None, params: Any = "wen
     codes, code_values, code_idx = encoded_codes(t, "drg_code")
     flag(reason, code_idx < 0, "MISSING_VALUE")
     cost = tables.money(t, "total_cost", reason, is_required=True)
-    patient = tables.money(t, "patient_paid", reason, is_required=False)
+    patient = tables.money(t, "patient_paid", reason, is_required=True)
     ffs = tables.money(t, "fund_ffs", reason, is_required=False)
     flag(reason, patient > cost, "SPLIT_EXCEEDS_TOTAL")
     admit = tables.dates(t, "admit_date", reason)
@@ -196,6 +229,14 @@ def score(cases: Any, catalog: Any, coefficients: Any = None, params: Any = "wen
     in_catalog = group[rows] >= 0
     base = np.where(in_catalog, cat.base[np.maximum(group[rows], 0)], 0)
     has_base = in_catalog & cat.has_base[np.maximum(group[rows], 0)]
+    coef_used, coef_source, coverage = _coefficients_used(rows, group, hosp, hosp_idx, hosp_values, cat, coef)
+    warn_extreme_types(
+        case_type[rows],
+        np.ones(len(rows), dtype=bool),
+        _kernel.HIGH,
+        _kernel.LOW,
+        pa.types.is_floating(t.schema.field("total_cost").type),
+    )
     scored = pa.table(
         {
             "row": take,
@@ -208,16 +249,74 @@ def score(cases: Any, catalog: Any, coefficients: Any = None, params: Any = "wen
             "standard_cost": pa.array(standard[rows], pa.int64(), mask=(standard[rows] < 0) | (in_catalog & ~has_base)),
             "points": tables.decimal4(points[rows]),
             "base_points": _nullable_decimal4(base, has_base),
+            "coefficient": _nullable_decimal4(coef_used, in_catalog),
+            "coefficient_source": pa.DictionaryArray.from_arrays(
+                pa.array(coef_source, pa.int8(), mask=~in_catalog), pa.array(COEFFICIENT_SOURCES)
+            ),
             "readmission": pa.array(readmitted[rows], pa.bool_()),
             "total_cost": pa.array(cost[rows], pa.int64()),
             "patient_paid": pa.array(patient[rows], pa.int64()),
             "fund_ffs": pa.array(ffs[rows], pa.int64()),
+            "admit_date": pa.array(admit[rows], pa.int32()).cast(pa.date32()),
             "discharge_date": pa.array(discharge[rows], pa.int32()).cast(pa.date32()),
         }
-    ).replace_schema_metadata({"profile": p.name, "profile_fingerprint": p.fingerprint()})
+    ).replace_schema_metadata(
+        {"profile": p.name, "profile_fingerprint": p.fingerprint(), "reference_cost": str(p.reference_cost)}
+    )
     bad = np.flatnonzero(~ok)
     rejected = tables.rejected_table(bad, case_id, reason, MESSAGES)
-    return Scored(scored, rejected.rename_columns(["row", "case_id", "reason", "message"]))
+    return Scored(scored, rejected.rename_columns(["row", "case_id", "reason", "message"]), coverage)
+
+
+def _coefficients_used(rows, group, hosp, hosp_idx, hosp_values, cat, coef):
+    """Per accepted row the coefficient used and its source; coverage of the table, with a warning."""
+    g = np.maximum(group[rows], 0)
+    h = hosp[rows]
+    in_catalog = group[rows] >= 0
+    basic = cat.basic[g] & in_catalog
+    from_table = in_catalog & ~basic & (h >= 0)
+    if len(coef.seen):
+        from_table &= coef.seen[np.maximum(h, 0), g]
+    else:
+        from_table[:] = False
+    used = np.full(len(rows), _kernel.ONE, dtype=np.int64)
+    used[from_table] = coef.matrix[h[from_table], g[from_table]]
+    source = np.where(basic, 1, np.where(from_table, 0, 2)).astype(np.int8)
+    # coverage: hospitals (with catalog cases) that have no row, pairs scored with the default
+    need = in_catalog & ~basic
+    case_hosp = np.unique(hosp_idx[rows][need])
+    lookup = (
+        gather(id_lookup(hosp_values, coef.hospitals), case_hosp, -1)
+        if len(coef.hospitals)
+        else np.full(len(case_hosp), -1)
+    )
+    without = hosp_values.take(pa.array(case_hosp[lookup < 0], pa.int64())).to_pylist()
+    pairs = np.unique(hosp_idx[rows][need & ~from_table] * max(len(cat), 1) + g[need & ~from_table])
+    all_case_hosp = np.unique(hosp_idx[rows][hosp_idx[rows] >= 0])
+    case_keys = hosp_values.take(pa.array(all_case_hosp, pa.int64()))
+    coef_row_has_case = (
+        gather(id_lookup(coef.hospitals, case_keys) >= 0, coef.row_hospital, False) if len(coef.hospitals) else []
+    )
+    unmatched = int(len(coef.row_hospital) - np.sum(coef_row_has_case))
+    coverage = {
+        "coefficients_given": coef.given,
+        "hospitals": len(case_hosp),
+        "hospitals_without": sorted(without, key=str),
+        "pairs_without": int(len(pairs)),
+        "unmatched_rows": unmatched,
+    }
+    if coef.given and (without or unmatched):
+        parts = []
+        if without:
+            more = " …" if len(without) > 5 else ""
+            shown = ", ".join(str(x) for x in coverage["hospitals_without"][:5]) + more
+            parts.append(
+                f"{len(without)} of {len(case_hosp)} hospitals with cases have no coefficient ({shown}: 1 used)"
+            )
+        if unmatched:
+            parts.append(f"{unmatched} coefficient rows match no case hospital")
+        warn(f"score: {'; '.join(parts)} (check the spelling and type of hospital_id in both tables)")
+    return used, source, coverage
 
 
 def _nullable_decimal4(values: np.ndarray, valid: np.ndarray) -> pa.Array:

@@ -1,6 +1,6 @@
 """DRG point payment in plain Python, one case at a time: the twin of ``wzmedins.drg._kernel``.
 
-Written to be read against ``drg.md``. Python integers throughout, so nothing here can
+Written to be read against ``docs/rules/drg.md``. Python integers throughout, so nothing here can
 overflow; the kernels must agree with it to the 1e-4 point and to the fen.
 
 Inputs are plain values: money in fen, points and coefficients in 1e-4 (e4), dates as ordinals.
@@ -40,7 +40,7 @@ def kind_of(code: str) -> str:
 
 
 def high_multiple(p, base: int) -> int:
-    """``H(B)`` of drg.md §3: the multiple of the band that holds ``base`` (e4 points).
+    """``H(B)`` of docs/rules/drg.md §3: the multiple of the band that holds ``base`` (e4 points).
 
     Examples
     --------
@@ -54,7 +54,7 @@ def high_multiple(p, base: int) -> int:
     return p.high_multiple_bp[-1]
 
 
-# --------------------------------------------------------------------------- §3 one case
+# --------------------------------------------------------------------------- §3 one case (docs/rules/drg.md)
 
 
 def score_case(case: Mapping, group: Mapping | None, coefficient: int, p) -> tuple[str, int | None, int]:
@@ -94,9 +94,10 @@ def score_case(case: Mapping, group: Mapping | None, coefficient: int, p) -> tup
     if C * 10**4 < p.low_bp * S:
         return "low", S, rnd(10**6 * C, M)
     if C * 10**4 > H * S or (p.high_inclusive and C * 10**4 == H * S):
-        return "high", S, rnd(B * c, 10**4) + max(0, rnd(10**6 * C, M) - rnd(H * B, 10**4))
+        # normal points + the cost above the threshold H(B)·S at the reference rate
+        return "high", S, rnd(B * c, 10**4) + rnd((C * 10**4 - H * S) * 100, M)
     if p.partial_enabled and C * 10**4 <= p.partial_upper_bp * S:
-        return "partial", S, rnd(10**6 * C, M) + rnd(p.partial_beta_bp * B, 10**4)
+        return "partial", S, rnd(10**6 * C, M) + rnd(p.partial_beta_bp * B * c, 10**8)
     return "normal", S, rnd(B * c, 10**4)
 
 
@@ -104,7 +105,8 @@ def score(cases: list[Mapping], catalog: Mapping[str, Mapping], coefficients: Ma
     """Score valid cases: returns ``(scored, rejected)``.
 
     ``scored`` has, per accepted case in input order, the input row's ``row`` and
-    ``case_type``, ``standard_cost``, ``points``, ``readmission``; ``rejected`` is a list of
+    ``case_type``, ``standard_cost``, ``points``, ``readmission``, ``coefficient`` (the one
+    used: 1 for basic groups and missing pairs, None outside the catalog); ``rejected`` is a list of
     ``(row, "UNKNOWN_DRG")``. Each case needs ``person_id``, ``hospital_id``, ``drg_code``,
     ``total_cost``, ``admit_date``, ``discharge_date`` (ordinals), and optionally ``los``,
     ``manual_points``, ``bonus_points``. ``coefficients`` maps (hospital_id, drg_code) to e4.
@@ -137,6 +139,7 @@ def score(cases: list[Mapping], catalog: Mapping[str, Mapping], coefficients: Ma
                 "standard_cost": standard,
                 "points": points,
                 "readmission": False,
+                "coefficient": None if group is None else (ONE if group["basic"] else c),
                 "_case": case,
             }
         )
@@ -169,7 +172,7 @@ def score(cases: list[Mapping], catalog: Mapping[str, Mapping], coefficients: Ma
 
 
 def calibrate(history: Iterable[Mapping], levels: Mapping, p, basic: Iterable[str] = ()):
-    """Reference cost, catalog and coefficients from history rows (drg.md §2).
+    """Reference cost, catalog and coefficients from history rows (docs/rules/drg.md §2).
 
     ``history`` rows have ``hospital_id``, ``drg_code``, ``total_cost``; ``levels`` maps a
     hospital to its level. Returns ``(M, catalog, coefficients)`` with ``catalog[code] =
@@ -226,7 +229,7 @@ def calibrate(history: Iterable[Mapping], levels: Mapping, p, basic: Iterable[st
 
 
 def coefficient(kept: list[Mapping], h, levels: Mapping, Mg: int, is_basic: bool, p) -> int:
-    """Hospital coefficient for one group (drg.md §2 step 5), from the group's trimmed rows.
+    """Hospital coefficient for one group (docs/rules/drg.md §2 step 5), from the group's trimmed rows.
 
     Examples
     --------
@@ -255,7 +258,7 @@ def coefficient(kept: list[Mapping], h, levels: Mapping, Mg: int, is_basic: bool
 
 
 def clear(scored: Iterable[Mapping], budgets: Mapping[str, int], p):
-    """Point value per fund and the settlement of each hospital (drg.md §4–5).
+    """Point value per fund and the settlement of each hospital (docs/rules/drg.md §4–5).
 
     ``scored`` rows have ``hospital_id``, ``fund``, ``points``, ``total_cost``,
     ``patient_paid``, ``fund_ffs`` and ``base_points`` (None outside the catalog). With
@@ -333,7 +336,7 @@ def clear(scored: Iterable[Mapping], budgets: Mapping[str, int], p):
 
 
 def provisional_budget(budget: int, months: int) -> int:
-    """The budget of the first ``months`` months, ``rnd(budget·months, 12)`` (drg.md §4).
+    """The budget of the first ``months`` months, ``rnd(budget·months, 12)`` (docs/rules/drg.md §4).
 
     Examples
     --------

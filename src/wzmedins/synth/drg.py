@@ -26,6 +26,7 @@ LEVELS = ("primary", "secondary", "tertiary")
 MDC = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 ADRG_TYPES = "BCEJRST"
 REFERENCE_COST_FEN = 1_035_055  # the scale of the synthetic costs: wenzhou-2022's M
+MIX_EXPONENT = (-0.6, 0.0, 0.8)  # primary, secondary, tertiary: how strongly they draw heavy groups
 
 
 def generate(
@@ -117,7 +118,8 @@ def _catalog(rng, n_groups: int):
             "daily_points": _e4_to_decimal(daily, has_daily),
         }
     )
-    popularity = rng.zipf(1.6, n_groups).astype(float)
+    # a case mix where the largest group holds a few percent (not a Zipf head of 30 %)
+    popularity = rng.lognormal(0.0, 1.0, n_groups)
     truth = {
         "base_e4": base_e4,
         "stable": stable,
@@ -163,9 +165,21 @@ def _cases(rng, n: int, year: int, truth: dict, hospitals: pa.Table, factor: np.
     n_h = hospitals.num_rows
     size = np.where(factor > 1.05, 3.0, np.where(factor > 0.93, 1.5, 0.6))
     hosp = rng.choice(n_h, size=n, p=size / size.sum())
-    group = rng.choice(len(truth["codes"]), size=n, p=truth["p"])
+    # case mix by level: tertiary hospitals treat the heavier groups (CMI clearly above 1),
+    # primary ones the lighter: weight p_g · (B_g / 100 points)^k, k by level
+    level = pc.index_in(hospitals.column("level"), value_set=pa.array(LEVELS)).to_numpy()
+    weight_b = np.maximum(truth["base_e4"], 10_000) / 1_000_000
+    group = np.empty(n, dtype=np.int64)
+    for lv, k in zip(range(3), MIX_EXPONENT, strict=True):
+        rows = np.flatnonzero(level[hosp] == lv)
+        w = truth["p"] * weight_b**k
+        group[rows] = rng.choice(len(truth["codes"]), size=len(rows), p=w / w.sum())
+    # about 3% are readmissions: the same DRG as the row before (same person, dates below)
+    again = np.flatnonzero(rng.random(n) < 0.03)
+    again = again[again > 0]
+    group[again] = group[again - 1]
     mean_fen = REFERENCE_COST_FEN * truth["base_e4"][group] / 1_000_000
-    noise = rng.lognormal(0.05, 0.27, n)
+    noise = rng.lognormal(0.0, 0.22, n)
     outlier = rng.random(n) < 0.02
     noise = np.where(outlier, noise * rng.uniform(2.5, 6.0, n), noise)
     cost = np.rint(np.maximum(mean_fen * factor[hosp] * noise, 5_000)).astype(np.int64)
@@ -174,16 +188,19 @@ def _cases(rng, n: int, year: int, truth: dict, hospitals: pa.Table, factor: np.
     cost = np.where(truth["has_daily"][group], los * rng.integers(30_000, 45_000, n), cost)
     start = dt.date(year, 1, 1).toordinal() - dt.date(1970, 1, 1).toordinal()
     days = 365 + (year % 4 == 0)
-    admit = start + rng.integers(0, days, n)
+    # the cases of a year are those discharged in it, evenly over the year; a stay admitted
+    # the year before crosses New Year (no pile-up of discharges on 31 December)
+    discharge = start + rng.integers(0, days, n)
+    admit = discharge - los
     persons = rng.integers(0, max(1, int(n * 0.8)), n) + id_offset
-    # about 3% are readmissions: same person and DRG as the row before, within 0..20 days
-    again = np.flatnonzero(rng.random(n) < 0.03)
-    again = again[again > 0]
+    # readmissions: admitted 0..20 days after the row before's discharge, same person; one that
+    # would be discharged after the year stays an independent stay
+    gap = rng.integers(0, 21, len(again))
+    fits = discharge[again - 1] + gap + los[again] < start + days
+    again, gap = again[fits], gap[fits]
     persons[again] = persons[again - 1]
-    group[again] = group[again - 1]
-    admit[again] = admit[again - 1] + los[again - 1] + rng.integers(0, 21, len(again))
-    admit = np.minimum(admit, start + days - 1 - los)
-    discharge = admit + los
+    admit[again] = discharge[again - 1] + gap
+    discharge[again] = admit[again] + los[again]
     code_idx = group.astype(np.int32)
     kind = rng.random(n)
     codes = pa.array(truth["codes"] + ["0000", "GQY", "FQY"], pa.string())
