@@ -44,7 +44,11 @@ class Bundle:
 
     def fingerprints(self) -> dict[str, str]:
         """Each profile's fingerprint (where the family has one), for the report's provenance."""
-        return {f: str(getattr(getattr(self, f), "fingerprint", "")) for f in FAMILIES}
+        out = {}
+        for f in FAMILIES:
+            fp = getattr(getattr(self, f), "fingerprint", "")
+            out[f] = str(fp() if callable(fp) else fp)
+        return out
 
 
 def _loaders() -> dict[str, Any]:

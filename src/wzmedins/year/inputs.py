@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from ..errors import SchemaError
@@ -79,6 +80,32 @@ class YearInputs:
         return replace(self, economy=replace(self.economy, **changes))
 
 
+def year_mix():
+    """The claims mix of a synthetic year (illustrative): the claims generator's default with
+    fewer and cheaper stays and visits, so that the fund's spending per insured is of the order
+    of its contributions (about 1 700 yuan a resident against 1 500 of funding) — a year that
+    nearly balances, not the stress test of the generator's default (docs/year.md).
+
+    Examples
+    --------
+    >>> year_mix().visit_share_plain[-1]
+    0.01
+    """
+    from dataclasses import replace as _replace
+
+    from ..synth.claims import Mix
+
+    return _replace(
+        Mix(),
+        special_share=0.01,
+        visit_share_plain=(0.99, 0.0, 0.0, 0.01),
+        visit_share_chronic=(0.58, 0.40, 0.0, 0.02),
+        visit_share_special=(0.40, 0.05, 0.50, 0.05),
+        cost_median=((60.0, 120.0, 200.0), (200.0, 300.0, 400.0), (1000.0, 1500.0, 2000.0), (3000.0, 6000.0, 12000.0)),
+        catastrophic_share=(0.0, 0.0, 0.001, 0.002),
+    )
+
+
 def synthetic(scale: int, *, seed: int = 0, year: int = 2022, batch_size: int = 1_000_000) -> YearInputs:
     """A synthetic year of ``scale`` claims (ten claims a person, as ``wz.synth``).
 
@@ -89,31 +116,58 @@ def synthetic(scale: int, *, seed: int = 0, year: int = 2022, batch_size: int = 
     (2022, ['communities', 'counties', 'drg_catalog'], 'synthetic')
     """
     from .. import synth
+    from ..synth.claims import default_persons
+    from ..synth.signings import WENZHOU
+    from ..synth.stays import add_stays
 
     scale = int(scale)
     if scale < 1:
         raise SchemaError("scale", "a number of claims >= 1", str(scale))
-    n_persons = synth.claims_mod.default_persons(scale)
-    tabs = synth.enrolment.generate(n_persons, seed=seed, year=year)
-    places = synth.signings.generate(n_persons, seed=seed, year=year)
-    drg = synth.drg.catalog_for_claims(seed=seed)
+    n_persons = default_persons(scale)
+    mix = year_mix()
+    enrol = synth.enrolment.generate(n_persons, seed=seed, year=year, mix=mix)
+    # capitation pays per head for signed residents (居民): the signings of the enrolled residents
+    signed = synth.signings(n_persons, seed=seed, year=year, layout=WENZHOU, mix=mix)
+    signed = signed.filter(pc.is_in(signed["person_id"], value_set=enrol["residents"]["person_id"]))
+    world = synth.drg.generate(1, seed=seed, year=year, n_hospitals=hospitals_for(scale))
+    hospitals = world["hospitals"]
+    n_h = hospitals.num_rows
+    counties = WENZHOU.counties
+    hospitals = hospitals.append_column("county", pa.array([counties[i % len(counties)] for i in range(n_h)]))
+    ids = WENZHOU.community_ids()
+    communities = pa.table({"community_id": ids, "county": [c.rsplit("-", 1)[0] for c in ids]})
     tables = {
-        "workers": tabs["workers"],
-        "employers": tabs["employers"],
-        "residents": tabs["residents"],
-        "counties": tabs["counties"],
-        "signings": places["signings"],
-        "communities": places["communities"],
-        "hospitals": places["hospitals"],
-        "drg_catalog": drg["catalog"],
-        "drg_coefficients": drg["coefficients"],
+        "workers": enrol["workers"],
+        "employers": enrol["employers"],
+        "residents": enrol["residents"],
+        "counties": enrol["counties"],
+        "signings": signed,
+        "communities": communities,
+        "hospitals": hospitals,
+        "drg_catalog": world["catalog"],
+        "drg_coefficients": world["coefficients"],
     }
+    catalog = world["catalog"]
 
     def claims() -> Iterator[pa.RecordBatch]:
-        return synth.claim_batches(scale, n_persons=n_persons, seed=seed, year=year, batch_size=batch_size)
+        for batch in synth.claim_batches(
+            scale, n_persons=n_persons, seed=seed, year=year, batch_size=batch_size, communities=WENZHOU, mix=mix
+        ):
+            yield from add_stays(batch, hospitals, catalog, seed=seed).to_batches()
 
     sources = {name: "synthetic" for name in INPUTS}
     return YearInputs(year, claims, tables, Economy(), sources, n_claims=scale)
+
+
+def hospitals_for(scale: int) -> int:
+    """Hospitals in a synthetic year of ``scale`` claims: one per 20 000 claims, 12 to 300.
+
+    Examples
+    --------
+    >>> hospitals_for(10_000), hospitals_for(10**6), hospitals_for(10**8)
+    (12, 50, 300)
+    """
+    return int(min(300, max(12, scale // 20_000)))
 
 
 def from_paths(

@@ -45,6 +45,7 @@ class YearResult:
     counts: dict[str, int] = field(default_factory=dict)
     out: Path | None = None
     scope_claims: pl.DataFrame | None = field(default=None, repr=False)
+    spending: pl.DataFrame | None = field(default=None, repr=False)
 
     def __getitem__(self, name: str) -> pa.Table:
         return self.tables[name]
@@ -113,13 +114,13 @@ def run(
     with _stage(result, "claims", progress):
         settled_parts = _claims(inputs, b, result)
     with _stage(result, "budget", progress):
-        _budget(inputs, b, result)
+        _budget(inputs, b, result, settled_parts)
     with _stage(result, "drg", progress):
         _drg(inputs, b, result, settled_parts)
     with _stage(result, "capitation", progress):
         _capitation(inputs, b, result, settled_parts)
     with _stage(result, "expenditure", progress):
-        _expenditure(inputs, b, result, settled_parts)
+        _expenditure(inputs, b, result)
     with _stage(result, "fund", progress):
         _fund_year_end(inputs, b, result)
     from .checks import run_checks
@@ -208,33 +209,71 @@ def _claims(inputs: YearInputs, b: Bundle, result: YearResult) -> list[pa.Table]
     return parts
 
 
-def _read_parts(parts: list, columns: list[str], where=None) -> pl.DataFrame:
+def _read_parts(parts: list, columns: list[str] | None, where=None) -> pl.DataFrame:
+    """The settled parts (in memory or Parquet), only ``columns`` (None: all), filtered."""
     frames = []
     for p in parts:
-        t = pq.read_table(p, columns=columns) if isinstance(p, (str, os.PathLike)) else p.select(columns)
+        if isinstance(p, (str, os.PathLike)):
+            t = pq.read_table(p, columns=columns)
+        else:
+            t = p if columns is None else p.select(columns)
         df = pl.from_arrow(t)
+        df = df.with_columns(pl.col(pl.Categorical).cast(pl.Utf8))  # enum columns as plain strings
         frames.append(df if where is None else df.filter(where))
     return pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
 
 
-def _budget(inputs: YearInputs, b: Bundle, result: YearResult) -> None:
-    """Budgets per county (以收定支: what came in less the reserve rate) and the pools per scheme."""
+def _budget(inputs: YearInputs, b: Bundle, result: YearResult, parts: list) -> None:
+    """Budgets per county (docs/rules/fund.md §5: last year's expenditure grown, capped by the
+    revenue less the reserve rate) and the pools of each scheme (docs/rules/capitation.md §1).
+
+    Last year's expenditure is the ``expenditure_prev`` input when given; in a synthetic year it
+    is this year's claims paid item by item (the year replayed at last year's prices)."""
     import wzmedins as wz
 
+    spent = _claims_spending(inputs, b, result, parts)
+    prev = inputs.tables.get("expenditure_prev")
+    prev = (pl.from_arrow(prev) if prev is not None else
+            spent.group_by("county", "scheme").agg(expenditure=pl.col("expenditure").sum()))  # fmt: skip
     rev = pl.from_arrow(result.tables["revenue"])
-    keep = BP - b.fund.reserve_rate_bp
-    budgets = rev.with_columns(
-        budget=pl.col("revenue").map_elements(lambda r: half_up(r * keep, BP), return_dtype=pl.Int64)
-    ).select("county", "scheme", "year", "budget")
-    pools = []
+    budgets, pools = [], []
     for scheme in SCHEMES:
-        total = int(budgets.filter(pl.col("scheme") == scheme)["budget"].sum())
+        e = prev.filter(pl.col("scheme") == scheme).select("county", "expenditure").sort("county")
+        r = rev.filter(pl.col("scheme") == scheme).select("county", "revenue")
+        nb = pl.from_arrow(wz.fund.budget(e.to_arrow(), b.fund, revenue_forecast=r.to_arrow()))
+        budgets.append(nb.select("county", pl.lit(scheme).alias("scheme"), pl.lit(inputs.year).alias("year"),
+                                 pl.col("budget_next").alias("budget")))  # fmt: skip
+        total = int(nb["budget_next"].sum())
         x = _out_of_area_fund(result, scheme)
         split = wz.capitation.split_budget(total, min(x, total), b.capitation)
         pools += [{"scheme": scheme, "pool": k, "amount": int(v)} for k, v in split.items()]
         pools.append({"scheme": scheme, "pool": "total", "amount": total})
-    result.tables["budgets"] = budgets.to_arrow()
+    result.tables["budgets"] = pl.concat(budgets).to_arrow()
     result.tables["pools"] = pa.Table.from_pylist(pools)
+
+
+def _claims_spending(inputs: YearInputs, b: Bundle, result: YearResult, parts: list) -> pl.DataFrame:
+    """The fund's item-based payments per county, scheme, month and kind (inpatient or not)."""
+    import wzmedins as wz
+
+    enrol = result.tables["enrolment"]
+    frames, rejected = [], []
+    cols = [c for c in ("claim_id", "person_id", "year", "fund", "settle_date", "visit_type") if _has(parts, c)]
+    for part in parts:  # one settled part at a time: memory stays flat in the number of claims
+        claims = _read_parts([part], cols)
+        for inpatient in (True, False):
+            kind = claims.filter((pl.col("visit_type") == "inpatient") == inpatient)
+            if kind.is_empty():
+                continue
+            e = wz.fund.expenditure(kind.drop("visit_type").to_arrow(), enrol, b.fund, year=inputs.year)
+            frames.append(pl.from_arrow(e.monthly).with_columns(inpatient=pl.lit(inpatient)))
+            rejected.append(pl.from_arrow(e.rejected))
+    keys = ["county", "scheme", "year", "month", "inpatient"]
+    spent = pl.concat(frames, how="vertical_relaxed").group_by(keys).sum().sort(keys)
+    result.spending = spent
+    result.tables["claims_unplaced"] = pl.concat(rejected, how="vertical_relaxed").to_arrow() if rejected else \
+        pa.table({"source": pa.array([], pa.string())})
+    return spent
 
 
 def _out_of_area_fund(result: YearResult, scheme: str) -> int:
@@ -251,18 +290,17 @@ def _pool(result: YearResult, scheme: str, pool: str) -> int:
 
 
 def _drg(inputs: YearInputs, b: Bundle, result: YearResult, parts: list) -> None:
+    """DRG cases from the settled inpatient claims, scored and cleared against the drg pools."""
     import wzmedins as wz
 
-    cols = ["claim_id", "person_id", "year", "fund", "cash", "total_cost", *[c for c in CARRY if c != "total_cost"]]
-    cols = list(dict.fromkeys(c for c in cols if _has(parts, c)))
-    inpatient = _read_parts(parts, cols, pl.col("visit_type").cast(pl.Utf8) == "inpatient")
-    enrol = pl.from_arrow(result.tables["enrolment"])
-    cases = wz.drg.cases_from_settled(inpatient.to_arrow(), enrolment=enrol.to_arrow())
+    inpatient = _read_parts(parts, None, pl.col("visit_type").cast(pl.Utf8) == "inpatient").to_arrow()
+    # the settled rows carry the claims' inputs (scheme, hospital, DRG code, dates): they serve as both
+    cases = wz.drg.cases_from_settled(inpatient, inpatient).cases
     scored = wz.drg.score(cases, inputs["drg_catalog"], inputs["drg_coefficients"], b.drg)
     budgets = {scheme: _pool(result, scheme, "drg") for scheme in SCHEMES}
     clearing = wz.drg.clear(scored, budgets, b.drg, year=inputs.year)
-    result.tables.update(drg_cases=cases, drg_scored=scored.cases, drg_hospitals=clearing.hospitals,
-                         drg_funds=clearing.funds)  # fmt: skip
+    result.tables.update(drg_cases=cases, drg_scored=scored.scored, drg_rejected=scored.rejected,
+                         drg_hospitals=clearing.hospitals, drg_funds=clearing.funds)  # fmt: skip
     result.counts["drg_cases"] = cases.num_rows
 
 
@@ -283,36 +321,25 @@ def _capitation(inputs: YearInputs, b: Bundle, result: YearResult, parts: list) 
     result.counts["signed"] = res.persons.num_rows
 
 
-def _expenditure(inputs: YearInputs, b: Bundle, result: YearResult, parts: list) -> None:
+def _expenditure(inputs: YearInputs, b: Bundle, result: YearResult) -> None:
     """Per county, scheme and month: claims paid item by item (inpatient care is paid by DRG
     points instead), the DRG clearing and the capitation year end (``wz.fund.expenditure``)."""
     import wzmedins as wz
 
-    enrol = result.tables["enrolment"]
-    monthly, rejected = [], []
-    cols = [c for c in ("claim_id", "person_id", "year", "fund", "settle_date", "visit_type") if _has(parts, c)]
-    for part in parts:  # one settled part at a time: memory stays flat in the number of claims
-        claims = _read_parts([part], cols, pl.col("visit_type").cast(pl.Utf8) != "inpatient")
-        if claims.is_empty():
-            continue
-        e = wz.fund.expenditure(claims.drop("visit_type").to_arrow(), enrol, b.fund, year=inputs.year)
-        monthly.append(pl.from_arrow(e.monthly))
-        rejected.append(pl.from_arrow(e.rejected))
+    items = result.spending.filter(~pl.col("inpatient")).drop("inpatient")
     empty = pa.table({"person_id": pa.array([], pa.string()), "year": pa.array([], pa.int32()),
                       "month": pa.array([], pa.int64()), "fund": pa.array([], pa.int64()),
                       "visit_type": pa.array([], pa.string())})  # fmt: skip
     paid = wz.fund.expenditure(
-        empty, enrol, b.fund, year=inputs.year,
+        empty, result.tables["enrolment"], b.fund, year=inputs.year,
         drg=result.tables["drg_hospitals"], hospital_county=inputs["hospitals"].select(["hospital_id", "county"]),
         capitation=result.tables["capitation_communities"],
         community_county=inputs["communities"].select(["community_id", "county"]),
     )  # fmt: skip
-    monthly.append(pl.from_arrow(paid.monthly))
-    rejected.append(pl.from_arrow(paid.rejected))
     keys = ["county", "scheme", "year", "month"]
-    m = pl.concat(monthly, how="vertical_relaxed").group_by(keys).sum().sort(keys)
+    m = pl.concat([items, pl.from_arrow(paid.monthly)], how="vertical_relaxed").group_by(keys).sum().sort(keys)
     result.tables["expenditure"] = m.to_arrow()
-    result.tables["expenditure_rejected"] = pl.concat(rejected, how="vertical_relaxed").to_arrow()
+    result.tables["expenditure_rejected"] = paid.rejected
 
 
 def _fund_year_end(inputs: YearInputs, b: Bundle, result: YearResult) -> None:

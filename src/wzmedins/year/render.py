@@ -22,6 +22,15 @@ PAYER_LABEL = {
     "account_hist": "个人账户(历年) account (past years)",
     "cash": "个人现金 cash",
 }
+# figures carry English labels: matplotlib's default fonts have no Chinese glyphs
+FIG_PAYER = {
+    "fund": "pooled fund",
+    "critical_illness": "critical illness",
+    "medical_assistance": "medical assistance",
+    "account_current": "account (this year)",
+    "account_hist": "account (past years)",
+    "cash": "cash",
+}
 LEVEL_COLOR = {"red": "#d62728", "orange": "#ff7f0e", "green": "#2ca02c", "blue": "#1f77b4"}
 
 
@@ -107,7 +116,7 @@ def _money_in(r, rep) -> Section:
         for i, scheme in enumerate(("employee", "resident")):
             d = rev.filter(pl.col("scheme") == scheme)
             xs = [x + 0.4 * i for x in range(d.height)]
-            ax.bar(xs, [_yuan_millions(v) for v in d["revenue"]], width=0.4, label=SCHEME_LABEL[scheme])
+            ax.bar(xs, [_yuan_millions(v) for v in d["revenue"]], width=0.4, label=scheme)
             ax.set_xticks([x + 0.2 for x in range(d.height)], d["county"].to_list(), rotation=45, ha="right")
         ax.set_ylabel("million yuan")
         ax.legend()
@@ -130,8 +139,8 @@ def _money_out(r, rep) -> Section:
 
     def draw(ax):
         bottom = [0.0] * by_scheme.height
-        labels = [SCHEME_LABEL[x] for x in by_scheme["scheme"]]
-        for c, lab in PAYER_LABEL.items():
+        labels = by_scheme["scheme"].to_list()
+        for c, lab in FIG_PAYER.items():
             vals = [_yuan_millions(v) for v in by_scheme[c]]
             ax.bar(labels, vals, bottom=bottom, label=lab)
             bottom = [a + b for a, b in zip(bottom, vals, strict=True)]
@@ -193,14 +202,14 @@ def _fund(r, rep) -> Section:
         for scheme in ("employee", "resident"):
             d = w.filter(pl.col("scheme") == scheme)
             ax.plot(d["month"].to_list(), [None if v is None else v / 10 for v in d["months_e1"]], marker="o",
-                    label=SCHEME_LABEL[scheme])  # fmt: skip
+                    label=scheme)  # fmt: skip
         lo = 0.0
         for upper, level in zip(list(bands) + [None], ("red", "orange", "green", "blue"), strict=True):
             hi = upper / 10 if upper is not None else max(lo + 5, ax.get_ylim()[1])
             ax.axhspan(lo, hi, color=LEVEL_COLOR[level], alpha=0.08)
             lo = hi
         ax.set_xlabel("month")
-        ax.set_ylabel("months payable (可支付月数)")
+        ax.set_ylabel("months payable")
         ax.legend()
 
     _figure(rep, "warning", draw, "The city fund's months payable by month, with the warning bands",
