@@ -81,9 +81,7 @@ def add_stays(
     u_h, u_g, u_l = (_uniform(seed, ids, SALT + k) for k in range(3))
 
     # hospital: one of those of the claim's level
-    h_level = pc.index_in(hospitals.column("level"), value_set=pa.array(FACILITY_LEVELS)).to_numpy(
-        zero_copy_only=False
-    )
+    h_level = pc.index_in(hospitals.column("level"), value_set=pa.array(FACILITY_LEVELS)).to_numpy(zero_copy_only=False)
     hosp = np.zeros(n, dtype=np.int64)
     for lv in range(len(FACILITY_LEVELS)):
         choices = np.flatnonzero(h_level == lv)

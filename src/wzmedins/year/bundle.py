@@ -99,8 +99,10 @@ def load_bundle(name_or_path: str | os.PathLike | Bundle = "wenzhou-2022") -> Bu
         raise PolicyError(f"bundle file {text}: needs a [bundle] table with a name")
     unknown = set(data) - {"bundle", "changes"} | (set(head) - {"name", "title", *FAMILIES})
     if unknown:
-        raise PolicyError(f"bundle file {text}: unknown keys {sorted(unknown)}; allowed: bundle.{{name, title, "
-                          f"{', '.join(FAMILIES)}}} and [changes.<family>]")
+        raise PolicyError(
+            f"bundle file {text}: unknown keys {sorted(unknown)}; allowed: bundle.{{name, title, "
+            f"{', '.join(FAMILIES)}}} and [changes.<family>]"
+        )
     changes = data.get("changes", {})
     bad = set(changes) - set(FAMILIES)
     if bad:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from ..contract import PAYERS
 from ..rounding import half_up
 
 BP = 10_000
@@ -31,9 +32,8 @@ def run_checks(result, inputs) -> list[dict]:
     t = {k: pl.from_arrow(v) for k, v in result.tables.items()}
     out = []
     p = t["payers"]
-    payers = ("account_current", "fund", "critical_illness", "medical_assistance", "account_hist", "cash")
     out.append(_check("claims: payers add up to the costs", p["total_cost"].sum(),
-                      sum(int(p[c].sum()) for c in payers)))  # fmt: skip
+                      sum(int(p[c].sum()) for c in PAYERS)))  # fmt: skip
     out.append(_check("claims: settled + rejected = claims read", result.counts["claims"],
                       int(p["n_claims"].sum()) + result.counts["rejected"]))  # fmt: skip
     pools = t["pools"]

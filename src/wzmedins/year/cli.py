@@ -36,13 +36,21 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         description="Run one city-year (synthetic, or your own tables with --input) and write the tables, "
         "figures and report.html to --out.",
     )
-    y.add_argument("--scale", type=_scale, default=10_000, help="claims in a synthetic year (ten a person); default 1e4")
+    y.add_argument(
+        "--scale", type=_scale, default=10_000, help="claims in a synthetic year (ten a person); default 1e4"
+    )
     y.add_argument("--seed", type=int, default=0, help="seed of the synthetic year")
     y.add_argument("--year", type=int, default=2022, help="the insurance year")
     y.add_argument("--bundle", default="wenzhou-2022", help="policy bundle: a built-in name or a bundle TOML")
     y.add_argument("--whatif", help="a second bundle: the report puts both side by side")
-    y.add_argument("--input", type=_input, action="append", default=[], metavar="NAME=PATH",
-                   help=f"a Parquet input in place of the synthetic one; NAME one of {', '.join(INPUTS)}")
+    y.add_argument(
+        "--input",
+        type=_input,
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help=f"a Parquet input in place of the synthetic one; NAME one of {', '.join(INPUTS)}",
+    )
     y.add_argument("--out", required=True, help="folder for the tables, figures and report.html")
     y.set_defaults(func=_run)
     return y
@@ -68,8 +76,10 @@ def _run(args: argparse.Namespace) -> int:
             continue
         print(f"{r.bundle.name}: {r.counts['claims']:,} claims, {r.counts['rejected']:,} rejected")
         for f in r.tables["fund_city"].to_pylist():
-            print(f"  {f['scheme']:9s} 收支差 delta {fen_to_yuan(f['delta']):>18s} yuan   "
-                  f"结余 balance {fen_to_yuan(f['balance']):>18s}   储备 reserve {fen_to_yuan(f['reserve']):>16s}")
+            print(
+                f"  {f['scheme']:9s} 收支差 delta {fen_to_yuan(f['delta']):>18s} yuan   "
+                f"结余 balance {fen_to_yuan(f['balance']):>18s}   储备 reserve {fen_to_yuan(f['reserve']):>16s}"
+            )
         failed = [c["name"] for c in r.checks if not c["ok"]]
         print("  checks: " + ("all held" if not failed else "FAILED: " + "; ".join(failed)))
     print(f"report: {path}")

@@ -20,16 +20,18 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..contract import PAYERS
 from ..rounding import half_up
 from .bundle import Bundle, load_bundle
 from .inputs import YearInputs, person_counties, synthetic
 
 BP = 10_000
 SCHEMES = ("employee", "resident")
-PAYERS = ("account_current", "fund", "critical_illness", "medical_assistance", "account_hist", "cash")
 # claim inputs the year carries into settled: months, scope, places and the DRG fields
-CARRY = ("scheme", "settle_date", "visit_type", "facility_level", "area", "total_cost", "community_id", "hospital_id", "drg_code",
-         "los", "admit_date")  # fmt: skip
+CARRY = (
+    *("scheme", "settle_date", "visit_type", "facility_level", "area", "total_cost"),
+    *("community_id", "hospital_id", "drg_code", "los", "admit_date"),
+)
 
 
 @dataclass
@@ -100,7 +102,7 @@ def run(
     >>> from wzmedins import year
     >>> res = year.run(2_000, seed=1)
     >>> res.ok, sorted(res.timings)[:3]
-    (True, ['budget', 'capitation', 'claims'])
+    (True, ['budget', 'capitation', 'checks'])
     """
     b = load_bundle(bundle)
     if not isinstance(inputs, YearInputs):
@@ -149,6 +151,12 @@ def _contributions(inputs: YearInputs, b: Bundle, result: YearResult) -> None:
         policy_amounts={y: (econ.policy_total, econ.policy_individual)},
     )
     res = wz.fund.resident_contributions(inputs["residents"], std, fp)
+    # the transition (过渡期) ahead: the same economy carried over the years to the end of it
+    ahead = range(y, max(y, *fp.transition_share_bp) + 1)
+    transition = wz.fund.resident_standards(
+        inputs["counties"], fp, income_prev={t - 1: econ.income_prev for t in ahead},
+        policy_amounts={t: (econ.policy_total, econ.policy_individual) for t in ahead},
+    )  # fmt: skip
     due = pl.from_arrow(wz.fund.revenue(employees=emp, employers=er, residents=res))
     collected = due.with_columns(
         target=pl.col("revenue"),
@@ -160,6 +168,7 @@ def _contributions(inputs: YearInputs, b: Bundle, result: YearResult) -> None:
         employee_contributions=emp,
         employer_contributions=er,
         resident_standards=std,
+        resident_transition=transition,
         resident_contributions=res,
         revenue=collected.to_arrow(),
         accounts=wz.fund.accounts(emp, fp),
@@ -240,7 +249,7 @@ def _budget(inputs: YearInputs, b: Bundle, result: YearResult, parts: list) -> N
     for scheme in SCHEMES:
         e = prev.filter(pl.col("scheme") == scheme).select("county", "expenditure").sort("county")
         r = rev.filter(pl.col("scheme") == scheme).select("county", "revenue")
-        nb = pl.from_arrow(wz.fund.budget(e.to_arrow(), b.fund, revenue_forecast=r.to_arrow()))
+        nb = pl.from_arrow(wz.fund.budget(e.to_arrow(), b.fund, revenue_forecast=int(r["revenue"].sum())))
         budgets.append(nb.select("county", pl.lit(scheme).alias("scheme"), pl.lit(inputs.year).alias("year"),
                                  pl.col("budget_next").alias("budget")))  # fmt: skip
         total = int(nb["budget_next"].sum())
@@ -271,8 +280,11 @@ def _claims_spending(inputs: YearInputs, b: Bundle, result: YearResult, parts: l
     keys = ["county", "scheme", "year", "month", "inpatient"]
     spent = pl.concat(frames, how="vertical_relaxed").group_by(keys).sum().sort(keys)
     result.spending = spent
-    result.tables["claims_unplaced"] = pl.concat(rejected, how="vertical_relaxed").to_arrow() if rejected else \
-        pa.table({"source": pa.array([], pa.string())})
+    result.tables["claims_unplaced"] = (
+        pl.concat(rejected, how="vertical_relaxed").to_arrow()
+        if rejected
+        else pa.table({"source": pa.array([], pa.string())})
+    )
     return spent
 
 
@@ -310,7 +322,11 @@ def _capitation(inputs: YearInputs, b: Bundle, result: YearResult, parts: list) 
     scope = list(b.capitation.visit_types)
     cols = [c for c in ("claim_id", "person_id", "year", "fund", "visit_type", "community_id", "settle_date")
             if _has(parts, c)]  # fmt: skip
-    claims = _read_parts(parts, cols, pl.col("visit_type").cast(pl.Utf8).is_in(scope))
+    signed = pl.from_arrow(inputs["signings"])["person_id"].cast(pl.Utf8).unique()
+    # only the signed persons' in-scope claims: a fraction of the year, read part by part
+    claims = _read_parts(
+        parts, cols, pl.col("visit_type").is_in(scope) & pl.col("person_id").cast(pl.Utf8).is_in(signed)
+    )
     res = wz.capitation.settle(
         inputs["signings"], claims.to_arrow(), b.capitation, pool=_pool(result, "resident", "capitation"),
         year=inputs.year,

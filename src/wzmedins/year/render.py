@@ -122,8 +122,26 @@ def _money_in(r, rep) -> Section:
         ax.legend()
 
     _figure(rep, "revenue_by_county", draw, "Revenue collected per county and scheme", "revenue.parquet", s)
+    tr = pl.from_arrow(r.tables["resident_transition"]).filter(pl.col("reason").is_null()).sort("county", "year")
+
+    def transition(ax):
+        for county in tr["county"].unique(maintain_order=True).to_list():
+            d = tr.filter(pl.col("county") == county)
+            ax.plot(d["year"].to_list(), [v / 100 for v in d["total"]], marker="o", label=county)
+        city = tr.group_by("year").agg(pl.col("city_total").first()).sort("year")
+        ax.plot(city["year"].to_list(), [v / 100 for v in city["city_total"]], color="black", linewidth=3,
+                label="city standard")  # fmt: skip
+        ax.set_xticks(sorted(set(tr["year"].to_list())))
+        ax.set_ylabel("yuan per resident a year")
+        ax.legend(fontsize=7, ncol=2)
+
+    _figure(rep, "resident_transition", transition,
+            "Resident funding per person: each county converging to the city standard (过渡期)",
+            "resident_transition.parquet", s)  # fmt: skip
     std = pl.from_arrow(r.tables["resident_standards"]).filter(pl.col("reason").is_null())
-    cols = [c for c in ("county", "year", "share_bp", "base_total", "total", "city_total", "individual") if c in std.columns]
+    cols = [
+        c for c in ("county", "year", "share_bp", "base_total", "total", "city_total", "individual") if c in std.columns
+    ]
     s.tables.append(("Resident funding: the transition of each county to the city standard (过渡期)",
                      std.select(cols).to_arrow(), "resident_standards.parquet"))  # fmt: skip
     return s
@@ -132,9 +150,11 @@ def _money_in(r, rep) -> Section:
 def _money_out(r, rep) -> Section:
     s = Section("支出 Money out: who pays", element_id="money-out")
     p = pl.from_arrow(r.tables["payers"])
-    by_scheme = p.group_by("scheme").agg(
-        pl.col("n_claims").sum(), pl.col("total_cost").sum(), *[pl.col(c).sum() for c in PAYER_LABEL]
-    ).sort("scheme")
+    by_scheme = (
+        p.group_by("scheme")
+        .agg(pl.col("n_claims").sum(), pl.col("total_cost").sum(), *[pl.col(c).sum() for c in PAYER_LABEL])
+        .sort("scheme")
+    )
     s.tables.append(("Payers' shares per scheme (fen shown as yuan)", by_scheme.to_arrow(), "payers.parquet"))
 
     def draw(ax):
@@ -148,8 +168,32 @@ def _money_out(r, rep) -> Section:
         ax.legend(fontsize=7)
 
     _figure(rep, "payers", draw, "Who paid the year's claims", "payers.parquet", s)
-    e = pl.from_arrow(r.tables["expenditure"]).group_by("county", "scheme").agg(
-        *[pl.col(c).sum() for c in ("claims", "drg", "capitation", "expenditure")]).sort("county", "scheme")
+    monthly = (
+        pl.from_arrow(r.tables["expenditure"])
+        .group_by("scheme", "month")
+        .agg(*[pl.col(c).sum() for c in ("claims", "drg", "capitation")])
+        .sort("scheme", "month")
+    )
+
+    def by_month(ax):
+        for scheme, style in (("employee", "-"), ("resident", "--")):
+            d = monthly.filter(pl.col("scheme") == scheme)
+            for col in ("claims", "drg", "capitation"):
+                ax.plot(d["month"].to_list(), [_yuan_millions(v) for v in d[col]], style, marker=".",
+                        label=f"{scheme}: {col}")  # fmt: skip
+        ax.set_xlabel("month")
+        ax.set_ylabel("million yuan")
+        ax.legend(fontsize=7, ncol=2)
+
+    _figure(rep, "expenditure_by_month", by_month,
+            "What the fund paid by month: claims item by item, DRG (prepaid monthly, balance in December), "
+            "capitation (year end)", "expenditure.parquet", s)  # fmt: skip
+    e = (
+        pl.from_arrow(r.tables["expenditure"])
+        .group_by("county", "scheme")
+        .agg(*[pl.col(c).sum() for c in ("claims", "drg", "capitation", "expenditure")])
+        .sort("county", "scheme")
+    )
     s.tables.append(("Expenditure per county (claims item by item, DRG, capitation)", e.to_arrow(),
                      "expenditure.parquet"))  # fmt: skip
     return s
@@ -164,11 +208,15 @@ def _drg(r, rep) -> Section:
 
     def draw(ax):
         vals = [_yuan_millions(v) for v in bal["balance"]]
-        ax.bar(bal["hospital_id"].cast(pl.Utf8).to_list(), vals, color=["#d62728" if v < 0 else "#2ca02c" for v in vals])
+        ax.bar(
+            bal["hospital_id"].cast(pl.Utf8).to_list(), vals, color=["#d62728" if v < 0 else "#2ca02c" for v in vals]
+        )
         ax.tick_params(axis="x", rotation=90, labelsize=6)
         ax.set_ylabel("million yuan (balance at clearing)")
 
-    _figure(rep, "drg_hospitals", draw, "Hospitals' year-end balance (清算) under DRG points", "drg_hospitals.parquet", s)
+    _figure(
+        rep, "drg_hospitals", draw, "Hospitals' year-end balance (清算) under DRG points", "drg_hospitals.parquet", s
+    )
     return s
 
 
@@ -183,7 +231,9 @@ def _capitation(r, rep) -> Section:
         ax.tick_params(axis="x", rotation=90, labelsize=7)
         ax.set_ylabel("million yuan (budget − charges)")
 
-    _figure(rep, "capitation", draw, "Communities' surplus (结余) or overspend (超支)", "capitation_communities.parquet", s)
+    _figure(
+        rep, "capitation", draw, "Communities' surplus (结余) or overspend (超支)", "capitation_communities.parquet", s
+    )
     return s
 
 
@@ -228,14 +278,19 @@ def _compare(a, b, rep) -> Section:
     ca, cb = pl.from_arrow(a.tables["fund_counties"]), pl.from_arrow(b.tables["fund_counties"])
     k = ["scheme", "county"]
     vals = ["responsibility", "reward", "gap_share"]
-    cc = ca.select(k + vals).join(cb.select(k + vals), on=k, suffix="_whatif").with_columns(
-        [(pl.col(f"{v}_whatif") - pl.col(v)).alias(f"{v}_change") for v in vals]
+    cc = (
+        ca.select(k + vals)
+        .join(cb.select(k + vals), on=k, suffix="_whatif")
+        .with_columns([(pl.col(f"{v}_whatif") - pl.col(v)).alias(f"{v}_change") for v in vals])
     )
     s.tables.append(("Counties: who gains or loses", cc.to_arrow(), "fund_counties.parquet (both runs)"))
     ha = pl.from_arrow(a.tables["drg_hospitals"]).group_by("hospital_id").agg(pl.col("balance").sum())
     hb = pl.from_arrow(b.tables["drg_hospitals"]).group_by("hospital_id").agg(pl.col("balance").sum())
-    hh = ha.join(hb, on="hospital_id", suffix="_whatif").with_columns(
-        change=pl.col("balance_whatif") - pl.col("balance")).sort("change")
+    hh = (
+        ha.join(hb, on="hospital_id", suffix="_whatif")
+        .with_columns(change=pl.col("balance_whatif") - pl.col("balance"))
+        .sort("change")
+    )
     s.tables.append(("Hospitals: DRG balance, side by side", hh.to_arrow(), "drg_hospitals.parquet (both runs)"))
     pa_, pb_ = pl.from_arrow(a.tables["payers"]), pl.from_arrow(b.tables["payers"])
     payers = list(PAYER_LABEL)

@@ -113,9 +113,7 @@ def html_table(table: pa.Table, *, money: tuple[str, ...] | None = None, max_row
     <tr><td class="text">lucheng</td><td>1234.56</td><td>3</td></tr></table>
     """
     if money is None:
-        money = tuple(
-            f.name for f in table.schema if pa.types.is_int64(f.type) and not is_count(f.name)
-        )
+        money = tuple(f.name for f in table.schema if pa.types.is_int64(f.type) and not is_count(f.name))
     names = table.column_names
     text = {n for n, f in zip(names, table.schema, strict=True) if not _numeric(f.type)}
     cls = {n: ' class="text"' if n in text else "" for n in names}
@@ -140,8 +138,20 @@ def html_table(table: pa.Table, *, money: tuple[str, ...] | None = None, max_row
 
 # integer columns that count things or hold ratios rather than fen
 COUNT_COLUMNS = frozenset(
-    {"cases", "persons", "rejected", "settled", "year", "month", "months", "signed", "late", "row", "months_e1",
-     "weight_months"}
+    {
+        "cases",
+        "persons",
+        "rejected",
+        "settled",
+        "year",
+        "month",
+        "months",
+        "signed",
+        "late",
+        "row",
+        "months_e1",
+        "weight_months",
+    }
 )
 
 
