@@ -6,7 +6,7 @@ Arrow batches), and auditable (a pure-Python twin of every kernel in ``wzmedins.
 
 from __future__ import annotations
 
-from . import capitation, drg, fund, platform, reference
+from . import capitation, drg, fund, platform, reference, year
 from .errors import PolicyError, SchemaError, WzmedinsError
 from .explain import explain, explain_text
 from .ledger import Ledger
@@ -26,6 +26,7 @@ __all__ = [
     "SchemaError",
     "SettleResult",
     "WzmedinsError",
+    "year",
     "load_policy",
     "reference",
     "settle",

@@ -1,0 +1,439 @@
+"""One city-year, stage by stage (docs/year.md): enrolment and contributions → accounts → the
+year's claims streamed through the state store → budget and pools → DRG clearing → capitation →
+expenditure per county and month → the fund's year end and the monthly warning.
+
+Each stage calls the library's public entry points (``wz.fund``, ``wz.Settler``, ``wz.drg``,
+``wz.capitation``); this module only wires them together and keeps the stage timings. Nothing
+here settles, scores or clears by itself.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..contract import PAYERS
+from ..rounding import half_up
+from .bundle import Bundle, load_bundle
+from .inputs import YearInputs, person_counties, synthetic
+
+BP = 10_000
+SCHEMES = ("employee", "resident")
+# claim inputs the year carries into settled: months, scope, places and the DRG fields
+CARRY = (
+    *("scheme", "settle_date", "visit_type", "facility_level", "area", "total_cost"),
+    *("community_id", "hospital_id", "drg_code", "los", "admit_date"),
+)
+
+
+@dataclass
+class YearResult:
+    """Everything a year produced: named tables (each written as Parquet beside the report),
+    stage timings in seconds, the consistency checks and the bundle it ran under."""
+
+    year: int
+    bundle: Bundle
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    checks: list[dict] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    out: Path | None = None
+    scope_claims: pl.DataFrame | None = field(default=None, repr=False)
+    spending: pl.DataFrame | None = field(default=None, repr=False)
+
+    def __getitem__(self, name: str) -> pa.Table:
+        return self.tables[name]
+
+    def to_polars(self) -> dict[str, pl.DataFrame]:
+        """Every table as a polars DataFrame, by name."""
+        return {k: pl.from_arrow(v) for k, v in self.tables.items()}
+
+    @property
+    def ok(self) -> bool:
+        """True when every consistency check held."""
+        return all(c["ok"] for c in self.checks)
+
+
+@contextmanager
+def _stage(result: YearResult, name: str, progress=None):
+    start = time.perf_counter()
+    if progress is not None:
+        progress(f"{name} …")
+    yield
+    result.timings[name] = round(time.perf_counter() - start, 3)
+
+
+def run(
+    inputs: YearInputs | int | float,
+    *,
+    bundle: str | os.PathLike | Bundle = "wenzhou-2022",
+    seed: int = 0,
+    year: int = 2022,
+    out: str | os.PathLike | None = None,
+    progress=None,
+) -> YearResult:
+    """Run one city-year under ``bundle``.
+
+    Parameters
+    ----------
+    inputs
+        :class:`~wzmedins.year.inputs.YearInputs` (from ``synthetic`` or ``from_paths``), or a
+        number of claims for a synthetic year of that size (ten claims a person).
+    bundle
+        The four profiles (:func:`~wzmedins.year.bundle.load_bundle`).
+    seed, year
+        For a synthetic year.
+    out
+        A folder: the settled claims are written there as they are settled (``settled/``),
+        and every result table as Parquet. Without it the settled claims stay in memory.
+    progress
+        A callable taking a line of text, told when each stage starts.
+
+    Examples
+    --------
+    >>> from wzmedins import year
+    >>> res = year.run(2_000, seed=1)
+    >>> res.ok, sorted(res.timings)[:3]
+    (True, ['budget', 'capitation', 'checks'])
+    """
+    b = load_bundle(bundle)
+    if not isinstance(inputs, YearInputs):
+        inputs = synthetic(int(inputs), seed=seed, year=year)
+    result = YearResult(inputs.year, b)
+    if out is not None:
+        result.out = Path(out)
+        result.out.mkdir(parents=True, exist_ok=True)
+    with _stage(result, "contributions", progress):
+        _contributions(inputs, b, result)
+    with _stage(result, "claims", progress):
+        settled_parts = _claims(inputs, b, result)
+    with _stage(result, "budget", progress):
+        _budget(inputs, b, result, settled_parts)
+    with _stage(result, "drg", progress):
+        _drg(inputs, b, result, settled_parts)
+    with _stage(result, "capitation", progress):
+        _capitation(inputs, b, result, settled_parts)
+    with _stage(result, "expenditure", progress):
+        _expenditure(inputs, b, result)
+    with _stage(result, "fund", progress):
+        _fund_year_end(inputs, b, result)
+    from .checks import run_checks
+
+    with _stage(result, "checks", progress):
+        result.checks = run_checks(result, inputs)
+    if result.out is not None:
+        for name, table in result.tables.items():
+            pq.write_table(table, result.out / f"{name}.parquet")
+    return result
+
+
+# --------------------------------------------------------------------------- stages
+
+
+def _contributions(inputs: YearInputs, b: Bundle, result: YearResult) -> None:
+    import wzmedins as wz
+
+    y, econ, fp = inputs.year, inputs.economy, b.fund
+    emp = wz.fund.employee_contributions(inputs["workers"], fp, social_avg_wage={y - 1: econ.social_avg_wage_prev})
+    er = wz.fund.employer_contributions(inputs["employers"], fp)
+    std = wz.fund.resident_standards(
+        inputs["counties"],
+        fp,
+        income_prev={y - 1: econ.income_prev},
+        policy_amounts={y: (econ.policy_total, econ.policy_individual)},
+    )
+    res = wz.fund.resident_contributions(inputs["residents"], std, fp)
+    # the transition (过渡期) ahead: the same economy carried over the years to the end of it
+    ahead = range(y, max(y, *fp.transition_share_bp) + 1)
+    transition = wz.fund.resident_standards(
+        inputs["counties"], fp, income_prev={t - 1: econ.income_prev for t in ahead},
+        policy_amounts={t: (econ.policy_total, econ.policy_individual) for t in ahead},
+    )  # fmt: skip
+    due = pl.from_arrow(wz.fund.revenue(employees=emp, employers=er, residents=res))
+    collected = due.with_columns(
+        target=pl.col("revenue"),
+        revenue=pl.struct("scheme", "revenue").map_elements(
+            lambda r: half_up(r["revenue"] * econ.collection_bp[r["scheme"]], BP), return_dtype=pl.Int64
+        ),
+    )
+    result.tables.update(
+        employee_contributions=emp,
+        employer_contributions=er,
+        resident_standards=std,
+        resident_transition=transition,
+        resident_contributions=res,
+        revenue=collected.to_arrow(),
+        accounts=wz.fund.accounts(emp, fp),
+        enrolment=person_counties(inputs),
+    )
+    result.counts["workers"] = inputs["workers"].num_rows
+    result.counts["residents"] = inputs["residents"].num_rows
+
+
+def _claims(inputs: YearInputs, b: Bundle, result: YearResult) -> list[pa.Table]:
+    """Stream the year's claims through one state store; keep what later stages need."""
+    import wzmedins as wz
+
+    settler = wz.Settler(b.policy, accounts=result.tables["accounts"])
+    parts: list[pa.Table] = []  # settled rows with the carried inputs (in memory or on disk)
+    rejected: list[pa.Table] = []
+    payers: list[pl.DataFrame] = []
+    n_in = 0
+    folder = None if result.out is None else result.out / "settled"
+    if folder is not None:
+        folder.mkdir(exist_ok=True)
+    for i, batch in enumerate(inputs.claims()):
+        n_in += batch.num_rows
+        carry = [c for c in CARRY if c in batch.schema.names]
+        out = settler.settle(batch, carry=carry)
+        settled = out.settled
+        if out.rejected.num_rows:
+            rejected.append(out.rejected)
+        payers.append(
+            pl.from_arrow(settled.select(["scheme", "visit_type", "area", "total_cost", *PAYERS]))
+            .with_columns(pl.col(c).cast(pl.Utf8) for c in ("scheme", "visit_type", "area"))
+            .group_by("scheme", "visit_type", "area")
+            .agg(pl.len().alias("n_claims"), *[pl.col(c).sum() for c in ("total_cost", *PAYERS)])
+        )
+        if folder is not None:
+            path = folder / f"part-{i:05d}.parquet"
+            pq.write_table(settled, path)
+            parts.append(path)
+        else:
+            parts.append(settled)
+    keys = ["scheme", "visit_type", "area"]
+    agg = pl.concat(payers).group_by(keys).sum().sort(keys) if payers else None
+    result.tables["payers"] = agg.to_arrow() if agg is not None else pa.table({})
+    result.tables["rejected_claims"] = pa.concat_tables(rejected) if rejected else _empty_rejected()
+    result.counts.update(claims=n_in, rejected=result.tables["rejected_claims"].num_rows)
+    result.counts["settled"] = n_in - result.counts["rejected"]
+    return parts
+
+
+def _read_parts(parts: list, columns: list[str] | None, where=None) -> pl.DataFrame:
+    """The settled parts (in memory or Parquet), only ``columns`` (None: all), filtered."""
+    frames = []
+    for p in parts:
+        if isinstance(p, (str, os.PathLike)):
+            t = pq.read_table(p, columns=columns)
+        else:
+            t = p if columns is None else p.select(columns)
+        df = pl.from_arrow(t)
+        df = df.with_columns(pl.col(pl.Categorical).cast(pl.Utf8))  # enum columns as plain strings
+        frames.append(df if where is None else df.filter(where))
+    return pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
+
+
+def _budget(inputs: YearInputs, b: Bundle, result: YearResult, parts: list) -> None:
+    """Budgets per county (docs/rules/fund.md §5: last year's expenditure grown, capped by the
+    revenue less the reserve rate) and the pools of each scheme (docs/rules/capitation.md §1).
+
+    Last year's expenditure is the ``expenditure_prev`` input when given; in a synthetic year it
+    is this year's claims paid item by item (the year replayed at last year's prices)."""
+    import wzmedins as wz
+
+    spent = _claims_spending(inputs, b, result, parts)
+    prev = inputs.tables.get("expenditure_prev")
+    prev = (pl.from_arrow(prev) if prev is not None else
+            spent.group_by("county", "scheme").agg(expenditure=pl.col("expenditure").sum()))  # fmt: skip
+    rev = pl.from_arrow(result.tables["revenue"])
+    budgets, pools = [], []
+    for scheme in SCHEMES:
+        e = prev.filter(pl.col("scheme") == scheme).select("county", "expenditure").sort("county")
+        r = rev.filter(pl.col("scheme") == scheme).select("county", "revenue")
+        nb = pl.from_arrow(wz.fund.budget(e.to_arrow(), b.fund, revenue_forecast=int(r["revenue"].sum())))
+        budgets.append(nb.select("county", pl.lit(scheme).alias("scheme"), pl.lit(inputs.year).alias("year"),
+                                 pl.col("budget_next").alias("budget")))  # fmt: skip
+        total = int(nb["budget_next"].sum())
+        x = _out_of_area_fund(result, scheme)
+        split = wz.capitation.split_budget(total, min(x, total), b.capitation)
+        pools += [{"scheme": scheme, "pool": k, "amount": int(v)} for k, v in split.items()]
+        pools.append({"scheme": scheme, "pool": "total", "amount": total})
+    result.tables["budgets"] = pl.concat(budgets).to_arrow()
+    result.tables["pools"] = pa.Table.from_pylist(pools)
+
+
+def _claims_spending(inputs: YearInputs, b: Bundle, result: YearResult, parts: list) -> pl.DataFrame:
+    """The fund's item-based payments per county, scheme, month and kind (inpatient or not)."""
+    import wzmedins as wz
+
+    enrol = result.tables["enrolment"]
+    frames, rejected = [], []
+    cols = [c for c in ("claim_id", "person_id", "year", "fund", "settle_date", "visit_type") if _has(parts, c)]
+    for part in parts:  # one settled part at a time: memory stays flat in the number of claims
+        claims = _read_parts([part], cols)
+        for inpatient in (True, False):
+            kind = claims.filter((pl.col("visit_type") == "inpatient") == inpatient)
+            if kind.is_empty():
+                continue
+            e = wz.fund.expenditure(kind.drop("visit_type").to_arrow(), enrol, b.fund, year=inputs.year)
+            frames.append(pl.from_arrow(e.monthly).with_columns(inpatient=pl.lit(inpatient)))
+            rejected.append(pl.from_arrow(e.rejected))
+    keys = ["county", "scheme", "year", "month", "inpatient"]
+    spent = pl.concat(frames, how="vertical_relaxed").group_by(keys).sum().sort(keys)
+    result.spending = spent
+    result.tables["claims_unplaced"] = (
+        pl.concat(rejected, how="vertical_relaxed").to_arrow()
+        if rejected
+        else pa.table({"source": pa.array([], pa.string())})
+    )
+    return spent
+
+
+def _out_of_area_fund(result: YearResult, scheme: str) -> int:
+    """What the pooled fund paid item by item for care out of area (异地就医), for a scheme."""
+    p = pl.from_arrow(result.tables["payers"])
+    if p.is_empty():
+        return 0
+    return int(p.filter((pl.col("scheme") == scheme) & (pl.col("area") != "local"))["fund"].sum())
+
+
+def _pool(result: YearResult, scheme: str, pool: str) -> int:
+    t = pl.from_arrow(result.tables["pools"])
+    return int(t.filter((pl.col("scheme") == scheme) & (pl.col("pool") == pool))["amount"].sum())
+
+
+def _drg(inputs: YearInputs, b: Bundle, result: YearResult, parts: list) -> None:
+    """DRG cases from the settled inpatient claims, scored and cleared against the drg pools."""
+    import wzmedins as wz
+
+    inpatient = _read_parts(parts, None, pl.col("visit_type").cast(pl.Utf8) == "inpatient").to_arrow()
+    # the settled rows carry the claims' inputs (scheme, hospital, DRG code, dates): they serve as both
+    cases = wz.drg.cases_from_settled(inpatient, inpatient).cases
+    scored = wz.drg.score(cases, inputs["drg_catalog"], inputs["drg_coefficients"], b.drg)
+    budgets = {scheme: _pool(result, scheme, "drg") for scheme in SCHEMES}
+    clearing = wz.drg.clear(scored, budgets, b.drg, year=inputs.year)
+    result.tables.update(drg_cases=cases, drg_scored=scored.scored, drg_rejected=scored.rejected,
+                         drg_hospitals=clearing.hospitals, drg_funds=clearing.funds)  # fmt: skip
+    result.counts["drg_cases"] = cases.num_rows
+
+
+def _capitation(inputs: YearInputs, b: Bundle, result: YearResult, parts: list) -> None:
+    import wzmedins as wz
+
+    scope = list(b.capitation.visit_types)
+    cols = [c for c in ("claim_id", "person_id", "year", "fund", "visit_type", "community_id", "settle_date")
+            if _has(parts, c)]  # fmt: skip
+    signed = pl.from_arrow(inputs["signings"])["person_id"].cast(pl.Utf8).unique()
+    # only the signed persons' in-scope claims: a fraction of the year, read part by part
+    claims = _read_parts(
+        parts, cols, pl.col("visit_type").is_in(scope) & pl.col("person_id").cast(pl.Utf8).is_in(signed)
+    )
+    res = wz.capitation.settle(
+        inputs["signings"], claims.to_arrow(), b.capitation, pool=_pool(result, "resident", "capitation"),
+        year=inputs.year,
+    )  # fmt: skip
+    result.tables.update(capitation_communities=res.communities, capitation_persons=res.persons,
+                         capitation_rejected=res.rejected)  # fmt: skip
+    result.scope_claims = claims  # for the independent check of the charges (not written out)
+    result.counts["signed"] = res.persons.num_rows
+
+
+def _expenditure(inputs: YearInputs, b: Bundle, result: YearResult) -> None:
+    """Per county, scheme and month: claims paid item by item (inpatient care is paid by DRG
+    points instead), the DRG clearing and the capitation year end (``wz.fund.expenditure``)."""
+    import wzmedins as wz
+
+    items = result.spending.filter(~pl.col("inpatient")).drop("inpatient")
+    empty = pa.table({"person_id": pa.array([], pa.string()), "year": pa.array([], pa.int32()),
+                      "month": pa.array([], pa.int64()), "fund": pa.array([], pa.int64()),
+                      "visit_type": pa.array([], pa.string())})  # fmt: skip
+    paid = wz.fund.expenditure(
+        empty, result.tables["enrolment"], b.fund, year=inputs.year,
+        drg=result.tables["drg_hospitals"], hospital_county=inputs["hospitals"].select(["hospital_id", "county"]),
+        capitation=result.tables["capitation_communities"],
+        community_county=inputs["communities"].select(["community_id", "county"]),
+    )  # fmt: skip
+    keys = ["county", "scheme", "year", "month"]
+    m = pl.concat([items, pl.from_arrow(paid.monthly)], how="vertical_relaxed").group_by(keys).sum().sort(keys)
+    result.tables["expenditure"] = m.to_arrow()
+    result.tables["expenditure_rejected"] = paid.rejected
+
+
+def _fund_year_end(inputs: YearInputs, b: Bundle, result: YearResult) -> None:
+    """The city fund's year end per scheme, then the monthly warning of the city and counties."""
+    import wzmedins as wz
+
+    econ = inputs.economy
+    exp = pl.from_arrow(result.tables["expenditure"])
+    rev = pl.from_arrow(result.tables["revenue"])
+    bud = pl.from_arrow(result.tables["budgets"])
+    counties, city, warnings = [], [], []
+    for scheme in SCHEMES:
+        e = exp.filter(pl.col("scheme") == scheme).group_by("county").agg(expenditure=pl.col("expenditure").sum())
+        cy = (
+            rev.filter(pl.col("scheme") == scheme).select("county", "revenue", "target")
+            .join(bud.filter(pl.col("scheme") == scheme).select("county", "budget"), on="county", how="full",
+                  coalesce=True)
+            .join(e, on="county", how="full", coalesce=True)
+            .fill_null(0).sort("county")
+        )  # fmt: skip
+        ye = wz.fund.year_end(cy.to_arrow(), b.fund, balance=econ.fund_balance[scheme],
+                              reserve=econ.fund_reserve[scheme])  # fmt: skip
+        counties.append(pl.from_arrow(ye.counties).with_columns(scheme=pl.lit(scheme)))
+        city.append(pl.from_arrow(ye.city).with_columns(scheme=pl.lit(scheme)))
+        rows = _monthly_rows(cy, exp.filter(pl.col("scheme") == scheme), inputs.year)
+        w = wz.fund.warning(rows.to_arrow(), b.fund, opening={None: econ.fund_balance[scheme]})
+        warnings.append(pl.from_arrow(w).with_columns(scheme=pl.lit(scheme)))
+    result.tables["fund_counties"] = pl.concat(counties, how="vertical_relaxed").to_arrow()
+    result.tables["fund_city"] = pl.concat(city, how="vertical_relaxed").to_arrow()
+    result.tables["warning"] = pl.concat(warnings, how="vertical_relaxed").to_arrow()
+
+
+def spread_over_months(amount: int, months: int = 12) -> list[int]:
+    """An amount in fen spread evenly over the months; the first months take the leftover fen.
+
+    Examples
+    --------
+    >>> spread_over_months(1_000, 12)
+    [84, 84, 84, 84, 83, 83, 83, 83, 83, 83, 83, 83]
+    >>> sum(spread_over_months(-7, 12))
+    -7
+    """
+    base, extra = divmod(int(amount), months)
+    return [base + (1 if m < extra else 0) for m in range(months)]
+
+
+def _monthly_rows(cy: pl.DataFrame, exp: pl.DataFrame, year: int) -> pl.DataFrame:
+    """Revenue (spread evenly) and expenditure per month, for the city (county null) and each county."""
+    rows = []
+    by = {(r["county"], r["month"]): r["expenditure"] for r in
+          exp.group_by("county", "month").agg(pl.col("expenditure").sum()).to_dicts()}  # fmt: skip
+    total_rev = [0] * 12
+    for r in cy.to_dicts():
+        spread = spread_over_months(r["revenue"])
+        for m in range(12):
+            total_rev[m] += spread[m]
+            rows.append({"county": r["county"], "year": year, "month": m + 1, "revenue": spread[m],
+                         "expenditure": by.get((r["county"], m + 1), 0)})  # fmt: skip
+    for m in range(12):
+        spent = sum(v for (c, mm), v in by.items() if mm == m + 1)
+        rows.append({"county": None, "year": year, "month": m + 1, "revenue": total_rev[m], "expenditure": spent})
+    return pl.DataFrame(rows, schema={"county": pl.Utf8, "year": pl.Int32, "month": pl.Int64, "revenue": pl.Int64,
+                                      "expenditure": pl.Int64})  # fmt: skip
+
+
+def _has(parts: list, column: str) -> bool:
+    if not parts:
+        return False
+    p = parts[0]
+    names = pq.read_schema(p).names if isinstance(p, (str, os.PathLike)) else p.schema.names
+    return column in names
+
+
+def _empty_rejected() -> pa.Table:
+    return pa.table({"row": pa.array([], pa.int64()), "claim_id": pa.array([], pa.string()),
+                     "reason": pa.array([], pa.string()), "message": pa.array([], pa.string())})  # fmt: skip
+
+
+def batches_of(table: pa.Table, size: int) -> Iterator[pa.RecordBatch]:
+    """A table as record batches of ``size`` rows."""
+    yield from table.to_batches(max_chunksize=size)
