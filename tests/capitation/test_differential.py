@@ -93,6 +93,26 @@ def test_settle_matches_twin(s_rows, c_rows, p, q, a, dictionary):
     check(res, twin, c_rows)
 
 
+def as_int(pid):
+    return None if pid is None else (999 if pid == "zz" else int(pid[1:]))
+
+
+@SETTINGS
+@given(signings(), claims(), profiles(), st.integers(0, 10**6))
+def test_integer_person_ids(s_rows, c_rows, p, a):
+    s_rows = [dict(r, person_id=as_int(r["person_id"])) for r in s_rows]
+    c_rows = [dict(r, person_id=as_int(r["person_id"])) for r in c_rows]
+    s_t = pa.Table.from_pylist(s_rows, schema=SIGNING_SCHEMA.set(0, pa.field("person_id", pa.int64())))
+    c_t = pa.Table.from_pylist(c_rows, schema=CLAIM_SCHEMA.set(1, pa.field("person_id", pa.int64())))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = wz.capitation.settle(s_t, c_t, p, per_capita=a, year=YEAR)
+    twin = ref.settle(s_rows, c_rows, p, per_capita=a, year=YEAR)
+    assert res.communities.to_pylist() == twin["communities"]
+    assert res.persons["person_id"].to_pylist() == [r["person_id"] for r in twin["persons"]]
+    assert [(r["table"], r["row"], r["reason"]) for r in res.rejected.to_pylist()] == twin["rejected"]
+
+
 @SETTINGS
 @given(signings(), claims(), profiles(), st.integers(0, 10**9), st.integers(1, 12))
 def test_pool_and_provisional_match_twin(s_rows, c_rows, p, pool, month):

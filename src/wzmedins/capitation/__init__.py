@@ -11,11 +11,12 @@ outpatient and chronic claims are charged to the community of the person's famil
 from __future__ import annotations
 
 from .budget import split_budget
+from .carry import carry_claim_columns
 from .outputs import CapitationResult
 from .profile import CapitationProfile, builtin_profiles, load_profile
 from .scenarios import per_capita_sweep, plot_scenarios, scenarios
-from .settlement import budgets, carry_claim_columns, prepare, provisional, run, settle
-from .signed import per_capita, weights
+from .settlement import prepare, provisional, run, settle
+from .signed import budgets, per_capita, weights
 from .yearend import year_end
 
 __all__ = [

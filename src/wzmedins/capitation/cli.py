@@ -118,7 +118,7 @@ def _amount(args) -> dict:
 def _claims(args):
     if not args.claims_input:
         return args.claims
-    from .settlement import carry_claim_columns
+    from .carry import carry_claim_columns
 
     return carry_claim_columns(args.claims, args.claims_input)
 

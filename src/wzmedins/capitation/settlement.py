@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import tables
 from ..errors import SchemaError
-from ..reasons import REASONS
 from ..tables import NO_REASON, flag
 from ..vocab import VISIT_TYPES
 from . import _kernel
@@ -115,7 +115,7 @@ def _flag_duplicates(cl: Claims, candidates: np.ndarray, reason: np.ndarray) -> 
         ids = ids.cast(ids.type.value_type)
     if tables.all_distinct(ids):  # the usual case: one hash and one sort
         return
-    codes = lookup(ids, _unique(ids))
+    codes = lookup(ids, pc.unique(ids))
     order = np.argsort(codes, kind="stable")
     sc = codes[order]
     again = np.zeros(len(rows), dtype=bool)
@@ -123,12 +123,6 @@ def _flag_duplicates(cl: Claims, candidates: np.ndarray, reason: np.ndarray) -> 
     dup = np.zeros(len(reason), dtype=bool)
     dup[rows[again]] = True
     flag(reason, dup, "DUPLICATE_CLAIM_ID")
-
-
-def _unique(arr: pa.Array) -> pa.Array:
-    import pyarrow.compute as pc
-
-    return pc.unique(arr)
 
 
 def _quality(quality: Any, communities: list[str], default: int) -> list[int]:
@@ -367,78 +361,4 @@ def provisional(
     return run(prep, params, per_capita=per_capita, pool=pool, quality=quality, claims_detail=claims_detail)
 
 
-def budgets(
-    signings: Any,
-    params: Any = "wenzhou-2022",
-    *,
-    per_capita: int | None = None,
-    pool: int | None = None,
-    year: int | None = None,
-) -> pa.Table:
-    """Budget of each community, ``Σ rnd(a·w·months, 10⁴·12)`` over its signed persons (§2).
-
-    Returns ``community_id``, ``signed``, ``weight_months`` (Σ w·months, bp·months) and
-    ``budget`` (fen).
-
-    Examples
-    --------
-    >>> s = pa.table({"person_id": list("abcde"), "community_id": ["K1"] * 3 + ["K2"] * 2,
-    ...     "age_band": ["60-79", "18-59", "0-6", "80+", "18-59"],
-    ...     "chronic": [True, False, False, False, True], "months": [12, 12, 6, 12, 9]})
-    >>> budgets(s, per_capita=60_000).to_pylist()
-    [{'community_id': 'K1', 'signed': 3, 'weight_months': 438000, 'budget': 219000}, \
-{'community_id': 'K2', 'signed': 2, 'weight_months': 348000, 'budget': 174000}]
-    """
-    p = load_profile(params)
-    y = signing_year(signings, year)
-    acc = accept(y, p)
-    if (per_capita is None) == (pool is None):
-        raise SchemaError("per_capita", "exactly one of per_capita= (fen) and pool= (fen)", "both or neither")
-    wm = acc.weight * acc.months
-    if per_capita is None:
-        per_capita = per_capita_from_pool(pool, int(wm.sum()))
-    n = len(y.communities)
-    _, total = _kernel._person_budgets(acc.weight, acc.months, per_capita, acc.community, n)
-    return pa.table(
-        {
-            "community_id": y.communities,
-            "signed": pa.array(np.bincount(acc.community, minlength=n)[:n], pa.int64()),
-            "weight_months": pa.array(_kernel._sum_by(acc.community, wm, n), pa.int64()),
-            "budget": pa.array(total, pa.int64()),
-        }
-    )
-
-
-def carry_claim_columns(settled: Any, claims: Any, columns: Any = None) -> pa.Table:
-    """Add claim inputs (by default ``community_id``, and ``settle_date`` when the claims have
-    it) to a settled table.
-
-    For settled tables that were not made with ``wz.settle(..., carry=[...])``, such as the
-    ledger's: rows are matched on ``claim_id``; a column the settled table already has is kept
-    as it is, and a settled row with no matching claim gets null.
-
-    Examples
-    --------
-    >>> settled = pa.table({"claim_id": ["c2", "c1"], "fund": [100, 200]})
-    >>> claims = pa.table({"claim_id": ["c1", "c2"], "community_id": ["K1", None]})
-    >>> carry_claim_columns(settled, claims, ["community_id"]).to_pylist()
-    [{'claim_id': 'c2', 'fund': 100, 'community_id': None}, {'claim_id': 'c1', 'fund': 200, 'community_id': 'K1'}]
-    """
-    s = tables.to_table(settled)
-    c = tables.to_table(claims)
-    sid = tables.required(s, "claim_id", tables.ID_EXPECTED)
-    cid = tables.required(c, "claim_id", tables.ID_EXPECTED)
-    if pa.types.is_dictionary(cid.type):
-        cid = cid.cast(cid.type.value_type)
-    if columns is None:
-        columns = [name for name in ("community_id", "settle_date") if name in c.column_names or name == "community_id"]
-    idx = lookup(sid, cid)
-    take = pa.array(idx, pa.int64(), mask=idx < 0)
-    for name in columns:
-        if name in s.column_names:
-            continue
-        s = s.append_column(name, tables.required(c, name, "a claim column to carry").take(take))
-    return s
-
-
-__all__ = ["REASONS", "budgets", "carry_claim_columns", "prepare", "provisional", "run", "settle"]
+__all__ = ["prepare", "provisional", "run", "settle"]

@@ -13,8 +13,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..errors import SchemaError
 from ..rounding import half_up
 from ..tables import NO_REASON, flag
+from . import _kernel
 from .budget import per_capita_from_pool
 from .columns import Signings, distinct, signing_columns
 from .profile import ONE, CapitationProfile, load_profile
@@ -158,3 +160,45 @@ def per_capita(pool: int, signings: Any, params: Any = "wenzhou-2022", *, year: 
     p = load_profile(params)
     acc = accept(signing_year(signings, year), p)
     return per_capita_from_pool(pool, int((acc.weight * acc.months).sum()))
+
+
+def budgets(
+    signings: Any,
+    params: Any = "wenzhou-2022",
+    *,
+    per_capita: int | None = None,
+    pool: int | None = None,
+    year: int | None = None,
+) -> pa.Table:
+    """Budget of each community, ``Σ rnd(a·w·months, 10⁴·12)`` over its signed persons (§2).
+
+    Returns ``community_id``, ``signed``, ``weight_months`` (Σ w·months, bp·months) and
+    ``budget`` (fen).
+
+    Examples
+    --------
+    >>> s = pa.table({"person_id": list("abcde"), "community_id": ["K1"] * 3 + ["K2"] * 2,
+    ...     "age_band": ["60-79", "18-59", "0-6", "80+", "18-59"],
+    ...     "chronic": [True, False, False, False, True], "months": [12, 12, 6, 12, 9]})
+    >>> budgets(s, per_capita=60_000).to_pylist()
+    [{'community_id': 'K1', 'signed': 3, 'weight_months': 438000, 'budget': 219000}, \
+{'community_id': 'K2', 'signed': 2, 'weight_months': 348000, 'budget': 174000}]
+    """
+    p = load_profile(params)
+    y = signing_year(signings, year)
+    acc = accept(y, p)
+    if (per_capita is None) == (pool is None):
+        raise SchemaError("per_capita", "exactly one of per_capita= (fen) and pool= (fen)", "both or neither")
+    wm = acc.weight * acc.months
+    if per_capita is None:
+        per_capita = per_capita_from_pool(pool, int(wm.sum()))
+    n = len(y.communities)
+    _, total = _kernel._person_budgets(acc.weight, acc.months, per_capita, acc.community, n)
+    return pa.table(
+        {
+            "community_id": y.communities,
+            "signed": pa.array(np.bincount(acc.community, minlength=n)[:n], pa.int64()),
+            "weight_months": pa.array(_kernel._sum_by(acc.community, wm, n), pa.int64()),
+            "budget": pa.array(total, pa.int64()),
+        }
+    )
