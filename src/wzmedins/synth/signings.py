@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..vocab import AREAS, FACILITY_LEVELS
+from . import enrolment
 from .claims import DEFAULT_MIX, Mix, _pick, _uniforms, person_ids, persons
 
 AGE_BANDS: tuple[str, ...] = ("0-6", "7-17", "18-59", "60-79", "80+")
@@ -76,7 +77,12 @@ class Layout:
         [True, True, True]
         """
         u_county, u_comm = _uniforms(seed, np.asarray(person, dtype=np.uint64), 11)
-        county = _pick(u_county, self.county_share).astype(np.int64)
+        if self.counties == enrolment.COUNTIES:
+            # one home per person: the county of his enrolment (wz.synth.enrolment), where the
+            # fund counts his contributions and spending
+            county = enrolment.counties_of(np.asarray(person), seed=seed).astype(np.int64)
+        else:
+            county = _pick(u_county, self.county_share).astype(np.int64)
         n = np.asarray(self.communities, dtype=np.int64)[county]
         return county, self._first()[county] + np.minimum((u_comm * n).astype(np.int64), n - 1)
 
@@ -109,6 +115,8 @@ class Layout:
 
 # Wenzhou's twelve county-level areas (districts, county-level cities, counties), population
 # shares from the 2020 census (rounded), and an illustrative number of medical communities each.
+# Its persons live in the county of their enrolment (wz.synth.enrolment): the shares serve a
+# layout with other counties.
 WENZHOU = Layout(
     counties=(
         "lucheng", "longwan", "ouhai", "dongtou", "ruian", "yueqing",
