@@ -99,3 +99,15 @@ def test_bad_input_gives_the_same_rejected_rows(client, data, tmp_path):
 def test_a_missing_column_raises_on_the_client(client, data, tmp_path):
     with pytest.raises(wz.SchemaError, match="total_cost"):
         settle_dataset(data[0].drop_columns(["total_cost"]), POLICY, str(tmp_path), client=client)
+
+
+def test_fsspec_urls_for_source_and_out(client, data, tmp_path):
+    claims, accounts, _ = data
+    claims = claims.slice(0, 600)
+    pq.write_table(claims, tmp_path / "claims.parquet", row_group_size=200)
+    one = wz.settle(claims, POLICY)
+    run = settle_dataset(f"file://{tmp_path}/claims.parquet", POLICY, f"file://{tmp_path}/out", client=client,
+                         partitions=2, chunk_rows=200)  # fmt: skip
+    assert run.settled == f"file://{tmp_path}/out/settled"
+    assert_same_as_one_machine(run, one)
+    assert (tmp_path / "out" / "totals.json").exists()

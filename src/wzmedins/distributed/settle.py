@@ -176,11 +176,13 @@ def _settle(source, policy, out, accounts, client, partitions, chunk_rows, progr
         else (None, [])
     )
     _check_structure(schema, policy, acc_schema)
-    run = dict(label="shuffle", progress=progress)
-    counts = cluster.run(client, split_claims, chunks, schema, partitions, work, policy, **run)
-    acc_counts = cluster.run(
-        client, split_chunk, acc_chunks, acc_schema, partitions, work, "accounts", person_type(schema), **run
+    counts = cluster.run(
+        client, split_claims, chunks, schema, partitions, work, policy, label="shuffle", progress=progress
     )
+    acc_counts = cluster.run(
+        client, split_chunk, acc_chunks, acc_schema, partitions, work, "accounts", person_type(schema),
+        label="shuffle-accounts", progress=progress,
+    )  # fmt: skip
     ids = [
         (pieces(work, "ids", q, range(len(chunks))), pieces(work, "targets", q, range(len(chunks))))
         for q in range(partitions)

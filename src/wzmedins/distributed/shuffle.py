@@ -2,7 +2,8 @@
 
 Stage 1 reads each chunk of the input (a few Parquet row groups) on a worker, tags every row
 with its position in the whole input (``__row``) and writes the rows of each bucket to
-``WORK/KIND/bucket=B/chunk-I.arrow`` (Arrow IPC: no encoding to pay twice) (atomically, see :mod:`.storage`). A bucket task then
+``WORK/KIND/bucket=B/chunk-I.arrow`` (Arrow IPC, no encoding to pay twice; atomically, see
+:mod:`.storage`). A bucket task then
 reads its pieces in chunk order, which is input order. Pieces go through the output
 filesystem, not worker memory, so a worker never holds more than one chunk or one bucket.
 
