@@ -97,7 +97,7 @@ def test_several_dated_profiles(policy, batch, opening):
 
 
 @SETTINGS
-@given(policy=policies(), batch=claims(max_rows=30, reversals=True, bad=True), opening=accounts(),
+@given(policy=policies(), batch=claims(max_rows=30, reversals=True), opening=accounts(),
        cut=st.integers(0, 729))  # fmt: skip
 def test_two_batches_equal_one(policy, batch, opening, cut):
     """Settling A then B with A's state (and A's settled rows for reversals and duplicates)
