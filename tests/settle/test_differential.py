@@ -140,7 +140,7 @@ def test_late_claims_across_batches(policy, first, second, opening, mode):
                         known_claim_ids=kernel.settled["claim_id"], originals=kernel.settled)  # fmt: skip
     twin2 = wz.reference.settle(second, policy, state=twin.state, accounts=opening,
                                 known_claim_ids=twin.settled["claim_id"], originals=twin.settled)  # fmt: skip
-    assert_same(kernel2, twin2)
+    assert_same(kernel2, twin2, batch=second)
 
 
 @SETTINGS

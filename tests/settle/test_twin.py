@@ -142,6 +142,18 @@ def test_a_too_large_total_is_amount_too_large():
     assert wz.settle(batch, POLICY).rejected["reason"].to_pylist() == ["AMOUNT_TOO_LARGE"]
 
 
+@pytest.mark.xfail(strict=True, reason="store: a reversal of a late claim of its batch is REVERSAL_PERSON_MISMATCH")
+def test_a_reversal_naming_a_late_claim_of_another_person_is_unknown_original():
+    settler = wz.Settler(POLICY)
+    settler.settle(FIRST)
+    batch = claims([{"claim_id": "b", "person_id": "p", "settle_date": D(2022, 3, 1)},  # late
+                    {"claim_id": "r", "person_id": "q", "settle_date": D(2022, 3, 20), "reverses": "b"}])  # fmt: skip
+    one = wz.reference.settle(FIRST, POLICY)
+    twin = wz.reference.settle(batch, POLICY, state=one.state, known_claim_ids=one.settled["claim_id"])
+    assert twin.rejected["reason"].to_pylist() == ["OUT_OF_ORDER", "UNKNOWN_ORIGINAL"]
+    assert settler.settle(batch).rejected["reason"].to_pylist() == ["OUT_OF_ORDER", "UNKNOWN_ORIGINAL"]
+
+
 @pytest.mark.parametrize(
     "values, kind, reason",
     [
