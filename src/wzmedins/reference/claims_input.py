@@ -96,13 +96,13 @@ def money_kind(table: pa.Table, name: str) -> str | None:
     raise SchemaError(name, c.MONEY_INPUT, str(kind))
 
 
-def exact_fen(value: Any, kind: str) -> Fraction | float | None:
-    """A money value as an exact number of fen (a Fraction; a NaN or an infinity stays a
-    float), or None for a null."""
+def exact_fen(value: Any, kind: str) -> int | Fraction | float | None:
+    """A money value as an exact number of fen (an int, or a Fraction from yuan; a NaN or an
+    infinity stays a float), or None for a null."""
     if value is None:
         return None
     if kind == "fen":
-        return Fraction(int(value))
+        return int(value)
     if kind == "decimal":
         return Fraction(Decimal(value)) * c.FEN_PER_YUAN
     if not math.isfinite(value):
@@ -110,7 +110,7 @@ def exact_fen(value: Any, kind: str) -> Fraction | float | None:
     return Fraction(value) * c.FEN_PER_YUAN
 
 
-def money_problems(fen: Fraction | float, kind: str) -> list[str]:
+def money_problems(fen: int | Fraction | float, kind: str) -> list[str]:
     """Every §7 problem of one (non-null) amount; the first in the order of REASONS wins."""
     if isinstance(fen, float):  # NaN or infinite: a value no amount can hold
         return ["NOT_A_NUMBER"]
@@ -184,7 +184,8 @@ def read_claims(claims: Any) -> tuple[list[dict], str, str]:
     seq = values(table, "seq")
     if seq is not None and not pa.types.is_integer(table.schema.field("seq").type):
         raise SchemaError("seq", "int64", str(table.schema.field("seq").type))
-    columns = {name: values(table, name) for name in (*c.CLAIM_REQUIRED, *c.CLAIM_ENUMS, *c.CLAIM_AMOUNTS)}
+    names = dict.fromkeys((*c.CLAIM_REQUIRED, *c.CLAIM_ENUMS, *c.CLAIM_AMOUNTS))
+    columns = {name: values(table, name) for name in names}
     rows = []
     for i in range(table.num_rows):
         raw = {name: (col[i] if col is not None else None) for name, col in columns.items()}
@@ -228,12 +229,12 @@ def row_problems(row: dict, raw: dict, kinds: dict) -> list[str]:
                 problems.append("MISSING_VALUE")
                 row[name] = None
                 continue
-            value = Fraction(c.CLAIM_DEFAULTS[name])
+            value = c.CLAIM_DEFAULTS[name]
         problems += money_problems(value, kinds[name] or "fen")
         exact[name] = value
         row[name] = round(value) if not isinstance(value, float) else None
     numbers = [exact.get(name) for name in c.CLAIM_AMOUNTS]
-    if all(isinstance(x, Fraction) for x in numbers) and numbers[1] + numbers[2] > numbers[0]:
+    if all(x is not None and not isinstance(x, float) for x in numbers) and numbers[1] + numbers[2] > numbers[0]:
         problems.append("SPLIT_EXCEEDS_TOTAL")
     return problems
 
