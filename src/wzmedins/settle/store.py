@@ -11,6 +11,7 @@ person-years the batch touched.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -118,6 +119,7 @@ class Settler:
         self.account_values = np.zeros((0, 2), dtype=np.int64)
         self.claims = ClaimMemory() if remember_claims else None
         self._scratch = np.zeros(0, dtype=np.int64)
+        self.kernel_seconds = 0.0  # time spent in the compiled loop, for benchmarks/bench_store.py
         if accounts is not None:
             self._load_accounts(t.to_table(accounts))
 
@@ -315,10 +317,12 @@ class Settler:
                     np.asarray(VISIT_POOL, dtype=np.int64), self.values, self.last_date, self.last_seq,
                     self.opened, self.account_values, cols.originals.values, out)  # fmt: skip
             bounds = self._partitions(codes[order])
+            start = time.perf_counter()
             if len(bounds) > 2:
                 k.settle_parallel(bounds, *args)
             else:
                 k.settle_range(0, m, *args)
+            self.kernel_seconds += time.perf_counter() - start
         result = np.empty_like(out)
         result[:, order] = out
         return self._result(cols, late, result, slots, np.unique(rows), carry)
