@@ -121,7 +121,7 @@ class Settler:
         self._scratch = np.zeros(0, dtype=np.int64)
         self.kernel_seconds = 0.0  # time spent in the compiled loop, for benchmarks/bench_store.py
         if accounts is not None:
-            self._load_accounts(t.to_table(accounts))
+            self.load_accounts(accounts)
 
     def __repr__(self) -> str:
         return f"Settler({self.policy.name!r}, {self.persons.n} persons, {self.years.n} person-years)"
@@ -144,7 +144,10 @@ class Settler:
         self.last_seq[new] = NO_DATE
         return rows, is_new
 
-    def _load_accounts(self, table: pa.Table) -> None:
+    def load_accounts(self, table: Any) -> None:
+        """Add opening balances ``(person_id, year, current_balance, hist_balance)``; a
+        person-year already held is a SchemaError."""
+        table = t.to_table(table)
         slots = self.persons.slots(t.ids(table, "person_id"), add=True)
         years = int_matrix(table, ("year",), "accounts")[:, 0]
         before = self.account_rows.n
