@@ -56,9 +56,10 @@ __all__ = ["OUTPUT_FIELDS", "N_OUT", "N_STATE", "POOL_INPATIENT", "POOL_OUTPATIE
 @kernel
 def settle_range(
     lo, hi, claims, money, reversal, opening, date, seq,
-    pol, visit_pool, state, last_date, last_seq, opened, acc_vals, orig_vals, out,
+    pol, visit_pool, state, last_date, last_seq, opened, acc_vals, orig_vals, out, dest,
 ):  # fmt: skip
-    """Settle claims ``lo:hi`` (settlement order) and write their outputs into ``out[:, lo:hi]``.
+    """Settle claims ``lo:hi`` (settlement order) and write each one's outputs into column
+    ``dest[r]`` of ``out`` (its place in the output, in input order).
 
     Parameters
     ----------
@@ -91,6 +92,8 @@ def settle_range(
         Outputs ``[rows, N_OUT]`` of originals settled in earlier batches.
     out
         int64 ``[N_OUT, m]``: the outputs, written.
+    dest
+        int64 ``[m]``: the output column of each claim.
     """
     one_band = np.full(1, np.iinfo(np.int64).max // 4, dtype=np.int64)
     ratio_band = np.zeros(1, dtype=np.int64)
@@ -114,8 +117,8 @@ def settle_range(
         lv = claims[5, r]
         kind = reversal[0, r]
         if kind != 0:
-            o = out[:, reversal[1, r]] if kind == 1 else orig_vals[reversal[1, r]]
-            reverse(s, o, visit_pool[v], lv, out, r)
+            o = out[:, dest[reversal[1, r]]] if kind == 1 else orig_vals[reversal[1, r]]
+            reverse(s, o, visit_pool[v], lv, out, dest[r])
             continue
         d_r, q_r = date[r], seq[r]  # the order rule: the greatest (date, seq) of ordinary claims
         if d_r > last_date[row] or (d_r == last_date[row] and q_r > last_seq[row]):
@@ -148,19 +151,20 @@ def settle_range(
         a2 = 0
         if pol.account_scheme[p, sc] == 1 and pol.hist_pays[p] == 1:
             a2 = historical_account(s, rest, sp, pol.hist_covers_self_pay[p] == 1)
-        out[ELIGIBLE, r] = eligible
-        out[ACCOUNT_CURRENT, r] = a1
-        out[DEDUCTIBLE, r] = d
-        out[FUND_OUT, r] = fund
-        out[COINSURANCE, r] = coins
-        out[OVER_CAP, r] = over
-        out[CRITICAL_ILLNESS, r] = ci
-        out[MEDICAL_ASSISTANCE, r] = ma
-        out[ACCOUNT_HIST, r] = a2
-        out[CASH, r] = rest - a2
-        out[RATIO_BP, r] = ratio
-        out[CI_ADDED, r] = ci_added
-        out[MA_ADDED, r] = ma_added
+        c = dest[r]
+        out[ELIGIBLE, c] = eligible
+        out[ACCOUNT_CURRENT, c] = a1
+        out[DEDUCTIBLE, c] = d
+        out[FUND_OUT, c] = fund
+        out[COINSURANCE, c] = coins
+        out[OVER_CAP, c] = over
+        out[CRITICAL_ILLNESS, c] = ci
+        out[MEDICAL_ASSISTANCE, c] = ma
+        out[ACCOUNT_HIST, c] = a2
+        out[CASH, c] = rest - a2
+        out[RATIO_BP, c] = ratio
+        out[CI_ADDED, c] = ci_added
+        out[MA_ADDED, c] = ma_added
     if cur >= 0:
         state[cur, :] = s
 
@@ -168,13 +172,13 @@ def settle_range(
 @parallel_kernel
 def settle_parallel(
     bounds, claims, money, reversal, opening, date, seq,
-    pol, visit_pool, state, last_date, last_seq, opened, acc_vals, orig_vals, out,
+    pol, visit_pool, state, last_date, last_seq, opened, acc_vals, orig_vals, out, dest,
 ):  # fmt: skip
     """``settle_range`` over the ranges ``bounds[j]:bounds[j+1]`` (whole persons each) on
     numba's threads."""
     for j in numba.prange(bounds.shape[0] - 1):
         settle_range(bounds[j], bounds[j + 1], claims, money, reversal, opening, date, seq,
-                     pol, visit_pool, state, last_date, last_seq, opened, acc_vals, orig_vals, out)  # fmt: skip
+                     pol, visit_pool, state, last_date, last_seq, opened, acc_vals, orig_vals, out, dest)  # fmt: skip
 
 
 @kernel
