@@ -49,6 +49,9 @@ def touched(state: pa.Table, settled: pa.Table) -> pa.Table:
 def test_stream_in_order_equals_the_twin_on_the_concatenation(policy, batch, opening, sizes):
     """Claims in date order, cut anywhere: the store recognises ids and originals across
     batches, so the stream settles exactly as the twin settles everything at once."""
+    # ids unique: a repeat of a row rejected later in its batch (a bad reversal) is a duplicate in
+    # one batch but not across batches (only settled ids are remembered), so no property to test
+    batch = batch.set_column(0, "claim_id", pa.array([f"c{i}" for i in range(batch.num_rows)], pa.string()))
     batch = batch.take(pc.sort_indices(batch, [("settle_date", "ascending"), ("seq", "ascending")]))
     batches = cut(batch, sizes)
     results = list(wz.settle_stream(batches, policy, accounts=opening))
