@@ -205,3 +205,22 @@ def test_id_index_grows_and_keeps_slots():
     assert ints.slots(pa.array([2**62, -1, 2**62], pa.int64()), add=True).tolist() == [0, 1, 0]
     with pytest.raises(wz.SchemaError):
         ints.slots(pa.array(["x"]))
+
+
+def test_enum_columns_as_codes_whatever_their_dictionary():
+    """polars Categorical and Enum, and Arrow dictionaries of any index type, settle as plain strings."""
+    import polars as pl
+
+    plain = pa.concat_tables(
+        [claim("a", "p", dt.date(2022, 3, 1)), claim("b", "p", dt.date(2022, 3, 2), 5_000, visit_type="outpatient")]
+    )
+    want = wz.settle(plain, POLICY).settled.to_pylist()
+    df = pl.from_arrow(plain).with_columns(
+        pl.col("scheme").cast(pl.Categorical),
+        pl.col("visit_type").cast(pl.Enum(["outpatient", "chronic", "special", "inpatient"])),
+    )
+    assert wz.settle(df, POLICY).settled.to_pylist() == want
+    for index in (pa.int8(), pa.uint16(), pa.int64()):
+        coded = plain.set_column(5, "visit_type", pa.DictionaryArray.from_arrays(
+            pa.array([1, 0], index), pa.array(["outpatient", "inpatient"])))  # fmt: skip
+        assert wz.settle(coded, POLICY).settled.to_pylist() == want

@@ -14,8 +14,7 @@ from .. import tables as t
 from ..contract import ACCOUNT_FIELDS, STATE_FIELDS  # STATE_FIELDS: with the order rule's last (date, seq)
 from ..errors import SchemaError
 from ..policy import Policy, load_policy
-from ..settle import SettleResult
-from ..settle import settle as settle_batch
+from ..settle import Settler, SettleResult
 from ..settle.state import state_schema
 from . import schema as s
 from . import voids, yearend
@@ -122,6 +121,7 @@ class Ledger:
     ):
         self.store: Store = open_store(location, schema=schema, lock_timeout=lock_timeout, create=create)
         self.policy = policy
+        self._warm: tuple[tuple, Settler] | None = None  # a store kept between batches of this process
 
     def __repr__(self) -> str:
         return f"Ledger({self.store.display!r})"
@@ -198,10 +198,19 @@ class Ledger:
                 return self._replay(tx, record.to_pylist()[0], digest, policy, person_col)
             claim_type = self._id_type(tx, "claim_id", claim_col)
             person_type = self._id_type(tx, "person_id", person_col)
-            tx.temp("_wz_persons", unique_text(person_col))
+            mark = (policy.fingerprint, *tx.query(  # another writer or new accounts: the warm store is stale
+                "SELECT (SELECT COALESCE(MAX(seqno), 0) FROM batches) AS b, (SELECT COUNT(*) FROM accounts) AS a, "
+                "(SELECT COUNT(*) FROM voids) AS v, (SELECT COUNT(*) FROM adjustments) AS j"
+            ).to_pylist()[0].values())  # fmt: skip
+            settler = self._warm[1] if self._warm and self._warm[0] == mark else Settler(policy, remember_claims=False)
+            self._warm = None  # until this batch commits
+            fresh = None if person_col is None else settler.persons.missing(person_col)  # load only persons it lacks
+            tx.temp("_wz_persons", unique_text(fresh))
             state = self._person_rows(tx, "state", person_type)
             accounts = self._person_rows(tx, "accounts", person_type)
             tx.drop_temp("_wz_persons")
+            settler.load_state(state) if state is not None else None
+            settler.load_accounts(accounts) if accounts is not None else None
             tx.temp("_wz_claims", unique_text(claim_col))
             known = tx.query("SELECT s.claim_id FROM settled s JOIN _wz_claims c ON s.claim_id = c.id")
             tx.drop_temp("_wz_claims")
@@ -209,20 +218,22 @@ class Ledger:
             if reverses_col is not None and reverses_col.null_count < len(reverses_col):
                 originals = self._originals(tx, reverses_col)
             late = yearend.LateChanges(tx, person_col)
-            out = settle_batch(
-                table, policy, state=state, accounts=accounts,
+            out = settler.settle(
+                table,
                 known_claim_ids=known["claim_id"].cast(claim_type or pa.string()),
                 originals=None if originals is None else self._typed(originals, {
                     "claim_id": claim_type, "person_id": person_type}),
             )  # fmt: skip
             self._store_result(tx, batch_id, table, out, originals)
-            late.carry(tx, person_col, batch_id)  # a change of a closed year reaches the years after it
-            self._record_batch(tx, {
+            carried = late.carry(tx, person_col, batch_id)  # a change of a closed year reaches the years after
+            seqno = self._record_batch(tx, {
                 "batch_id": batch_id, "content_hash": digest, "policy": policy.name,
                 "fingerprint": policy.fingerprint, "n_rows": table.num_rows,
                 "n_settled": out.settled.num_rows, "n_rejected": out.rejected.num_rows,
                 "settled_schema": _schema_text(out.settled.schema),
             })  # fmt: skip
+        if not carried:  # a carry into later years changed state rows in SQL: load them afresh next time
+            self._warm = ((mark[0], seqno, *mark[2:]), settler)
         return out
 
     def _id_type(self, tx: Tx, name: str, col: pa.Array | None) -> pa.DataType | None:
@@ -438,6 +449,7 @@ class Ledger:
         >>> ledger.state()["inpatient_deductible_used"].to_pylist()
         [30000]
         """
+        self._warm = None  # state or accounts change in SQL: the warm store is stale
         check_batch_id(batch_id)
         with self.store.transaction(write=True) as tx:
             _check_version(tx)
@@ -447,6 +459,7 @@ class Ledger:
         """Undo :meth:`void`: the batch's rows and its persons' state come back as they were.
         Refused when one of its persons was settled since, or one of its claim ids was
         settled again. Returns the number of settled claims put back."""
+        self._warm = None  # state or accounts change in SQL: the warm store is stale
         check_batch_id(batch_id)
         with self.store.transaction(write=True) as tx:
             _check_version(tx)
@@ -480,6 +493,7 @@ class Ledger:
         ...     "current_balance": [50_000], "hist_balance": [200_000]}))
         1
         """
+        self._warm = None  # state or accounts change in SQL: the warm store is stale
         table = t.to_table(accounts)
         n = table.num_rows
         reason = np.full(n, t.NO_REASON)
@@ -548,6 +562,7 @@ class Ledger:
         ...     ["current_balance", "hist_balance"]).to_pylist()
         [{'current_balance': 0, 'hist_balance': 250000}]
         """
+        self._warm = None  # state or accounts change in SQL: the warm store is stale
         with self.store.transaction(write=True) as tx:
             _check_version(tx)
             return yearend.close_year(tx, int(year))
@@ -575,6 +590,7 @@ class Ledger:
         >>> ledger.table("accounts")["current_balance"].to_pylist()
         [40000]
         """
+        self._warm = None  # state or accounts change in SQL: the warm store is stale
         check_batch_id(batch_id)
         rows = yearend.adjustment_rows(t.to_table(changes))
         digest = content_hash(rows.append_column("note", pa.array([note] * rows.num_rows, pa.string())))
@@ -599,10 +615,11 @@ class Ledger:
             })  # fmt: skip
         return rows.num_rows
 
-    def _record_batch(self, tx: Tx, record: dict) -> None:
+    def _record_batch(self, tx: Tx, record: dict) -> int:
         seqno = tx.query("SELECT COALESCE(MAX(seqno), 0) + 1 AS n FROM batches")["n"][0].as_py()
         record = {**record, "seqno": seqno, "committed_at": _now()}
         tx.append("batches", s.conform(pa.Table.from_pylist([record]), "batches"))
+        return seqno
 
     # ------------------------------------------------------------------ statements, export
 

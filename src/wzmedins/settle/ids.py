@@ -268,6 +268,13 @@ class IdIndex:
         out[rows] = found
         return out
 
+    def missing(self, arr: pa.Array | pa.ChunkedArray) -> pa.Array:
+        """The distinct non-null ids of ``arr`` that the index does not hold."""
+        arr = self._coerce(arr)
+        if self.n == 0:
+            return pc.unique(arr.drop_null())
+        return pc.unique(arr.filter(pa.array(self.slots(arr) < 0)).drop_null())
+
     def keys(self, keys: np.ndarray, *, add: bool = False) -> np.ndarray:
         """Slots of int64 ``keys`` (an integer index used for composite keys)."""
         keys = np.ascontiguousarray(keys, dtype=np.int64)
