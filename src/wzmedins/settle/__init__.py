@@ -122,7 +122,7 @@ def settle(
 
 
 def settle_stream(
-    batches: Iterable[Any], policy: Policy, *, state: Any = None, accounts: Any = None
+    batches: Iterable[Any], policy: Policy, *, state: Any = None, accounts: Any = None, carry: Iterable[str] = ()
 ) -> Iterator[SettleResult]:
     """Settle batches one after another, carrying the state; yields one result per batch.
 
@@ -132,7 +132,7 @@ def settle_stream(
     state = None if state is None else t.to_table(state)
     accounts = None if accounts is None else t.to_table(accounts)
     for batch in batches:
-        result = settle(batch, policy, state=state, accounts=accounts)
+        result = settle(batch, policy, state=state, accounts=accounts, carry=carry)
         state = result.state
         yield result
 
