@@ -64,9 +64,8 @@ def settle_into_ledger(claims, ledger: str, *, batch_id: str, policy: str, lock_
     """
     import pyarrow.parquet as pq
 
-    from .core import Ledger
-
     from ..cli import _read_table, input_total
+    from .core import Ledger
 
     stream = sys.stdout if stream is None else stream
     table = _read_table(claims, "claims") if isinstance(claims, (str, Path)) else claims

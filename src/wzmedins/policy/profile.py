@@ -53,7 +53,8 @@ def _read_profile_file(source: str | os.PathLike) -> str:
     if not os.path.isfile(path):
         raise PolicyError(f"{path}: not a regular file (a profile is a TOML file)")
     if os.path.getsize(path) > MAX_PROFILE_BYTES:
-        raise PolicyError(f"{path}: {os.path.getsize(path):,} bytes, more than a profile can be ({MAX_PROFILE_BYTES:,})")
+        size = os.path.getsize(path)
+        raise PolicyError(f"{path}: {size:,} bytes, more than a profile can be ({MAX_PROFILE_BYTES:,})")
     try:
         with open(path, encoding="utf-8") as f:
             return f.read()
