@@ -153,7 +153,7 @@ class Ledger:
         Parameters
         ----------
         batch
-            Claims (interfaces.md "claims"): Arrow, polars or a Parquet path.
+            Claims (docs/rules/interfaces.md "claims"): Arrow, polars or a Parquet path.
         batch_id
             The caller's name for the batch, e.g. the settlement day.
         policy
@@ -452,7 +452,7 @@ class Ledger:
             return voids.restore(tx, batch_id)
 
     def state(self) -> pa.Table:
-        """The stored state, one row per (person, year) (interfaces.md "state")."""
+        """The stored state, one row per (person, year) (docs/rules/interfaces.md "state")."""
         st = self.table("state")
         return st.select(["person_id", "year", *STATE_FIELDS])
 
@@ -468,7 +468,7 @@ class Ledger:
         A row replaces the stored opening balances of its person and year. Without a
         ``hist_balance`` column the stored one (e.g. from :meth:`close_year`) is kept. A
         person-year that already has settled claims is refused: its balances now live in
-        the state (settlement.md §5).
+        the state (docs/rules/settlement.md §5).
 
         Examples
         --------
@@ -525,7 +525,7 @@ class Ledger:
 
     def close_year(self, year: int) -> int:
         """Year end (年终结转): roll each person's unused balances into next year's historical
-        account (settlement.md §5), writing opening ``accounts`` rows for ``year + 1``.
+        account (docs/rules/settlement.md §5), writing opening ``accounts`` rows for ``year + 1``.
 
         The closing balance is ``current_balance + hist_balance`` from the person's state
         for ``year``, or from the year's opening accounts row when the person had no

@@ -1,7 +1,7 @@
 """Policy profiles: parameter files with an effective date range and a source per value.
 
 A profile file (TOML) has a ``[profile]`` table (``name``, ``title``, ``illustrative``,
-``effective_from``, optional ``effective_to``) and one table per parameter of settlement.md
+``effective_from``, optional ``effective_to``) and one table per parameter of docs/rules/settlement.md
 §4. Every leaf is ``{ value = ..., source = "ND", note = "..." }``; see ``docs/policy.md``.
 """
 

@@ -2,7 +2,7 @@
 
 The wrapper checks and codes the claims (``columns``), orders them per person without a
 Python loop, lays out state and accounts for the kernel (``state``), runs ``_kernel`` and
-builds the Arrow outputs. See settlement.md and ``docs/settlement.md``.
+builds the Arrow outputs. See docs/rules/settlement.md and ``docs/settlement.md``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from . import _kernel as k
 from .batch import Prepared, order_by_person
 from .columns import check_keyed_tables, claim_columns
 
-# settled table: the kernel's output fields, in its order (interfaces.md "settled")
+# settled table: the kernel's output fields, in its order (docs/rules/interfaces.md "settled")
 OUTPUT_COLUMNS = {name: j for j, name in enumerate(k.OUTPUT_FIELDS)}
 PAYERS = ("account_current", "fund", "critical_illness", "medical_assistance", "account_hist", "cash")
 
@@ -84,7 +84,7 @@ def settle(
     Parameters
     ----------
     claims
-        The claims table (interfaces.md "claims"): Arrow, polars or a Parquet path.
+        The claims table (docs/rules/interfaces.md "claims"): Arrow, polars or a Parquet path.
     policy
         From :func:`wzmedins.load_policy`.
     state
@@ -101,7 +101,7 @@ def settle(
 
     Examples
     --------
-    Worked example 1 of settlement.md §9: a resident's 50 000 yuan tertiary admission.
+    Worked example 1 of docs/rules/settlement.md §9: a resident's 50 000 yuan tertiary admission.
 
     >>> import datetime as dt, pyarrow as pa, wzmedins as wz
     >>> claims = pa.table({
