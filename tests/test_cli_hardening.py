@@ -243,3 +243,15 @@ def test_ledger_readers_refuse_a_mistyped_path(files, capsys):
         assert main([*argv, "--ledger", str(files / "typo.duckdb")]) == 1
         assert "no ledger" in one_error_line(capsys)
         assert not (files / "typo.duckdb").exists()
+
+
+def test_ledger_settle_and_load_accounts_guard_their_files(files, capsys):
+    before = (files / "claims.parquet").read_bytes()
+    argv = ["ledger", "settle", str(files / "claims.parquet"), "--batch-id", "d1", "--policy", POLICY,
+            "--ledger", str(files / "l.duckdb"), "--out", str(files / "claims.parquet")]  # fmt: skip
+    assert main(argv) == 1  # failed before: the claims file was overwritten by the settled rows
+    assert "same file" in one_error_line(capsys)
+    assert (files / "claims.parquet").read_bytes() == before
+    (files / "bad.parquet").write_bytes(b"PAR1 nonsense PAR1")
+    assert main(["ledger", "load-accounts", str(files / "bad.parquet"), "--ledger", str(files / "l.duckdb")]) == 1
+    assert "bad.parquet" in one_error_line(capsys)

@@ -96,6 +96,11 @@ def settle_into_ledger(claims, ledger: str, *, batch_id: str, policy: str, lock_
 
 
 def _settle(args) -> int:
+    from ..cli import check_outputs
+
+    ledger_file = {"--ledger": args.ledger} if "://" not in args.ledger else {}
+    check_outputs({"BATCH": args.batch, "--policy": args.policy if Path(args.policy).exists() else None},
+                  {**ledger_file, "--out": args.out, "--rejected": args.rejected})  # fmt: skip
     return settle_into_ledger(args.batch, args.ledger, batch_id=args.batch_id, policy=args.policy,
                               lock_timeout=args.lock_timeout, out=args.out, rejected=args.rejected)  # fmt: skip
 
@@ -134,7 +139,9 @@ def _restore(args) -> int:
 
 
 def _load_accounts(args) -> int:
-    n = _ledger(args).load_accounts(args.accounts)
+    from ..cli import _read_table
+
+    n = _ledger(args).load_accounts(_read_table(args.accounts, "accounts"))
     print(f"loaded {n} opening balances")
     return 0
 
