@@ -535,6 +535,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         total_rows=args.claims,
         progress=not args.quiet,
     )
+    summary.finish()
     print("\n".join(summary.lines()))
     return 0
 
