@@ -593,8 +593,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     st = commands.add_parser("settle", help="settle a Parquet file or dataset of claims, batch by batch")
     st.add_argument("claims", metavar="CLAIMS", help="claims Parquet file or dataset directory")
-    st.add_argument("--policy", required=True, action="append", metavar="NAME|FILE",
-                    help="built-in profile or TOML file; repeat for dated profiles in force one after another")
+    st.add_argument(
+        "--policy",
+        required=True,
+        action="append",
+        metavar="NAME|FILE",
+        help="built-in profile or TOML file; repeat for dated profiles in force one after another",
+    )
     st.add_argument("--out", help="settled claims Parquet file to write (required without --ledger)")
     st.add_argument("--rejected", help="rejected rows Parquet file to write")
     st.add_argument("--state-in", help="state Parquet from an earlier run, to carry on")
@@ -603,8 +608,12 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--batch-size", type=_positive, default=None, help="rows per batch (default 1e6)")
     st.add_argument("--carry", action="append", metavar="COLUMN", help="copy this input column into --out (repeat)")
     st.add_argument("--json", action="store_true", help="print the summary as one JSON object (amounts in fen)")
-    st.add_argument("--max-rejected", type=_max_rejected, metavar="N|P%",
-                    help="exit with status 3 when more rows than this (a count, or a share like 0.5%%) are rejected")
+    st.add_argument(
+        "--max-rejected",
+        type=_max_rejected,
+        metavar="N|P%",
+        help="exit with status 3 when more rows than this (a count, or a share like 0.5%%) are rejected",
+    )
     st.add_argument("--quiet", action="store_true", help="no progress bar")
     st.add_argument("--ledger", metavar="PATH_OR_URL", help="settle into this ledger instead")
     st.add_argument("--batch-id", help="the ledger batch id (with --ledger)")
