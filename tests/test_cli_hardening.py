@@ -73,6 +73,15 @@ def test_negative_balances_in_files_are_one_line(files, capsys):
     argv = ["settle", str(files / "claims.parquet"), "--policy", POLICY, "--out", str(files / "o.parquet"), "--quiet"]
     assert main([*argv, "--accounts", str(files / "negative.parquet")]) == 1
     assert "current_balance" in one_error_line(capsys)
+    assert main([*argv, "--state-out", str(files / "state.parquet")]) == 0
+    capsys.readouterr()
+    state = pq.read_table(files / "state.parquet")
+    state = state.set_column(state.schema.get_field_index("fund_paid"), "fund_paid",
+                             pa.array([-1] * state.num_rows, pa.int64()))  # fmt: skip
+    pq.write_table(state, files / "bad-state.parquet")
+    argv[argv.index("--out") + 1] = str(files / "o2.parquet")
+    assert main([*argv, "--state-in", str(files / "bad-state.parquet")]) == 1
+    assert "fund_paid" in one_error_line(capsys)
 
 
 # ------------------------------------------------------------------ 6: outputs equal to inputs
