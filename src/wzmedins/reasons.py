@@ -41,5 +41,5 @@ REASONS: tuple[str, ...] = (
 CODE: dict[str, int] = {name: i for i, name in enumerate(REASONS)}
 OK = -1  # a row that passed every check
 
-# Largest amount accepted, in fen (settlement.md §7, AMOUNT_TOO_LARGE).
+# Largest amount accepted, in fen (docs/rules/settlement.md §7, AMOUNT_TOO_LARGE).
 MAX_AMOUNT_FEN = 10**12

@@ -1,4 +1,4 @@
-"""The one rounding rule of settlement.md §1: ``n / d`` rounded half up, for ``n >= 0``.
+"""The one rounding rule of docs/rules/settlement.md §1: ``n / d`` rounded half up, for ``n >= 0``.
 
 ``half_up`` is plain Python (exact on Python ints of any size, for wrappers and the reference
 twins); ``rnd`` and ``mulrnd`` are the same rule compiled for the kernels.

@@ -2,7 +2,7 @@
 
 Every entry point accepts a ``pyarrow.Table``, ``RecordBatch``, ``RecordBatchReader``, a
 ``polars.DataFrame`` or ``LazyFrame``, or a path to a Parquet file or dataset
-(interfaces.md, "Tables"). Columns are turned into numpy arrays of integer codes and int64
+(docs/rules/interfaces.md, "Tables"). Columns are turned into numpy arrays of integer codes and int64
 fen here, once, so that kernels see nothing but arrays.
 
 Row problems are reported as a per-row reason code (``reasons.CODE``); structural problems

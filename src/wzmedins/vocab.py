@@ -1,4 +1,4 @@
-"""The closed vocabularies of settlement.md §2, and their integer codes.
+"""The closed vocabularies of docs/rules/settlement.md §2, and their integer codes.
 
 The codes index the dense tables that a policy compiles to (``wzmedins.policy.compile``);
 they are part of the rule structure, not policy numbers.
@@ -21,7 +21,7 @@ AREAS: tuple[str, ...] = ("local", "province", "national_registered", "national_
 
 OUTPATIENT, CHRONIC, SPECIAL, INPATIENT = range(4)
 
-# Deductible pool of each visit type (settlement.md §4 step 1): 0 none, 1 outpatient, 2 inpatient.
+# Deductible pool of each visit type (docs/rules/settlement.md §4 step 1): 0 none, 1 outpatient, 2 inpatient.
 POOL_NONE, POOL_OUTPATIENT, POOL_INPATIENT = 0, 1, 2
 VISIT_POOL: tuple[int, ...] = (POOL_OUTPATIENT, POOL_OUTPATIENT, POOL_NONE, POOL_INPATIENT)
 

@@ -257,3 +257,19 @@ def test_void_refused_when_a_later_batch_built_on_it(location):
         ledger.void("d1")
     assert ledger.void("d2") == 1 and ledger.void("d1") == 1  # newest first is fine
     assert ledger.state().num_rows == 0
+
+
+def test_one_ledger_shared_by_threads(location):
+    """docs/ledger.md: a Ledger object may be shared by threads; its operations take turns."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ledger = wz.Ledger(location, policy="wenzhou-2022")
+
+    def day(i):
+        ledger.settle(claim(f"c{i}", f"p{i}", dt.date(2022, 3, 1), 200_000), batch_id=f"d{i}")
+        return ledger.table("settled").num_rows
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(day, range(8)))
+    assert sorted(ledger.table("settled")["claim_id"].to_pylist()) == sorted(f"c{i}" for i in range(8))
+    assert ledger.state()["inpatient_deductible_used"].to_pylist() == [30_000] * 8

@@ -26,6 +26,11 @@ def _ledger(args, **kwargs):
     return Ledger(args.ledger, lock_timeout=args.lock_timeout, **kwargs)
 
 
+def _existing(args, **kwargs):
+    """A ledger that must exist already: a mistyped path is an error, not an empty ledger."""
+    return _ledger(args, create=False, **kwargs)
+
+
 def _yuan(fen: int) -> str:
     from ..tables import fen_to_yuan
 
@@ -59,10 +64,13 @@ def settle_into_ledger(claims, ledger: str, *, batch_id: str, policy: str, lock_
     """
     import pyarrow.parquet as pq
 
+    from ..cli import _read_table, input_total
     from .core import Ledger
 
     stream = sys.stdout if stream is None else stream
-    result = Ledger(ledger, policy=policy, lock_timeout=lock_timeout).settle(claims, batch_id=batch_id)
+    table = _read_table(claims, "claims") if isinstance(claims, (str, Path)) else claims
+    with Ledger(ledger, policy=policy, lock_timeout=lock_timeout) as book:
+        result = book.settle(table, batch_id=batch_id)
     if out:
         pq.write_table(result.settled, out)
     if rejected:
@@ -73,6 +81,7 @@ def settle_into_ledger(claims, ledger: str, *, batch_id: str, policy: str, lock_
         file=stream,
     )
     totals = result.totals()
+    totals["total_cost"] = input_total(table, result)  # the input, checked against the payers below
     for name in (
         "total_cost",
         "account_current",
@@ -87,12 +96,17 @@ def settle_into_ledger(claims, ledger: str, *, batch_id: str, policy: str, lock_
 
 
 def _settle(args) -> int:
+    from ..cli import check_outputs
+
+    ledger_file = {"--ledger": args.ledger} if "://" not in args.ledger else {}
+    check_outputs({"BATCH": args.batch, "--policy": args.policy if Path(args.policy).exists() else None},
+                  {**ledger_file, "--out": args.out, "--rejected": args.rejected})  # fmt: skip
     return settle_into_ledger(args.batch, args.ledger, batch_id=args.batch_id, policy=args.policy,
                               lock_timeout=args.lock_timeout, out=args.out, rejected=args.rejected)  # fmt: skip
 
 
 def _export(args) -> int:
-    manifest = _ledger(args).export(args.directory)
+    manifest = _existing(args).export(args.directory)
     rows = ", ".join(f"{name} {entry['rows']}" for name, entry in manifest["tables"].items() if name != "meta")
     print(f"exported to {args.directory}: {rows}")
     return 0
@@ -107,19 +121,33 @@ def _rebuild(args) -> int:
 
 
 def _close_year(args) -> int:
-    n = _ledger(args).close_year(args.year)
+    n = _existing(args).close_year(args.year)
     print(f"closed {args.year}: {n} persons' balances rolled into {args.year + 1}")
     return 0
 
 
+def _void(args) -> int:
+    n = _existing(args).void(args.batch_id, note=args.note)
+    print(f"voided batch {args.batch_id}: {n} settled claims taken out (restore with `ledger restore`)")
+    return 0
+
+
+def _restore(args) -> int:
+    n = _existing(args).restore(args.batch_id)
+    print(f"restored batch {args.batch_id}: {n} settled claims back")
+    return 0
+
+
 def _load_accounts(args) -> int:
-    n = _ledger(args).load_accounts(args.accounts)
+    from ..cli import _read_table
+
+    n = _ledger(args).load_accounts(_read_table(args.accounts, "accounts"))
     print(f"loaded {n} opening balances")
     return 0
 
 
 def _statement(args) -> int:
-    st = _ledger(args).statement(args.person_id, args.year)
+    st = _existing(args).statement(args.person_id, args.year)
     if args.format == "parquet":
         import pyarrow.parquet as pq
 
@@ -171,6 +199,11 @@ def register(subparsers) -> argparse.ArgumentParser:
         "load opening balances (person_id, year, current_balance[, hist_balance])",
     )
     p.add_argument("accounts", metavar="ACCOUNTS", help="Parquet file")
+    p = command("void", _void, "void a committed batch (its rows kept aside, its persons' state put back)")
+    p.add_argument("batch_id", metavar="BATCH_ID")
+    p.add_argument("--note", help="why, recorded with the void")
+    p = command("restore", _restore, "undo a void")
+    p.add_argument("batch_id", metavar="BATCH_ID")
     p = command("statement", _statement, "explanation of benefits for one person and year")
     p.add_argument("person_id", metavar="PERSON_ID")
     p.add_argument("year", type=int, metavar="YEAR")

@@ -10,6 +10,7 @@ committed when its client dies is rolled back by the server.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -57,6 +58,7 @@ class PostgresStore(Store):
                 "(PostgreSQL reserves those)"
             )
         self.create = create
+        self._lock = threading.RLock()  # one connection per store: threads take turns on it
         self.url = url
         self.schema = schema
         self.lock_timeout = lock_timeout
@@ -118,8 +120,14 @@ class PostgresStore(Store):
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Tx]:
-        # one connection is kept per store and reused (a SCRAM login costs ~0.1 s); a Ledger
-        # object is for one thread at a time
+        # one connection is kept per store and reused (a SCRAM login costs ~0.1 s); threads
+        # sharing a Ledger take turns on it
+        with self._lock:
+            with self._transaction(write=write) as tx:
+                yield tx
+
+    @contextmanager
+    def _transaction(self, *, write: bool) -> Iterator[Tx]:
         if self._con is None:
             self._con = self._connect()
             tx = PostgresTx(self._con)

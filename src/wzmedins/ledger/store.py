@@ -29,6 +29,10 @@ class LedgerError(WzmedinsError):
     """A ledger operation that cannot be done (the message says why)."""
 
 
+class BatchConflictError(LedgerError):
+    """A batch id that was already settled, now with different content or policy."""
+
+
 class LedgerBusyError(LedgerError):
     """Another writer holds the ledger and did not let go within the lock timeout."""
 

@@ -109,7 +109,7 @@ class LateChanges:
             while delta:
                 target = (person, year + 1)
                 # no next-year row (state before the batch, or accounts): the next year opens,
-                # or opened in this batch, from the changed year itself (settlement.md §5)
+                # or opened in this batch, from the changed year itself (docs/rules/settlement.md §5)
                 if target not in self.state_before and target not in accounts_next:
                     break
                 deltas[target] = deltas.get(target, 0) + delta

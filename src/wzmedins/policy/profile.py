@@ -1,7 +1,7 @@
 """Policy profiles: parameter files with an effective date range and a source per value.
 
 A profile file (TOML) has a ``[profile]`` table (``name``, ``title``, ``illustrative``,
-``effective_from``, optional ``effective_to``) and one table per parameter of settlement.md
+``effective_from``, optional ``effective_to``) and one table per parameter of docs/rules/settlement.md
 §4. Every leaf is ``{ value = ..., source = "ND", note = "..." }``; see ``docs/policy.md``.
 """
 
@@ -41,6 +41,25 @@ def builtin_profiles() -> list[str]:
     """
     folder = resources.files("wzmedins.policy") / "profiles"
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+MAX_PROFILE_BYTES = 1 << 20  # a profile is a few kB; anything larger is not one
+
+
+def _read_profile_file(source: str | os.PathLike) -> str:
+    """The text of a profile file; a device, FIFO or huge file is refused before reading, and
+    an undecodable one named."""
+    path = os.fspath(source)
+    if not os.path.isfile(path):
+        raise PolicyError(f"{path}: not a regular file (a profile is a TOML file)")
+    if os.path.getsize(path) > MAX_PROFILE_BYTES:
+        size = os.path.getsize(path)
+        raise PolicyError(f"{path}: {size:,} bytes, more than a profile can be ({MAX_PROFILE_BYTES:,})")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except UnicodeDecodeError as e:
+        raise PolicyError(f"{path}: not UTF-8 text (byte {e.start}): not a TOML profile") from None
 
 
 def _split_leaves(node: Any, path: str, sources: dict[str, tuple[str, str]]) -> Any:
@@ -113,8 +132,7 @@ class Profile:
         if isinstance(source, str) and source in builtin_profiles():
             text = (resources.files("wzmedins.policy") / "profiles" / f"{source}.toml").read_text("utf-8")
         elif os.path.exists(source):
-            with open(source, encoding="utf-8") as f:
-                text = f.read()
+            text = _read_profile_file(source)
         else:
             raise PolicyError(
                 f"no profile {os.fspath(source)!r}: not a file, nor a built-in profile "
@@ -179,6 +197,13 @@ class Policy:
         for a, b in zip(ordered, ordered[1:], strict=False):
             if a.effective_from == b.effective_from:
                 raise PolicyError(f"profiles {a.name!r} and {b.name!r} both start on {a.effective_from}")
+            if a.effective_to is not None and a.effective_to >= b.effective_from:
+                # an explicit end is a statement about the rules: two profiles claiming one day
+                # is a mistake to fix, not a cut to make silently
+                raise PolicyError(
+                    f"profiles {a.name!r} (to {a.effective_to}) and {b.name!r} (from {b.effective_from}) overlap: "
+                    f"end {a.name!r} before {b.effective_from} or drop its effective_to"
+                )
         self.profiles: tuple[Profile, ...] = tuple(ordered)
 
     @property

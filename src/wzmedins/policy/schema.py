@@ -1,4 +1,4 @@
-"""Validation of a profile's parameters: every key of settlement.md §4, nothing else.
+"""Validation of a profile's parameters: every key of docs/rules/settlement.md §4, nothing else.
 
 A profile that is missing a parameter, has one we do not know, or holds a value out of range
 fails with a :class:`~wzmedins.errors.PolicyError` that names the key and what is allowed.

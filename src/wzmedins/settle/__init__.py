@@ -2,8 +2,8 @@
 
 The wrapper checks and codes the claims (``columns``), keeps persons' years in a store
 (``store.Settler``), orders each batch per person without a Python loop, runs the kernel
-(``_kernel``, in the steps of ``_steps``) and builds the Arrow outputs. See settlement.md and
-``docs/settlement.md``.
+(``_kernel``, in the steps of ``_steps``) and builds the Arrow outputs. See
+docs/rules/settlement.md and ``docs/settlement.md``.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def settle(
     Parameters
     ----------
     claims
-        The claims table (interfaces.md "claims"): Arrow, polars or a Parquet path.
+        The claims table (docs/rules/interfaces.md "claims"): Arrow, polars or a Parquet path.
     policy
         From :func:`wzmedins.load_policy`.
     state
@@ -63,7 +63,7 @@ def settle(
 
     Examples
     --------
-    Worked example 1 of settlement.md §9: a resident's 50 000 yuan tertiary admission.
+    Worked example 1 of docs/rules/settlement.md §9: a resident's 50 000 yuan tertiary admission.
 
     >>> import datetime as dt, pyarrow as pa, wzmedins as wz
     >>> claims = pa.table({
@@ -85,7 +85,13 @@ def settle(
 
 
 def settle_stream(
-    batches: Iterable[Any], policy: Policy, *, state: Any = None, accounts: Any = None, threads: int | None = None
+    batches: Iterable[Any],
+    policy: Policy,
+    *,
+    state: Any = None,
+    accounts: Any = None,
+    carry: Iterable[str] = (),
+    threads: int | None = None,
 ) -> Iterator[SettleResult]:
     """Settle batches one after another on one :class:`Settler`; yields one result per batch.
 
@@ -108,7 +114,7 @@ def settle_stream(
     if state is not None:
         settler.load_state(state)
     for batch in batches:
-        yield settler.settle(batch)
+        yield settler.settle(batch, carry=tuple(carry))
 
 
 __all__ = [

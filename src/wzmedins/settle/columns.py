@@ -1,7 +1,7 @@
 """Check and code a claims table: every row either becomes integer columns or gets a reason.
 
 This is the one place where claims are validated; ``wz.settle`` and ``wz.reference.settle``
-both start here, so they see the same accepted rows (settlement.md §7).
+both start here, so they see the same accepted rows (docs/rules/settlement.md §7).
 """
 
 from __future__ import annotations

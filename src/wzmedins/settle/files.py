@@ -53,8 +53,9 @@ def settle_to_files(
     accounts: Any = None,
     batch_size: int = 1 << 20,
     settler: Settler | None = None,
-    on_batch: Callable[[SettleResult], None] | None = None,
+    on_batch: Callable[[SettleResult, pa.RecordBatch], None] | None = None,
     threads: int | None = None,
+    carry: Iterable[str] = (),
 ) -> Written:
     """Settle a Parquet file or dataset (or any iterable of record batches) batch by batch
     through one :class:`Settler`, writing ``settled`` to ``out`` and ``rejected`` to
@@ -75,9 +76,12 @@ def settle_to_files(
     settler
         A store to settle through (default: a new one).
     on_batch
-        Called with each batch's result (for progress and sums).
+        Called with each batch's result and the batch (for progress and sums); the result's
+        ``rejected.row`` is the row in the batch there, and in the input in ``rejected_out``.
     threads
         Threads for the kernel (``1``: one).
+    carry
+        Input columns to copy into ``settled``.
 
     Examples
     --------
@@ -119,15 +123,19 @@ def settle_to_files(
 
     try:
         for batch in source:
-            result = settler.settle(batch)
+            result = settler.settle(batch, carry=tuple(carry))
             write(out, result.settled)
-            write(rejected_out, result.rejected)
+            rejected = result.rejected
+            if done.rows and rejected.num_rows:  # rows of the whole input, not of the batch
+                at = rejected.schema.get_field_index("row")
+                rejected = rejected.set_column(at, "row", pa.array(rejected["row"].to_numpy() + done.rows))
+            write(rejected_out, rejected)
             done.batches += 1
             done.rows += batch.num_rows
             if on_batch is not None:
-                on_batch(result)
+                on_batch(result, batch)
         if done.batches == 0 and (out is not None or rejected_out is not None):
-            empty = settler.settle((schema or pa.schema([])).empty_table()) if schema is not None else None
+            empty = settler.settle(schema.empty_table(), carry=tuple(carry)) if schema is not None else None
             if empty is not None:
                 write(out, empty.settled)
                 write(rejected_out, empty.rejected)

@@ -1,4 +1,4 @@
-"""Reversals (冲正/退费, settlement.md §6): find each reversal's original and check it.
+"""Reversals (冲正/退费, docs/rules/settlement.md §6): find each reversal's original and check it.
 
 A claims row whose ``reverses`` column is set undoes the settled claim it names. Its own
 amounts and enums are not read (it takes the original's); it counts in the original's year.
