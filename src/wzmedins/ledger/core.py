@@ -12,7 +12,6 @@ from ..contract import ACCOUNT_FIELDS, STATE_FIELDS  # STATE_FIELDS: with the or
 from ..errors import SchemaError
 from ..policy import Policy, load_policy
 from ..settle import Settler, SettleResult
-from ..settle.state import state_schema
 from . import schema as s
 from . import voids, yearend
 from .accounts import LedgerAccounts
