@@ -177,8 +177,8 @@ def create_app(config: ServiceConfig) -> FastAPI:
     >>> tmp = pathlib.Path(tempfile.mkdtemp())
     >>> key = add_key(tmp / "keys.toml", code="H1", hosp_lv="02")
     >>> app = create_app(ServiceConfig(str(tmp / "l.duckdb"), "wenzhou-2022", tmp / "keys.toml"))
-    >>> sorted(r.path for r in app.routes if r.path.startswith("/v1"))[:3]
-    ['/v1/claims/{setl_id}', '/v1/persons/{psn_no}', '/v1/persons/{psn_no}/statement']
+    >>> sorted(r.path for r in app.routes if r.path.startswith("/v1/p") or r.path.startswith("/v1/s"))
+    ['/v1/persons/{psn_no}', '/v1/persons/{psn_no}/statement', '/v1/presettle', '/v1/settle']
     """
     holder: dict[str, Service] = {}
 
