@@ -16,6 +16,12 @@ def kernel(fn):
     return numba.njit(**JIT_OPTIONS)(fn)
 
 
+def step(fn):
+    """Compile ``fn`` as a step that a kernel calls: inlined into its caller (no call, and no
+    reference counting of the policy's arrays on every claim)."""
+    return numba.njit(inline="always", **JIT_OPTIONS)(fn)
+
+
 def parallel_kernel(fn):
     """Compile ``fn`` with the house options and ``parallel=True`` (its ``prange`` loops run on
     numba's threads)."""

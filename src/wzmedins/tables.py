@@ -88,9 +88,22 @@ def iter_batches(data: Any, batch_size: int = 1_000_000) -> Iterator[pa.RecordBa
 
 
 def column(table: pa.Table, name: str, expected: str) -> pa.Array | None:
-    """The column ``name`` as one contiguous array, or None when absent."""
+    """The column ``name`` as one contiguous array, or None when absent; two columns of that
+    name raise SchemaError saying what one should hold (``expected``).
+
+    Examples
+    --------
+    >>> column(pa.table({"a": [1]}), "b", "int64") is None
+    True
+    >>> column(pa.Table.from_arrays([pa.array([1]), pa.array([2])], names=["a", "a"]), "a", "int64")
+    Traceback (most recent call last):
+    ...
+    wzmedins.errors.SchemaError: column 'a': expected one column of int64, got 2 columns
+    """
     if name not in table.column_names:
         return None
+    if table.column_names.count(name) > 1:
+        raise SchemaError(name, f"one column of {expected}", f"{table.column_names.count(name)} columns")
     col = table.column(name)
     return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
 

@@ -127,26 +127,43 @@ def test_claim_settled_in_earlier_batch_is_duplicate(location, policy):
 
 
 def test_loads_only_the_batch_persons(location, policy, monkeypatch):
-    """The batch's state and known ids are looked up, not the whole ledger."""
-    import wzmedins.ledger.core as core
+    """The batch's state and known ids are looked up, not the whole ledger; a ledger that
+    settled the previous batch itself keeps its store warm and loads only persons it lacks."""
+    from wzmedins.settle import Settler
 
     claims = random_claims(400, 80, seed=14, bad_share=0)
-    ledger = wz.Ledger(location, policy=policy)
-    ledger.settle(claims.slice(0, 300), batch_id="d1")
-    seen = {}
-    real = core.settle_batch
+    wz.Ledger(location, policy=policy).settle(claims.slice(0, 300), batch_id="d1")
+    seen = {"state": []}
+    real_load, real_settle = Settler.load_state, Settler.settle
 
-    def spy(claims, policy, **kwargs):
+    def load_spy(self, table):
+        seen["state"].append(table)
+        return real_load(self, table)
+
+    def settle_spy(self, claims, **kwargs):
         seen.update(kwargs)
-        return real(claims, policy, **kwargs)
+        return real_settle(self, claims, **kwargs)
 
-    monkeypatch.setattr(core, "settle_batch", spy)
+    monkeypatch.setattr(Settler, "load_state", load_spy)
+    monkeypatch.setattr(Settler, "settle", settle_spy)
     batch = claims.slice(300, 5).set_column(0, "claim_id", pa.array(["c0", "x1", "x2", "x3", "x4"]))
+    ledger = wz.Ledger(location, policy=policy)  # a new process: nothing warm
     ledger.settle(batch, batch_id="d2")
     persons = set(batch["person_id"].to_pylist())
-    assert set(seen["state"]["person_id"].to_pylist()) <= persons
-    assert seen["state"].num_rows == len(persons & set(claims.slice(0, 300)["person_id"].to_pylist()))
+    (state,) = seen["state"]
+    assert set(state["person_id"].to_pylist()) <= persons
+    assert state.num_rows == len(persons & set(claims.slice(0, 300)["person_id"].to_pylist()))
     assert seen["known_claim_ids"].to_pylist() == ["c0"]
+    # the next batch of the same ledger: its persons of d2 are warm, only the others are loaded
+    seen["state"].clear()
+    nxt = claims.slice(305, 5)
+    ledger.settle(nxt, batch_id="d3")
+    loaded = {p for t in seen["state"] for p in t["person_id"].to_pylist()}
+    assert loaded <= set(nxt["person_id"].to_pylist()) - persons
+    store = wz.Settler(policy)  # the same three batches through one in-memory store
+    for b in (claims.slice(0, 300), batch, nxt):
+        store.settle(b)
+    assert state_rows(ledger.state()) == state_rows(store.state())
 
 
 def test_id_type_is_fixed_by_the_first_batch(location, policy):

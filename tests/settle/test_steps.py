@@ -30,10 +30,11 @@ def test_split():
 
 
 def test_lookup_with_area_adjustment_and_clamp():
-    assert s.lookup(POL, 0, RESIDENT, INPATIENT, TERTIARY, AREAS.index("local")) == 7_000
-    assert s.lookup(POL, 0, RESIDENT, INPATIENT, TERTIARY, AREAS.index("national_unregistered")) == 5_000
-    pol = POLICY.with_changes({"area_adjust.province": -9_000}).compiled
-    assert s.lookup(pol, 0, RESIDENT, INPATIENT, TERTIARY, AREAS.index("province")) == 0  # 7 000 − 9 000 → 0
+    ratio = POL.ratio[0, RESIDENT, INPATIENT, TERTIARY]
+    assert ratio == 7_000
+    assert s.lookup(ratio, POL.area_adjust[0, AREAS.index("local")]) == 7_000
+    assert s.lookup(ratio, POL.area_adjust[0, AREAS.index("national_unregistered")]) == 5_000
+    assert s.lookup(ratio, -9_000) == 0 and s.lookup(ratio, 5_000) == 10_000  # kept within 0..100 %
 
 
 def test_current_account_pays_up_to_the_balance():
@@ -43,28 +44,34 @@ def test_current_account_pays_up_to_the_balance():
     assert s.current_account(row, 50_000, False) == 0 and row[s.CUR] == 30_000
 
 
+def ded(row, pool, level, e1, pol=POL):
+    out, inp = pol.deductible_outpatient[0, RESIDENT], pol.deductible_inpatient[0, RESIDENT]
+    return s.deductible(row, pool, level, e1, out, inp,
+                        pol.per_admission[0] == 1, pol.factors[0], pol.n_factors[0])  # fmt: skip
+
+
 def test_annual_inpatient_deductible_tops_up_to_the_highest_level():
     row = state(IN_DED=30_000, ADM_P=1)  # a primary stay used 300 yuan
-    assert s.deductible(row, POL, 0, RESIDENT, s.POOL_INPATIENT, TERTIARY, 1_000_000) == 50_000  # 800 − 300
+    assert ded(row, s.POOL_INPATIENT, TERTIARY, 1_000_000) == 50_000  # 800 − 300
     assert row[s.IN_DED] == 80_000 and row[s.ADM_T] == 1
-    assert s.deductible(row, POL, 0, RESIDENT, s.POOL_INPATIENT, PRIMARY, 1_000_000) == 0  # tertiary already met
+    assert ded(row, s.POOL_INPATIENT, PRIMARY, 1_000_000) == 0  # tertiary already met
     assert row[s.ADM_P] == 2
 
 
 def test_outpatient_deductible_and_a_small_claim():
     row = state(OUT_DED=20_000)  # resident: 300 yuan a year
-    assert s.deductible(row, POL, 0, RESIDENT, s.POOL_OUTPATIENT, PRIMARY, 50_000) == 10_000
+    assert ded(row, s.POOL_OUTPATIENT, PRIMARY, 50_000) == 10_000
     row = state()
-    assert s.deductible(row, POL, 0, RESIDENT, s.POOL_OUTPATIENT, PRIMARY, 12_345) == 12_345  # all of it
-    assert s.deductible(state(), POL, 0, RESIDENT, s.POOL_NONE, PRIMARY, 12_345) == 0
+    assert ded(row, s.POOL_OUTPATIENT, PRIMARY, 12_345) == 12_345  # all of it
+    assert ded(state(), s.POOL_NONE, PRIMARY, 12_345) == 0
 
 
 def test_per_admission_deductible_with_factors():
     pol = POLICY.with_changes({"inpatient_deductible.mode": "per_admission"}).compiled  # factors 100 %, 50 %, 0 %
     row = state(ADM_S=1)  # the second admission: 50 % of 300 yuan
-    assert s.deductible(row, pol, 0, RESIDENT, s.POOL_INPATIENT, PRIMARY, 1_000_000) == 15_000
+    assert ded(row, s.POOL_INPATIENT, PRIMARY, 1_000_000, pol) == 15_000
     row = state(ADM_P=1, ADM_T=2)  # the fourth: the last factor repeats
-    assert s.deductible(row, pol, 0, RESIDENT, s.POOL_INPATIENT, PRIMARY, 1_000_000) == 0
+    assert ded(row, s.POOL_INPATIENT, PRIMARY, 1_000_000, pol) == 0
 
 
 def test_fund_and_cap():
@@ -75,25 +82,34 @@ def test_fund_and_cap():
     assert s.fund_and_cap(state(), 3, 5_000, 10**9) == (2, 1, 0)  # 1.5 → 2
 
 
+def ci(row, x, cls=0):
+    return s.critical_illness(row, x, POL.ci_deductible[0, cls], POL.ci_upper[0], POL.ci_ratio[0, cls], POL.n_bands[0],
+                              POL.ci_cap[0, cls])  # fmt: skip
+
+
 def test_critical_illness_on_the_cumulative_amount():
     row = state()
-    assert s.critical_illness(row, 3_000_000, POL, 0, 0) == (600_000, 3_000_000)  # 60 % of 30 000 − 20 000 yuan
+    assert ci(row, 3_000_000) == (600_000, 3_000_000)  # 60 % of 30 000 − 20 000 yuan
     # from 30 000 to 80 000 yuan: 60 % of 20 000 + 70 % of 30 000
-    assert s.critical_illness(row, 5_000_000, POL, 0, 0) == (3_300_000, 5_000_000)
+    assert ci(row, 5_000_000) == (3_300_000, 5_000_000)
     assert row[s.CI_BASE] == 8_000_000 and row[s.CI_PAID] == 3_900_000
     # tekun: half the deductible, ratios + 5 points, no cap: 65 % of (30 000 − 10 000) yuan
-    assert s.critical_illness(state(), 3_000_000, POL, 0, ASSISTANCE.index("tekun"))[0] == 1_300_000
+    assert ci(state(), 3_000_000, ASSISTANCE.index("tekun"))[0] == 1_300_000
     capped = state(CI_PAID=39_900_000)  # the 400 000 yuan cap leaves 1 000 yuan
-    assert s.critical_illness(capped, 3_000_000, POL, 0, 0)[0] == 100_000
+    assert ci(capped, 3_000_000)[0] == 100_000
 
 
 def test_medical_assistance_per_class():
     one, ratio = np.full(1, np.iinfo(np.int64).max // 4, dtype=np.int64), np.zeros(1, dtype=np.int64)
     dibao, dibian = ASSISTANCE.index("dibao"), ASSISTANCE.index("dibian")
-    assert s.assistance(state(), 1_000_000, POL, 0, dibao, one, ratio) == (900_000, 1_000_000)  # 90 %
-    assert s.assistance(state(), 1_000_000, POL, 0, dibian, one, ratio)[0] == 560_000  # 80 % above 3 000 yuan
+
+    def ma(row, base, cls):
+        return s.assistance(row, base, POL.ma_deductible[0, cls], POL.ma_ratio[0, cls], POL.ma_cap[0, cls], one, ratio)
+
+    assert ma(state(), 1_000_000, dibao) == (900_000, 1_000_000)  # 90 %
+    assert ma(state(), 1_000_000, dibian)[0] == 560_000  # 80 % above 3 000 yuan
     near_cap = state(MA_PAID=9_900_000)  # 100 000 yuan cap, 1 000 left
-    assert s.assistance(near_cap, 1_000_000, POL, 0, dibao, one, ratio)[0] == 100_000
+    assert ma(near_cap, 1_000_000, dibao)[0] == 100_000
 
 
 def test_historical_account():

@@ -14,8 +14,7 @@ from .. import tables as t
 from ..contract import ACCOUNT_FIELDS, STATE_FIELDS  # STATE_FIELDS: with the order rule's last (date, seq)
 from ..errors import SchemaError
 from ..policy import Policy, load_policy
-from ..settle import SettleResult
-from ..settle import settle as settle_batch
+from ..settle import Settler, SettleResult
 from ..settle.state import state_schema
 from . import schema as s
 from .batch import (
@@ -103,6 +102,7 @@ class Ledger:
     ):
         self.store: Store = open_store(location, schema=schema, lock_timeout=lock_timeout)
         self.policy = policy
+        self._warm: tuple[tuple, Settler] | None = None  # a store kept between batches of this process
 
     def __repr__(self) -> str:
         return f"Ledger({self.store.display!r})"
@@ -177,18 +177,26 @@ class Ledger:
                 return self._replay(tx, record.to_pylist()[0], digest, policy, person_col)
             claim_type = self._id_type(tx, "claim_id", claim_col)
             person_type = self._id_type(tx, "person_id", person_col)
-            tx.temp("_wz_persons", unique_text(person_col))
+            mark = (policy.fingerprint, *tx.query(  # another writer or new accounts: the warm store is stale
+                "SELECT (SELECT COALESCE(MAX(seqno), 0) FROM batches) AS b, (SELECT COUNT(*) FROM accounts) AS a"
+            ).to_pylist()[0].values())  # fmt: skip
+            settler = self._warm[1] if self._warm and self._warm[0] == mark else Settler(policy, remember_claims=False)
+            self._warm = None  # until this batch commits
+            fresh = None if person_col is None else settler.persons.missing(person_col)  # load only persons it lacks
+            tx.temp("_wz_persons", unique_text(fresh))
             state = self._person_rows(tx, "state", person_type)
             accounts = self._person_rows(tx, "accounts", person_type)
             tx.drop_temp("_wz_persons")
+            settler.load_state(state) if state is not None else None
+            settler.load_accounts(accounts) if accounts is not None else None
             tx.temp("_wz_claims", unique_text(claim_col))
             known = tx.query("SELECT s.claim_id FROM settled s JOIN _wz_claims c ON s.claim_id = c.id")
             tx.drop_temp("_wz_claims")
             originals = None
             if reverses_col is not None and reverses_col.null_count < len(reverses_col):
                 originals = self._originals(tx, reverses_col)
-            out = settle_batch(
-                table, policy, state=state, accounts=accounts,
+            out = settler.settle(
+                table,
                 known_claim_ids=known["claim_id"].cast(claim_type or pa.string()),
                 originals=None if originals is None else self._typed(originals, {
                     "claim_id": claim_type, "person_id": person_type}),
@@ -202,6 +210,7 @@ class Ledger:
                 "settled_schema": _schema_text(out.settled.schema), "committed_at": _now(),
             }  # fmt: skip
             tx.append("batches", s.conform(pa.Table.from_pylist([record]), "batches"))
+        self._warm = ((mark[0], seqno, mark[2]), settler)
         return out
 
     def _id_type(self, tx: Tx, name: str, col: pa.Array | None) -> pa.DataType | None:

@@ -56,9 +56,10 @@ __all__ = ["OUTPUT_FIELDS", "N_OUT", "N_STATE", "POOL_INPATIENT", "POOL_OUTPATIE
 @kernel
 def settle_range(
     lo, hi, claims, money, reversal, opening, date, seq,
-    pol, visit_pool, state, last_date, last_seq, opened, acc_vals, orig_vals, out,
+    pol, visit_pool, state, last_date, last_seq, opened, acc_vals, orig_vals, out, dest,
 ):  # fmt: skip
-    """Settle claims ``lo:hi`` (settlement order) and write their outputs into ``out[:, lo:hi]``.
+    """Settle claims ``lo:hi`` (settlement order) and write each one's outputs into column
+    ``dest[r]`` of ``out`` (its place in the output, in input order).
 
     Parameters
     ----------
@@ -91,24 +92,33 @@ def settle_range(
         Outputs ``[rows, N_OUT]`` of originals settled in earlier batches.
     out
         int64 ``[N_OUT, m]``: the outputs, written.
+    dest
+        int64 ``[m]``: the output column of each claim.
     """
     one_band = np.full(1, np.iinfo(np.int64).max // 4, dtype=np.int64)
     ratio_band = np.zeros(1, dtype=np.int64)
     none = np.zeros(0, dtype=np.int64)
+    s = np.zeros(N_STATE, dtype=np.int64)  # the current person-year's row, written back when it changes
+    cur = -1
     for r in range(lo, hi):
         row = claims[0, r]
-        s = state[row]
-        if opened[row] == 0:
-            a, pr, pa_ = opening[0, r], opening[1, r], opening[2, r]
-            open_year(s, acc_vals[a] if a >= 0 else none, state[pr] if pr >= 0 else none,
-                      acc_vals[pa_] if pa_ >= 0 else none)  # fmt: skip
-            opened[row] = 1
+        if row != cur:
+            if cur >= 0:
+                state[cur, :] = s
+            cur = row
+            if opened[row] == 0:
+                a, pr, pa_ = opening[0, r], opening[1, r], opening[2, r]
+                open_year(s, acc_vals[a] if a >= 0 else none, state[pr] if pr >= 0 else none,
+                          acc_vals[pa_] if pa_ >= 0 else none)  # fmt: skip
+                opened[row] = 1
+            else:
+                s[:] = state[row, :]
         v = claims[4, r]
         lv = claims[5, r]
         kind = reversal[0, r]
         if kind != 0:
-            o = out[:, reversal[1, r]] if kind == 1 else orig_vals[reversal[1, r]]
-            reverse(s, o, visit_pool[v], lv, out, r)
+            o = out[:, dest[reversal[1, r]]] if kind == 1 else orig_vals[reversal[1, r]]
+            reverse(s, o, visit_pool[v], lv, out, dest[r])
             continue
         d_r, q_r = date[r], seq[r]  # the order rule: the greatest (date, seq) of ordinary claims
         if d_r > last_date[row] or (d_r == last_date[row] and q_r > last_seq[row]):
@@ -120,49 +130,55 @@ def settle_range(
         g = pol.group[p, claims[3, r]]
         total, sp, cb = money[0, r], money[1, r], money[2, r]
         eligible = split(total, sp, cb)
-        ratio = lookup(pol, p, g, v, lv, claims[6, r])
+        ratio = lookup(pol.ratio[p, g, v, lv], pol.area_adjust[p, claims[6, r]])
         a1 = current_account(s, eligible, pol.account_scheme[p, sc] == 1 and pol.current_first[p, v] == 1)
         e1 = eligible - a1
-        d = deductible(s, pol, p, g, visit_pool[v], lv, e1)
+        d = deductible(s, visit_pool[v], lv, e1, pol.deductible_outpatient[p, g], pol.deductible_inpatient[p, g],
+                       pol.per_admission[p] == 1, pol.factors[p], pol.n_factors[p])  # fmt: skip
         fund, coins, over = fund_and_cap(s, e1 - d, ratio, pol.fund_cap[p, sc])
         x = d + coins + over
         if pol.ci_includes_class_b[p] == 1:
             x += cb
         ci, ci_added = 0, 0
         if pol.ci_scheme[p, sc] == 1 and pol.ci_visit[p, v] == 1:
-            ci, ci_added = critical_illness(s, x, pol, p, cls)
+            ci, ci_added = critical_illness(s, x, pol.ci_deductible[p, cls], pol.ci_upper[p], pol.ci_ratio[p, cls],
+                                            pol.n_bands[p], pol.ci_cap[p, cls])  # fmt: skip
         ma, ma_added = 0, 0
         if cls != 0 and pol.ma_visit[p, v] == 1:
-            ma, ma_added = assistance(s, x - ci, pol, p, cls, one_band, ratio_band)
+            ma, ma_added = assistance(s, x - ci, pol.ma_deductible[p, cls], pol.ma_ratio[p, cls], pol.ma_cap[p, cls],
+                                      one_band, ratio_band)  # fmt: skip
         rest = total - a1 - fund - ci - ma
         a2 = 0
         if pol.account_scheme[p, sc] == 1 and pol.hist_pays[p] == 1:
             a2 = historical_account(s, rest, sp, pol.hist_covers_self_pay[p] == 1)
-        out[ELIGIBLE, r] = eligible
-        out[ACCOUNT_CURRENT, r] = a1
-        out[DEDUCTIBLE, r] = d
-        out[FUND_OUT, r] = fund
-        out[COINSURANCE, r] = coins
-        out[OVER_CAP, r] = over
-        out[CRITICAL_ILLNESS, r] = ci
-        out[MEDICAL_ASSISTANCE, r] = ma
-        out[ACCOUNT_HIST, r] = a2
-        out[CASH, r] = rest - a2
-        out[RATIO_BP, r] = ratio
-        out[CI_ADDED, r] = ci_added
-        out[MA_ADDED, r] = ma_added
+        c = dest[r]
+        out[ELIGIBLE, c] = eligible
+        out[ACCOUNT_CURRENT, c] = a1
+        out[DEDUCTIBLE, c] = d
+        out[FUND_OUT, c] = fund
+        out[COINSURANCE, c] = coins
+        out[OVER_CAP, c] = over
+        out[CRITICAL_ILLNESS, c] = ci
+        out[MEDICAL_ASSISTANCE, c] = ma
+        out[ACCOUNT_HIST, c] = a2
+        out[CASH, c] = rest - a2
+        out[RATIO_BP, c] = ratio
+        out[CI_ADDED, c] = ci_added
+        out[MA_ADDED, c] = ma_added
+    if cur >= 0:
+        state[cur, :] = s
 
 
 @parallel_kernel
 def settle_parallel(
     bounds, claims, money, reversal, opening, date, seq,
-    pol, visit_pool, state, last_date, last_seq, opened, acc_vals, orig_vals, out,
+    pol, visit_pool, state, last_date, last_seq, opened, acc_vals, orig_vals, out, dest,
 ):  # fmt: skip
     """``settle_range`` over the ranges ``bounds[j]:bounds[j+1]`` (whole persons each) on
     numba's threads."""
     for j in numba.prange(bounds.shape[0] - 1):
         settle_range(bounds[j], bounds[j + 1], claims, money, reversal, opening, date, seq,
-                     pol, visit_pool, state, last_date, last_seq, opened, acc_vals, orig_vals, out)  # fmt: skip
+                     pol, visit_pool, state, last_date, last_seq, opened, acc_vals, orig_vals, out, dest)  # fmt: skip
 
 
 @kernel

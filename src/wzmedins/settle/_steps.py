@@ -1,14 +1,15 @@
 """The steps of settling one claim (docs/rules/settlement.md §4), one compiled function each.
 
 Every function works on one claim and on ``s``, the person-year's state row (int64, the
-fields of ``STATE``), which it updates in place. Money is int64 fen, ratios basis points;
-``pol`` is the :class:`~wzmedins.policy.compile.CompiledPolicy` and ``p`` the index of the
-profile in force. The loop in ``_kernel.py`` calls them in this order.
+fields below), which it updates in place. Money is int64 fen, ratios basis points. The
+parameters are the values the loop in ``_kernel.py`` reads from the compiled policy for the
+claim's profile, group and codes: a step never sees the whole policy (passing the policy's
+tuple of arrays into a step cost a reference count per array per claim: four times slower).
 """
 
 from __future__ import annotations
 
-from .._jit import kernel
+from .._jit import step
 from ..rounding import rnd
 
 BP = 10_000
@@ -22,21 +23,20 @@ N_OUT = 13
 POOL_NONE, POOL_OUTPATIENT, POOL_INPATIENT = 0, 1, 2
 
 
-@kernel
+@step
 def split(total, self_pay, class_b):
     """Step 0: the eligible amount E = total − self_pay − class_b_self_pay (政策范围内费用)."""
     return total - self_pay - class_b
 
 
-@kernel
-def lookup(pol, p, group, visit, level, area):
-    """Step 1: the payment ratio in bp for benefit ``group``, visit type and facility
-    ``level`` codes, plus the adjustment of ``area``, kept within 0..10 000."""
-    ratio = pol.ratio[p, group, visit, level] + pol.area_adjust[p, area]
-    return min(max(ratio, 0), BP)
+@step
+def lookup(ratio, area_adjust):
+    """Step 1: the payment ratio in bp — the profile's ratio for the claim's benefit group,
+    visit type and level (``ratio``) plus the adjustment of its area — kept within 0..10 000."""
+    return min(max(ratio + area_adjust, 0), BP)
 
 
-@kernel
+@step
 def current_account(s, eligible, pays):
     """Step 2: A1, paid from the current-year account when ``pays`` (the scheme has accounts
     and the visit type draws on the current-year account first); at most the balance."""
@@ -47,36 +47,38 @@ def current_account(s, eligible, pays):
     return a1
 
 
-@kernel
-def deductible(s, pol, p, group, pool, level, e1):
+@step
+def deductible(s, pool, level, e1, outpatient, inpatient, per_admission, factors, n_factors):
     """Step 3: the part ``d`` of ``e1`` (eligible after A1) that goes to the deductible (起付).
 
-    ``pool`` is the visit type's deductible pool (POOL_OUTPATIENT: annual, topped up to
-    ``deductible_outpatient[group]``; POOL_INPATIENT: per admission with the profile's
-    factors by admission count, or annual at the highest ``level`` admitted this year).
-    An inpatient claim counts as an admission at its ``level``.
+    ``pool`` is the visit type's deductible pool. POOL_OUTPATIENT: one deductible a year,
+    ``outpatient`` fen, topped up. POOL_INPATIENT: ``inpatient`` holds the deductible per
+    facility level; with ``per_admission`` each admission pays its ``level``'s deductible times
+    ``factors[k]`` bp for the (k+1)-th admission of the year (the last of ``n_factors`` repeats),
+    else the year's deductible is topped up to that of the highest level admitted so far. An
+    inpatient claim counts as an admission at its ``level``.
     """
     d = 0
     if pool == POOL_OUTPATIENT:
-        d = min(e1, max(0, pol.deductible_outpatient[p, group] - s[OUT_DED]))
+        d = min(e1, max(0, outpatient - s[OUT_DED]))
         s[OUT_DED] += d
     elif pool == POOL_INPATIENT:
-        if pol.per_admission[p] == 1:
+        if per_admission:
             k = s[ADM_P] + s[ADM_S] + s[ADM_T]
-            f = pol.factors[p, min(k, pol.n_factors[p] - 1)]
-            d = min(e1, rnd(pol.deductible_inpatient[p, group, level] * f, BP))
+            f = factors[min(k, n_factors - 1)]
+            d = min(e1, rnd(inpatient[level] * f, BP))
         else:
             top = level
             for lvl in range(level + 1, 3):
                 if s[ADM_P + lvl] > 0:
                     top = lvl
-            d = min(e1, max(0, pol.deductible_inpatient[p, group, top] - s[IN_DED]))
+            d = min(e1, max(0, inpatient[top] - s[IN_DED]))
         s[IN_DED] += d
         s[ADM_P + level] += 1
     return d
 
 
-@kernel
+@step
 def fund_and_cap(s, above, ratio, cap):
     """Step 4: the pooled fund pays ``rnd(above × ratio)`` of the amount ``above`` the
     deductible, up to what is left of the annual ``cap``. Returns (fund, coinsurance,
@@ -87,7 +89,7 @@ def fund_and_cap(s, above, ratio, cap):
     return fund, above - raw, raw - fund
 
 
-@kernel
+@step
 def banded(u, deductible, upper, ratio, n_bands):
     """rnd(G(u), 10 000) for G(u) = Σ_k ratio_k · max(0, min(u, upper_k) − max(upper_{k−1}, D)).
 
@@ -107,44 +109,40 @@ def banded(u, deductible, upper, ratio, n_bands):
     return whole + rnd(rest, BP)
 
 
-@kernel
-def critical_illness(s, x, pol, p, assistance):
+@step
+def critical_illness(s, x, deductible, upper, ratio, n_bands, cap):
     """Step 5: critical-illness insurance (大病保险) on the year's cumulative compliant amount.
 
     ``x`` is the claim's compliant self-paid amount (deductible + coinsurance + over_cap, plus
-    class B when the profile says so); CI pays the increase of the banded function over the
-    cumulative base, within the cap for the ``assistance`` class. Returns (ci, x added).
+    class B when the profile says so). CI pays the increase of the banded function (bands of
+    ``upper`` bounds and ``ratio`` bp above ``deductible``, for the person's assistance class)
+    over the cumulative base, within what is left of ``cap`` (negative: no cap).
+    Returns (ci, x added to the base).
     """
     u0 = s[CI_BASE]
-    ded = pol.ci_deductible[p, assistance]
-    nb = pol.n_bands[p]
-    upper = pol.ci_upper[p]
-    ratio = pol.ci_ratio[p, assistance]
-    raw = banded(u0 + x, ded, upper, ratio, nb) - banded(u0, ded, upper, ratio, nb)
-    cap = pol.ci_cap[p, assistance]
+    raw = banded(u0 + x, deductible, upper, ratio, n_bands) - banded(u0, deductible, upper, ratio, n_bands)
     ci = raw if cap < 0 else min(raw, max(0, cap - s[CI_PAID]))
     s[CI_BASE] = u0 + x
     s[CI_PAID] += ci
     return ci, x
 
 
-@kernel
-def assistance(s, base, pol, p, cls, one_band, ratio_band):
-    """Step 6: medical assistance (医疗救助) for assistance class ``cls`` on the cumulative
-    ``base`` (x − CI) above its deductible, at its ratio, within its cap. ``one_band`` and
-    ``ratio_band`` are one-element scratch arrays. Returns (ma, base added)."""
+@step
+def assistance(s, base, deductible, ratio, cap, one_band, ratio_band):
+    """Step 6: medical assistance (医疗救助) on the cumulative ``base`` (x − CI) above the
+    class's ``deductible``, at its ``ratio`` bp, within what is left of its ``cap`` (negative:
+    no cap). ``one_band`` and ``ratio_band`` are one-element scratch arrays.
+    Returns (ma, base added)."""
     u0 = s[MA_BASE]
-    ded = pol.ma_deductible[p, cls]
-    ratio_band[0] = pol.ma_ratio[p, cls]
-    raw = banded(u0 + base, ded, one_band, ratio_band, 1) - banded(u0, ded, one_band, ratio_band, 1)
-    cap = pol.ma_cap[p, cls]
+    ratio_band[0] = ratio
+    raw = banded(u0 + base, deductible, one_band, ratio_band, 1) - banded(u0, deductible, one_band, ratio_band, 1)
     ma = raw if cap < 0 else min(raw, max(0, cap - s[MA_PAID]))
     s[MA_BASE] = u0 + base
     s[MA_PAID] += ma
     return ma, base
 
 
-@kernel
+@step
 def historical_account(s, rest, self_pay, covers_self_pay):
     """Step 7: A2, paid from the historical account (历年账户) towards ``rest`` (what no payer
     covered), less ``self_pay`` unless the account ``covers_self_pay``; at most the balance."""
@@ -154,7 +152,7 @@ def historical_account(s, rest, self_pay, covers_self_pay):
     return a2
 
 
-@kernel
+@step
 def reverse(s, o, pool, level, out, r):
     """A reversal (冲正): the outputs ``o`` of the original, negated into column ``r`` of
     ``out`` (the ratio kept), and given back to the state: deductible and admission of its
@@ -176,7 +174,7 @@ def reverse(s, o, pool, level, out, r):
     out[RATIO_BP, r] = o[RATIO_BP]
 
 
-@kernel
+@step
 def open_year(s, acc, prev, prev_acc):
     """Open a person-year with no carried state: its ``acc`` row (current, hist) when there is
     one; else the historical account is last year's closing balance (hist + the unused

@@ -204,9 +204,13 @@ class IdIndex:
     def _coerce(self, arr: pa.Array) -> pa.Array:
         arr = plain(arr)
         typ = arr.type
-        kind = "int" if pa.types.is_integer(typ) else "str" if pa.types.is_string(typ) or pa.types.is_large_string(
-            typ
-        ) else None
+        kind = (
+            "int"
+            if pa.types.is_integer(typ)
+            else "str"
+            if pa.types.is_string(typ) or pa.types.is_large_string(typ)
+            else None
+        )
         if pa.types.is_null(typ):
             return pa.nulls(len(arr), self.arrow_type)
         if kind is None:
@@ -265,6 +269,13 @@ class IdIndex:
             )
         out[rows] = found
         return out
+
+    def missing(self, arr: pa.Array | pa.ChunkedArray) -> pa.Array:
+        """The distinct non-null ids of ``arr`` that the index does not hold."""
+        arr = self._coerce(arr)
+        if self.n == 0:
+            return pc.unique(arr.drop_null())
+        return pc.unique(arr.filter(pa.array(self.slots(arr) < 0)).drop_null())
 
     def keys(self, keys: np.ndarray, *, add: bool = False) -> np.ndarray:
         """Slots of int64 ``keys`` (an integer index used for composite keys)."""
