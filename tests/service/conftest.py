@@ -47,7 +47,8 @@ class Server:
         self.log = tmp / "service.log"
         env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
         cmd = [sys.executable, "-m", "wzmedins", "serve", "--ledger", ledger, "--policy", "wenzhou-2022",
-               "--keys", str(self.keys_file), "--port", str(self.port), "--max-body", "8192", *extra]  # fmt: skip
+               "--keys", str(self.keys_file), "--port", str(self.port), "--max-body", "8192",
+               "--timeout", "120", *extra]  # fmt: skip
         self._log = open(self.log, "wb")
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 120

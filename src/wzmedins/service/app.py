@@ -112,10 +112,26 @@ class Service:
                                   shared=self.ledger)  # fmt: skip
         # a PostgreSQL Ledger holds one connection, for one thread at a time; DuckDB cursors don't mind
         self.read_lock = threading.Lock() if self.reader.store is not self.ledger.store else contextlib.nullcontext()
+        self._warm_up()
         self.writer = Writer(self.ledger, max_group=config.max_group, on_group=self.metrics.group)
         # recent answers and their claims, for retries without a trip to the database
         self.answers: collections.OrderedDict[str, dict] = collections.OrderedDict()
         self.recent: dict[str, dict] = {}
+
+    def _warm_up(self) -> None:
+        """Compile the kernels before the first call: a cold first settlement would keep the first
+        callers waiting for the compiler."""
+        from ..settle import settle as settle_batch
+
+        day = _today()
+        rows = [{"claim_id": f"warm-{i}", "person_id": f"warm-{i}", "settle_date": day, "seq": 0,
+                 "scheme": scheme, "category": category, "visit_type": visit, "facility_level": "primary",
+                 "area": "local", "assistance": "none", "total_cost": 10_000, "self_pay": 0, "class_b_self_pay": 0,
+                 "reverses": None}
+                for i, (scheme, category, visit) in enumerate([("employee", "in_service", "outpatient"),
+                                                               ("resident", "adult", "inpatient")])]  # fmt: skip
+        with contextlib.suppress(Exception):  # a profile not in force today: the first call compiles
+            settle_batch(pa.Table.from_pylist(rows, CLAIM_SCHEMA).drop_columns(["reverses"]), self.policy)
 
     def close(self) -> None:
         self.writer.close()
@@ -177,8 +193,8 @@ def create_app(config: ServiceConfig) -> FastAPI:
     >>> tmp = pathlib.Path(tempfile.mkdtemp())
     >>> key = add_key(tmp / "keys.toml", code="H1", hosp_lv="02")
     >>> app = create_app(ServiceConfig(str(tmp / "l.duckdb"), "wenzhou-2022", tmp / "keys.toml"))
-    >>> sorted(r.path for r in app.routes if r.path.startswith("/v1"))[:3]
-    ['/v1/claims/{setl_id}', '/v1/persons/{psn_no}', '/v1/persons/{psn_no}/statement']
+    >>> sorted(r.path for r in app.routes if r.path.startswith("/v1/p") or r.path.startswith("/v1/s"))
+    ['/v1/persons/{psn_no}', '/v1/persons/{psn_no}/statement', '/v1/presettle', '/v1/settle']
     """
     holder: dict[str, Service] = {}
 

@@ -106,8 +106,7 @@ class KeyStore:
     --------
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "keys.toml"
-    >>> path.write_text(f'[[institution]]\\ncode = "H1"\\nkeys = ["{hash_key("k1")}"]\\n')
-    62
+    >>> _ = path.write_text(f'[[institution]]\\ncode = "H1"\\nkeys = ["{hash_key("k1")}"]\\n')
     >>> store = KeyStore(path)
     >>> store.institution("k1").code, store.institution("nope")
     ('H1', None)
