@@ -85,7 +85,7 @@ def money_kind(table: pa.Table, name: str) -> str | None:
     if name not in table.column_names:
         return None
     kind = table.schema.field(name).type
-    if pa.types.is_integer(kind):
+    if pa.types.is_integer(kind) or pa.types.is_null(kind):  # an all-null column (polars writes `null`)
         return "fen"
     if pa.types.is_decimal(kind):
         if kind.scale > c.MAX_DECIMAL_SCALE:
@@ -124,6 +124,23 @@ def money_problems(fen: int | Fraction | float, kind: str) -> list[str]:
         if float(Fraction(whole, c.FEN_PER_YUAN)) != float(fen / c.FEN_PER_YUAN):  # not the double nearest a fen
             problems.append("AMOUNT_NOT_IN_FEN")
     return problems
+
+
+def settle_dates(table: pa.Table) -> list | None:
+    """``settle_date`` as Python dates, a timestamp cut to its date; a day Python cannot hold
+    becomes ``date.min`` or ``date.max``, outside the accepted range either way."""
+    if "settle_date" not in table.column_names:
+        return None
+    col = table.column("settle_date")
+    kind = col.type
+    if pa.types.is_timestamp(kind) or pa.types.is_date64(kind):
+        col = col.cast(pa.date32(), safe=False)
+    if not pa.types.is_date32(col.type):
+        return col.to_pylist()  # not a date: check_date_column names it
+    days = col.cast(pa.int32()).to_pylist()
+    epoch, low, high = dt.date(1970, 1, 1), dt.date.min, dt.date.max
+    lo, hi = (low - epoch).days, (high - epoch).days
+    return [None if d is None else low if d < lo else high if d > hi else epoch + dt.timedelta(days=d) for d in days]
 
 
 def date_of(value: Any) -> dt.date | None:
@@ -182,10 +199,11 @@ def read_claims(claims: Any) -> tuple[list[dict], str, str]:
     if kinds["total_cost"] is None and not only_reversals:
         raise SchemaError("total_cost", c.MONEY_INPUT, "no such column")
     seq = values(table, "seq")
-    if seq is not None and not pa.types.is_integer(table.schema.field("seq").type):
+    if seq is not None and not (pa.types.is_integer(table.schema.field("seq").type)
+                                or pa.types.is_null(table.schema.field("seq").type)):  # fmt: skip
         raise SchemaError("seq", "int64", str(table.schema.field("seq").type))
     names = dict.fromkeys((*c.CLAIM_REQUIRED, *c.CLAIM_ENUMS, *c.CLAIM_AMOUNTS))
-    columns = {name: values(table, name) for name in names}
+    columns = {name: settle_dates(table) if name == "settle_date" else values(table, name) for name in names}
     rows = []
     for i in range(table.num_rows):
         raw = {name: (col[i] if col is not None else None) for name, col in columns.items()}
