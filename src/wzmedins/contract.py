@@ -21,6 +21,8 @@ Examples
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pyarrow as pa
 
 from .reasons import CODE, MAX_AMOUNT_FEN, REASONS
@@ -42,6 +44,11 @@ COUNT_TYPE = pa.int32()  # admissions per facility level
 MONEY_INPUT = "int64 fen, decimal128 yuan (scale <= 2) or float64 yuan"
 MAX_DECIMAL_SCALE = 2
 ID_INPUT = "string or int64"  # claim_id, person_id, reverses (dictionary strings allowed)
+# values no claim can hold (VALUE_OUT_OF_RANGE), and the reasons that come before every other
+MAX_ID_BYTES = 256  # UTF-8 bytes of a string id
+FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)  # settle_date
+MIN_SEQ, MAX_SEQ = -(2**31), 2**31 - 1
+IMPOSSIBLE_VALUE_REASONS = ("NOT_A_NUMBER", "VALUE_OUT_OF_RANGE")
 
 # --------------------------------------------------------------------------- claims (input)
 
@@ -147,7 +154,8 @@ META_FINGERPRINT = b"wzmedins.fingerprint"
 
 __all__ = [
     "ACCOUNT_FIELDS", "ADMISSIONS", "BP", "CLAIM_AMOUNTS", "CLAIM_COLUMNS", "CLAIM_DEFAULTS", "CLAIM_ENUMS",
-    "CLAIM_REQUIRED", "CLAIM_TYPES", "CODE", "COUNT_TYPE", "DATE_TYPE", "FEN_PER_YUAN", "ID_INPUT",
+    "CLAIM_REQUIRED", "CLAIM_TYPES", "CODE", "COUNT_TYPE", "DATE_TYPE", "FEN_PER_YUAN", "FIRST_DATE", "ID_INPUT",
+    "IMPOSSIBLE_VALUE_REASONS", "LAST_DATE", "MAX_ID_BYTES", "MAX_SEQ", "MIN_SEQ",
     "LATE_CLAIMS_DEFAULT", "LATE_CLAIMS_KEY", "LATE_CLAIMS_VALUES", "LATE_COLUMN", "MAX_AMOUNT_FEN",
     "MAX_DECIMAL_SCALE", "META_FINGERPRINT", "META_POLICY", "MONEY_INPUT", "MONEY_OUT", "MONEY_TYPE",
     "MONEY_UNIT", "OUTPUT_FIELDS", "PAYERS", "RATIO_TYPE", "RATIO_UNIT", "REASONS", "REJECTED_SCHEMA",

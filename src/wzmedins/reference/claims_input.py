@@ -96,24 +96,24 @@ def money_kind(table: pa.Table, name: str) -> str | None:
     raise SchemaError(name, c.MONEY_INPUT, str(kind))
 
 
-def exact_fen(value: Any, kind: str) -> Fraction | float | None:
-    """A money value as an exact number of fen (a Fraction; an infinite float stays a float),
-    or None for a null (a NaN counts as a null, as Arrow's ``nan_is_null`` does)."""
+def exact_fen(value: Any, kind: str) -> int | Fraction | float | None:
+    """A money value as an exact number of fen (an int, or a Fraction from yuan; a NaN or an
+    infinity stays a float), or None for a null."""
     if value is None:
         return None
     if kind == "fen":
-        return Fraction(int(value))
+        return int(value)
     if kind == "decimal":
         return Fraction(Decimal(value)) * c.FEN_PER_YUAN
-    if math.isnan(value):
-        return None
-    if math.isinf(value):
+    if not math.isfinite(value):
         return value
     return Fraction(value) * c.FEN_PER_YUAN
 
 
-def money_problems(fen: Fraction | float, kind: str) -> list[str]:
+def money_problems(fen: int | Fraction | float, kind: str) -> list[str]:
     """Every §7 problem of one (non-null) amount; the first in the order of REASONS wins."""
+    if isinstance(fen, float):  # NaN or infinite: a value no amount can hold
+        return ["NOT_A_NUMBER"]
     problems = []
     if fen < 0:
         problems.append("NEGATIVE_AMOUNT")
@@ -184,7 +184,8 @@ def read_claims(claims: Any) -> tuple[list[dict], str, str]:
     seq = values(table, "seq")
     if seq is not None and not pa.types.is_integer(table.schema.field("seq").type):
         raise SchemaError("seq", "int64", str(table.schema.field("seq").type))
-    columns = {name: values(table, name) for name in (*c.CLAIM_REQUIRED, *c.CLAIM_ENUMS, *c.CLAIM_AMOUNTS)}
+    names = dict.fromkeys((*c.CLAIM_REQUIRED, *c.CLAIM_ENUMS, *c.CLAIM_AMOUNTS))
+    columns = {name: values(table, name) for name in names}
     rows = []
     for i in range(table.num_rows):
         raw = {name: (col[i] if col is not None else None) for name, col in columns.items()}
@@ -209,6 +210,7 @@ def row_problems(row: dict, raw: dict, kinds: dict) -> list[str]:
     required = c.REVERSAL_REQUIRED if is_reversal else c.CLAIM_REQUIRED
     if any(raw[name] is None for name in required if name not in c.CLAIM_AMOUNTS):
         problems.append("MISSING_VALUE")
+    problems += own_column_problems(row)
     if is_reversal:
         return problems
     for name in c.CLAIM_ENUMS:
@@ -227,15 +229,42 @@ def row_problems(row: dict, raw: dict, kinds: dict) -> list[str]:
                 problems.append("MISSING_VALUE")
                 row[name] = None
                 continue
-            value = Fraction(c.CLAIM_DEFAULTS[name])
+            value = c.CLAIM_DEFAULTS[name]
         problems += money_problems(value, kinds[name] or "fen")
         exact[name] = value
         row[name] = round(value) if not isinstance(value, float) else None
-    if len(exact) == len(c.CLAIM_AMOUNTS) and exact["self_pay"] + exact["class_b_self_pay"] > exact["total_cost"]:
+    numbers = [exact.get(name) for name in c.CLAIM_AMOUNTS]
+    if all(x is not None and not isinstance(x, float) for x in numbers) and numbers[1] + numbers[2] > numbers[0]:
         problems.append("SPLIT_EXCEEDS_TOTAL")
     return problems
 
 
+def names_nobody(value: Any) -> bool:
+    """An empty or blank string id, or one holding NUL, names nobody: like a null."""
+    return isinstance(value, str) and (not value.strip() or "\x00" in value)
+
+
+def own_column_problems(row: dict) -> list[str]:
+    """Ids that name nobody, and ids, dates and seq no claim can hold (the row's own columns)."""
+    problems = []
+    for name in ("claim_id", "person_id"):
+        value = row[name]
+        if names_nobody(value):
+            problems.append("MISSING_VALUE")
+        elif isinstance(value, str) and len(value.encode("utf-8")) > c.MAX_ID_BYTES:
+            problems.append("VALUE_OUT_OF_RANGE")
+    day = row["settle_date"]
+    if day is not None and not c.FIRST_DATE <= day <= c.LAST_DATE:
+        problems.append("VALUE_OUT_OF_RANGE")
+    if not c.MIN_SEQ <= row["seq"] <= c.MAX_SEQ:
+        problems.append("VALUE_OUT_OF_RANGE")
+    return problems
+
+
 def first_reason(problems: list[str]) -> str | None:
-    """The first of a row's problems in the order of docs/rules/settlement.md §7."""
-    return min(problems, key=REASON_RANK.__getitem__) if problems else None
+    """The reason of a row: a value no claim can hold first (NaN, out of range), else the
+    first of its problems in the order of docs/rules/settlement.md §7."""
+    if not problems:
+        return None
+    impossible = [p for p in problems if p in c.IMPOSSIBLE_VALUE_REASONS]
+    return min(impossible or problems, key=REASON_RANK.__getitem__)

@@ -114,7 +114,8 @@ def message(row: dict) -> str:
     reason = row["reason"]
     if reason == "MISSING_VALUE":
         names = c.REVERSAL_REQUIRED if row["reverses"] is not None else c.CLAIM_REQUIRED
-        return "null in required column " + ", ".join(repr(n) for n in names if raw[n] is None)
+        nulls = [repr(n) for n in names if raw[n] is None]
+        return "null in required column " + ", ".join(nulls) if nulls else "a blank id names nobody"
     if reason.startswith("UNKNOWN_") and reason[8:].lower() in c.CLAIM_ENUMS:
         name = reason[8:].lower()
         return f"{name} {raw[name]!r} is not known" + (" for its scheme" if name == "category" else "")
