@@ -44,7 +44,6 @@ def bench_settle(sizes, policy, report) -> None:
 
     import wzmedins as wz
     from wzmedins import synth
-
     from wzmedins.settle import store
 
     wz.settle(synth.claims(1000, seed=1), policy)  # warm: numba loads its cache
