@@ -44,8 +44,12 @@ def bench_settle(sizes, policy, report) -> None:
 
     import wzmedins as wz
     from wzmedins import synth
+    from wzmedins.settle import store
 
     wz.settle(synth.claims(1000, seed=1), policy)  # warm: numba loads its cache
+    rows, store.PARTITION_ROWS = store.PARTITION_ROWS, 100  # ... and starts its thread pool
+    wz.settle(synth.claims(10_000, seed=1), policy, threads=2)
+    store.PARTITION_ROWS = rows
     polars_peer.settle(synth.claims(1000, seed=1), policy)
     for n in sizes:
         claims = synth.claims(n, seed=2022)

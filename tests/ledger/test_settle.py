@@ -181,3 +181,20 @@ def test_ledger_of_another_schema_version_is_refused(location, policy):
         tx.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
     with pytest.raises(wz.ledger.LedgerError, match="schema version 0"):
         ledger.settle(random_claims(5, 2, seed=4, first_id=10), batch_id="d2")
+
+
+def test_two_writers_march_after_april_is_back_dated(location, policy):
+    """The order rule holds across writers: the state a writer loads knows the last claim."""
+    import datetime as dt
+
+    def claim(cid, day):
+        return pa.table({"claim_id": [cid], "person_id": ["p"], "settle_date": [day], "scheme": ["resident"],
+                         "category": ["adult"], "visit_type": ["inpatient"], "facility_level": ["primary"],
+                         "total_cost": [100_000]})  # fmt: skip
+
+    april, march = wz.Ledger(location, policy=policy), wz.Ledger(location, policy=policy)
+    march.settle(claim("c0", dt.date(2022, 2, 1)), batch_id="feb")  # march's store is now warm
+    april.settle(claim("c2", dt.date(2022, 4, 1)), batch_id="apr")
+    out = march.settle(claim("c1", dt.date(2022, 3, 1)), batch_id="mar")  # its warm store is stale
+    assert out.rejected["reason"].to_pylist() == ["OUT_OF_ORDER"]
+    assert march.state()["last_date"].to_pylist() == [dt.date(2022, 4, 1)]

@@ -142,7 +142,6 @@ def test_a_too_large_total_is_amount_too_large():
     assert wz.settle(batch, POLICY).rejected["reason"].to_pylist() == ["AMOUNT_TOO_LARGE"]
 
 
-@pytest.mark.xfail(strict=True, reason="store: a reversal of a late claim of its batch is REVERSAL_PERSON_MISMATCH")
 def test_a_reversal_naming_a_late_claim_of_another_person_is_unknown_original():
     settler = wz.Settler(POLICY)
     settler.settle(FIRST)

@@ -56,6 +56,7 @@ def settle_to_files(
     on_batch: Callable[[SettleResult, pa.RecordBatch], None] | None = None,
     threads: int | None = None,
     carry: Iterable[str] = (),
+    remember_claims: bool = False,
 ) -> Written:
     """Settle a Parquet file or dataset (or any iterable of record batches) batch by batch
     through one :class:`Settler`, writing ``settled`` to ``out`` and ``rejected`` to
@@ -82,6 +83,11 @@ def settle_to_files(
         Threads for the kernel (``1``: one).
     carry
         Input columns to copy into ``settled``.
+    remember_claims
+        Keep every settled claim id and its outputs in the store, so an id repeated in a later
+        row group is ``DUPLICATE_CLAIM_ID`` and a reversal finds an original of an earlier one
+        (about 150 bytes a claim: memory then grows with the claims). Off by default, so memory
+        stays flat; within a batch duplicates and reversals are always found.
 
     Examples
     --------
@@ -101,7 +107,7 @@ def settle_to_files(
     [80000]
     """
     if settler is None:
-        settler = Settler(policy, accounts=accounts, threads=threads)
+        settler = Settler(policy, accounts=accounts, threads=threads, remember_claims=remember_claims)
     if state is not None:
         settler.load_state(state)
     schema = None

@@ -273,9 +273,10 @@ class Settler:
         reject = late & (self.policy.compiled.late_settle[cols.profile] == 0)
         if reject.any():
             t.flag(cols.reason, reject, "OUT_OF_ORDER")
-            orphan = (cols.rev_kind == IN_BATCH) & (cols.reason == t.NO_REASON)
-            orphan[orphan] = reject[cols.rev_index[orphan]]
-            t.flag(cols.reason, orphan, "UNKNOWN_ORIGINAL")
+            if cols.reverses.null_count < len(cols.reverses):  # a reversal of a late claim has no original
+                late_ids = cols.claim_id.filter(pa.array(reject))
+                names = pc.is_in(cols.reverses, value_set=late_ids).fill_null(False).to_numpy(zero_copy_only=False)
+                t.flag(cols.reason, names & ~t.null_mask(cols.reverses), "UNKNOWN_ORIGINAL")
         return late & (cols.reason == t.NO_REASON)
 
     def _run(self, cols: ClaimColumns, late: np.ndarray, carry: tuple[str, ...]) -> SettleResult:
