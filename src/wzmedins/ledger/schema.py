@@ -12,7 +12,7 @@ import pyarrow as pa
 from ..contract import MONEY_OUT, STATE_ORDER
 from ..contract import STATE_ACCUMULATORS as STATE_FIELDS
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: settled.late, state.last_date/last_seq (the order rule), voids and adjustments
 
 TEXT, INT64, INT32, DATE = "text", "int64", "int32", "date"
 ARROW = {TEXT: pa.string(), INT64: pa.int64(), INT32: pa.int32(), DATE: pa.date32()}
