@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m wzmedins demo
 	$(BIN)/python -m wzmedins demo drg
+	$(BIN)/python -m wzmedins year --scale 1e5 --seed 0 --out out/year
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
