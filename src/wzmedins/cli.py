@@ -355,11 +355,11 @@ LEDGER_REFUSED = {
 def _cmd_settle(args: argparse.Namespace) -> int:
     import wzmedins as wz
 
-    _check_input(args.claims, "claims")
-    if args.scheduler:  # on a Dask cluster: wzmedins.distributed
+    if args.scheduler:  # on a Dask cluster: wzmedins.distributed (checks its own options)
         from .distributed.cli import settle_on_cluster
 
         return settle_on_cluster(args)
+    _check_input(args.claims, "claims")
     policy_files = {f"--policy {p}": p for p in args.policy if os.path.exists(p)}
     inputs = {"CLAIMS": args.claims, "--state-in": args.state_in, "--accounts": args.accounts, **policy_files}
     outputs = {"--out": args.out, "--rejected": args.rejected, "--state-out": args.state_out}

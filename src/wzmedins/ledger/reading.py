@@ -12,7 +12,8 @@ import pyarrow as pa
 
 from .. import tables as t
 from ..settle import SettleResult
-from ..settle.state import STATE_FIELDS, state_schema
+from ..contract import STATE_FIELDS  # with the order rule's last (date, seq)
+from ..settle.state import state_schema
 from . import schema as s
 from . import voids
 from .batch import unique_text
