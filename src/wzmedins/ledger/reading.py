@@ -11,8 +11,8 @@ from typing import Any
 import pyarrow as pa
 
 from .. import tables as t
-from ..settle import SettleResult
 from ..contract import STATE_FIELDS  # with the order rule's last (date, seq)
+from ..settle import SettleResult
 from ..settle.state import state_schema
 from . import schema as s
 from . import voids
