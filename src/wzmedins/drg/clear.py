@@ -115,7 +115,7 @@ def clear(
         t = scored.scored
     d = prepare(t, year=year, through_month=through_month)
     cleared = clear_from_sums(sums_of(d, p.prepay_bp), budgets, p)
-    return cleared._replace(cases=_case_money(d, cleared.funds, p))
+    return cleared._replace(cases=case_money(d, cleared.funds, p))
 
 
 def clear_from_sums(sums: ClearingSums, budgets: Mapping[str, int] | Any, params: Any = "wenzhou-2022") -> Clearing:
@@ -269,9 +269,12 @@ def clear_from_sums(sums: ClearingSums, budgets: Mapping[str, int] | Any, params
         .replace_schema_metadata(meta)
     )
     drgs = sums.drgs.to_pydict()
+    rank: dict[str | None, int] = {}  # a code's place: its least rank in any fund
+    for code, r in zip(drgs["drg_code"], drgs["rank"], strict=True):
+        rank[code] = min(r, rank.get(code, r))
     per_drg: dict[tuple, list[int]] = {}  # (rank, fund index) -> [code, cases, points, cost]
-    for i, (rank, f) in enumerate(zip(drgs["rank"], drgs["fund"], strict=True)):
-        acc = per_drg.setdefault((rank, fund_of[_fund_name(p, f)]), [drgs["drg_code"][i], 0, 0, 0])
+    for i, (code, f) in enumerate(zip(drgs["drg_code"], drgs["fund"], strict=True)):
+        acc = per_drg.setdefault((rank[code], fund_of[_fund_name(p, f)]), [code, 0, 0, 0])
         for j, c in enumerate(("cases", "points", "cost"), start=1):
             acc[j] += drgs[c][i]
     return Clearing(funds_t, hospitals_t, None, _drgs_table(sorted(per_drg.items()), fund_names, fund_rows))
@@ -311,10 +314,11 @@ def clearing_cases(
     """
     p = load_profile(params)
     d = prepare(scored_table(scored_part), year=year, through_month=through_month, positions=positions)
-    return _case_money(d, funds, p)
+    return case_money(d, funds, p)
 
 
-def _case_money(d: Prepared, funds: pa.Table, p) -> pa.Table:
+def case_money(d: Prepared, funds: pa.Table, p) -> pa.Table:
+    """The per-case table of a prepared part, at the point values of ``funds``."""
     names = funds["fund"].to_pylist()
     fund_rows = [{"point_value": None if v is None else int(v.scaleb(4))} for v in funds["point_value"].to_pylist()]
     index = np.full(len(SCHEMES), -1, dtype=np.int8)

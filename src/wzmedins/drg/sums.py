@@ -35,8 +35,8 @@ class ClearingSums:
     ``cells``: per ``hospital_id`` × ``fund`` (the scheme's code in ``SCHEMES``) the columns of
     ``CELL_SUMS`` (points in 10⁻⁴, money in fen). ``funds``: per fund Σ ``fund_ffs`` and
     Σ (cost − patient_paid) (the budget's unit check). ``drgs``: per ``drg_code`` × ``fund``
-    cases, points and cost, with ``rank`` (the code's place in the output: its index in a
-    dictionary column, else its first row). ``years``: the discharge years met (``None``
+    cases, points and cost, with ``rank`` (its index in a dictionary column, else its first
+    row; a code's least rank in any part and fund places it in the output). ``years``: the discharge years met (``None``
     without discharge dates), ``year`` and ``months`` the filter the sums were taken with.
     """
 
