@@ -113,4 +113,4 @@ def test_sums_by_hand():
         {"drg_code": "B", "cases": 1},
     ]
     with pytest.raises(ValueError, match="another year"):
-        a + drg.ClearingSums(b.cells, b.funds, b.drgs, b.years, b.year, 6)
+        a + drg.ClearingSums(b.cells, b.funds, b.drgs, b.codes, b.years, b.year, 6)

@@ -22,7 +22,7 @@ from .checks import budgets_fen, warn_budget_range
 from .outputs import _cases_table, _dec4, _drgs_table, _money
 from .profile import load_profile
 from .score import score
-from .sums import CELL_SUMS, ClearingSums, Prepared, prepare, scored_table, sums_of
+from .sums import CELL_SUMS, NO_RANK, ClearingSums, Prepared, prepare, scored_table, sums_of
 
 POOLED = "all"
 
@@ -269,8 +269,8 @@ def clear_from_sums(sums: ClearingSums, budgets: Mapping[str, int] | Any, params
         .replace_schema_metadata(meta)
     )
     drgs = sums.drgs.to_pydict()
-    rank: dict[str | None, int] = {}  # a code's place: its least rank in any fund
-    for code, r in zip(drgs["drg_code"], drgs["rank"], strict=True):
+    rank: dict[str | None, int] = {None: NO_RANK}  # a code's place: its least rank in any part
+    for code, r in zip(sums.codes["drg_code"].to_pylist(), sums.codes["rank"].to_pylist(), strict=True):
         rank[code] = min(r, rank.get(code, r))
     per_drg: dict[tuple, list[int]] = {}  # (rank, fund index) -> [code, cases, points, cost]
     for i, (code, f) in enumerate(zip(drgs["drg_code"], drgs["fund"], strict=True)):

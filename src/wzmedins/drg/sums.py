@@ -35,14 +35,16 @@ class ClearingSums:
     ``cells``: per ``hospital_id`` × ``fund`` (the scheme's code in ``SCHEMES``) the columns of
     ``CELL_SUMS`` (points in 10⁻⁴, money in fen). ``funds``: per fund Σ ``fund_ffs`` and
     Σ (cost − patient_paid) (the budget's unit check). ``drgs``: per ``drg_code`` × ``fund``
-    cases, points and cost, with ``rank`` (its index in a dictionary column, else its first
-    row; a code's least rank in any part and fund places it in the output). ``years``: the discharge years met (``None``
-    without discharge dates), ``year`` and ``months`` the filter the sums were taken with.
+    cases, points and cost. ``codes``: the ``rank`` of every code met, kept or not (its index
+    in a dictionary column, else its first row): a code's least rank places it in the output.
+    ``years``: the discharge years met (``None`` without discharge dates), ``year`` and
+    ``months`` the filter the sums were taken with.
     """
 
     cells: pa.Table
     funds: pa.Table
     drgs: pa.Table
+    codes: pa.Table
     years: tuple[int, ...] | None
     year: int | None
     months: int
@@ -67,7 +69,8 @@ class ClearingSums:
         return ClearingSums(
             _grouped([s.cells for s in parts], ["hospital_id", "fund"], CELL_SUMS),
             _grouped([s.funds for s in parts], ["fund"], ("ffs", "fund_part")),
-            _grouped([s.drgs for s in parts], ["drg_code", "fund"], ("cases", "points", "cost"), least=("rank",)),
+            _grouped([s.drgs for s in parts], ["drg_code", "fund"], ("cases", "points", "cost")),
+            _grouped([s.codes for s in parts], ["drg_code"], (), least=("rank",)),
             years,
             first.year,
             first.months,
@@ -210,18 +213,17 @@ def sums_of(d: Prepared, prepay_bp: int) -> ClearingSums:
     n_keys = len(values) * ns
     count = _kernel._sum_by(key, np.ones(len(rows), dtype=np.int64), n_keys)
     keys = np.flatnonzero(count > 0)
-    rank = np.concatenate([d.code_rank, [NO_RANK]]).astype(np.int64)
     drgs = pa.table(
         {
             "drg_code": values.take(pa.array(keys // ns, pa.int64())),
             "fund": pa.array(keys % ns, pa.int8()),
-            "rank": pa.array(rank[keys // ns], pa.int64()),
             "cases": pa.array(count[keys], pa.int64()),
             "points": pa.array(_kernel._sum_by(key, d.points[rows], n_keys)[keys], pa.int64()),
             "cost": pa.array(_kernel._sum_by(key, d.cost[rows], n_keys)[keys], pa.int64()),
         }
     )
-    return ClearingSums(cells, funds, drgs, d.years, d.year, d.months)
+    codes = pa.table({"drg_code": d.code_values.cast(pa.string()), "rank": pa.array(d.code_rank, pa.int64())})
+    return ClearingSums(cells, funds, drgs, codes, d.years, d.year, d.months)
 
 
 def clearing_sums(
