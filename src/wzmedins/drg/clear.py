@@ -114,7 +114,7 @@ def clear(
             )
         t = scored.scored
     d = prepare(t, year=year, through_month=through_month)
-    cleared = clear_from_sums(sums_of(d, p.prepay_bp), budgets, p)
+    cleared = _clear_from_sums(sums_of(d, p.prepay_bp), budgets, p)
     return cleared._replace(cases=case_money(d, cleared.funds, p))
 
 
@@ -143,7 +143,11 @@ def clear_from_sums(sums: ClearingSums, budgets: Mapping[str, int] | Any, params
     >>> clearing_cases(scored, out.funds).column("value").to_pylist()
     [1250000, 1250000]
     """
-    p = load_profile(params)
+    return _clear_from_sums(sums, budgets, load_profile(params))
+
+
+def _clear_from_sums(sums: ClearingSums, budgets: Mapping[str, int] | Any, p) -> Clearing:
+    """:func:`clear_from_sums` (one call deep from the user's, for the warnings)."""
     fen_budgets = budgets_fen(budgets)
     if sums.year is None and sums.years is not None and len(sums.years) > 1:
         raise SchemaError(
