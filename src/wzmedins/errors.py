@@ -4,7 +4,11 @@ from __future__ import annotations
 
 
 class WzmedinsError(Exception):
-    """Base of every error raised by wzmedins."""
+    """Base of every error raised by wzmedins.
+
+    Every error can be pickled (a task on a Dask worker raises it on the client); a subclass
+    whose constructor takes other arguments than its message defines ``__reduce__``.
+    """
 
 
 class SchemaError(WzmedinsError, ValueError):
@@ -27,6 +31,10 @@ class SchemaError(WzmedinsError, ValueError):
             msg += f", got {got}"
         super().__init__(msg)
 
+    def __reduce__(self):
+        """Rebuilt from its three arguments, so it crosses processes (a Dask worker's error)."""
+        return (type(self), (self.column, self.expected, self.got))
+
 
 class PolicyError(WzmedinsError, ValueError):
     """A profile that cannot be loaded: names the key and what is allowed."""
@@ -47,3 +55,7 @@ class NotSettledError(WzmedinsError, LookupError):
         self.claim_id = claim_id
         self.reason = reason
         super().__init__(f"claim {claim_id!r} was not settled: {reason}")
+
+    def __reduce__(self):
+        """Rebuilt from its two arguments, so it crosses processes."""
+        return (type(self), (self.claim_id, self.reason))

@@ -1,18 +1,23 @@
-"""``drg_clear``: DRG scoring by person bucket on a Dask cluster, then clearing (drg.md §3–5).
+"""``drg_clear``: DRG scoring and clearing by person bucket on a Dask cluster (drg.md §3–5).
 
-Readmission compares a person's consecutive stays, so cases are split by the person hash of
-:mod:`.partition` and each bucket is scored on a worker with :func:`wzmedins.drg.score`. The
-one rule that crosses persons — a ``case_id`` repeating an earlier row is
-``DUPLICATE_CLAIM_ID`` — is settled first on the client: a row whose id first occurs in
-another bucket is scored alone (for its own row-level reason) and rejected. The scored rows
-are then brought back, in input order, and cleared with :func:`wzmedins.drg.clear`: one point
-value per fund from the sums of points and patient payments, then each hospital. Clearing is
-a single pass over the scored rows (tens of millions per province-year at most), so it runs
-on the client.
+1. **Score** (a task per bucket): readmission compares a person's consecutive stays, so cases
+   are split by the person hash of :mod:`.partition` and each bucket is scored on a worker
+   with :func:`wzmedins.drg.score`. The one rule that crosses persons — a ``case_id``
+   repeating an earlier row is ``DUPLICATE_CLAIM_ID`` — is settled first on the client: a
+   row whose id first occurs in another bucket is scored alone (for its own row-level
+   reason) and rejected. The scored bucket stays on its worker.
+2. **Sums** (a task per bucket): :func:`wzmedins.drg.clearing_sums` of the scored bucket —
+   small tables per hospital × fund, per fund and per DRG code × fund.
+3. **Point value** (client): the buckets' sums added, and
+   :func:`wzmedins.drg.clear_from_sums`: one point value per fund, then each hospital and
+   each DRG code.
+4. **Case money** (a task per bucket): :func:`wzmedins.drg.clearing_cases` at the point
+   values. The scored rows and the per-case tables are brought back in input order.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,9 +26,11 @@ import numpy as np
 import pyarrow as pa
 
 from .. import tables as t
-from ..drg import Clearing, Scored, clear, load_profile, score
+from ..drg import Clearing, ClearingSums, Scored, clear_from_sums, clearing_sums, load_profile, score
+from ..drg.clear import case_money
 from ..drg.columns import typed_nulls
 from ..drg.score import MESSAGES
+from ..drg.sums import prepare, scored_table
 from ..reasons import CODE
 from . import cluster
 from .partition import bucket_of
@@ -93,11 +100,40 @@ def drg_clear(
         for b in range(n_buckets):
             rows = order[bounds[b] : bounds[b + 1]]
             items.append((table.take(pa.array(rows, pa.int64())), rows, foreign[rows]))
-        parts = cluster.run(c, _score_bucket, items, catalog, coefficients, p, label="drg-score")
+        token = uuid.uuid4().hex[:8]
+        scored_f = _submit(c, _score_bucket, items, catalog, coefficients, p, label="drg-score", token=token)
+        when = dict(year=year, through_month=through_month)
+        sums = c.gather(_submit(c, _bucket_sums, scored_f, p, **when, label="drg-sums", token=token))
+        cleared = clear_from_sums(ClearingSums.add(sums), budgets, p)
+        cases_f = _submit(c, _bucket_cases, scored_f, cleared.funds, p, **when, label="drg-cases", token=token)
+        parts, cases = c.gather(scored_f), c.gather(cases_f)
     scored = _concat([s for s, _ in parts])
     rejected = _concat([r for _, r in parts])
-    out = Scored(scored, rejected)
-    return DrgRun(out, clear(scored, budgets, p, through_month=through_month, year=year))
+    rows = np.concatenate([r for _, r in cases])
+    whole = pa.concat_tables([k for k, _ in cases]).unify_dictionaries().combine_chunks()
+    cases_t = whole.take(pa.array(np.argsort(rows, kind="stable"), pa.int64())).combine_chunks()
+    return DrgRun(Scored(scored, rejected), cleared._replace(cases=cases_t))
+
+
+def _submit(client, fn, items, *args, label: str, token: str, **kwargs) -> list:
+    """``fn(item, *args, **kwargs)`` per item (or future), as futures that stay on the workers."""
+    return [client.submit(fn, item, *args, key=f"wz-{label}-{i}-{token}", pure=False, **kwargs)
+            for i, item in enumerate(items)]  # fmt: skip
+
+
+def _bucket_sums(part, params, *, year, through_month) -> ClearingSums:
+    """The clearing's sums of one scored bucket (positions: the input rows, for the DRG order)."""
+    scored = part[0]
+    return clearing_sums(scored, params, year=year, through_month=through_month, positions=scored["row"])
+
+
+def _bucket_cases(part, funds, params, *, year, through_month) -> tuple[pa.Table, np.ndarray]:
+    """One bucket's per-case money (:func:`wzmedins.drg.clearing_cases`), and the input row of
+    each of its cases."""
+    scored = part[0]
+    row = scored["row"].to_numpy()
+    d = prepare(scored_table(scored), year=year, through_month=through_month, positions=row)
+    return case_money(d, funds, params), row[d.rows]
 
 
 def _foreign_duplicates(case_id: pa.Array, bucket: np.ndarray) -> np.ndarray:

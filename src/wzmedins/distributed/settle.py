@@ -6,8 +6,9 @@
    (:mod:`.partition`), written as pieces (:mod:`.shuffle`); opening accounts likewise.
 3. **Crossings** (one task per id partition): duplicate claim ids and reversals that cross
    buckets (:mod:`.crossing`).
-4. **Settle** (one task per bucket): the bucket's claims in input order, settled in one call
-   (settlement order across the whole year), written atomically as
+4. **Settle** (one task per bucket): the bucket's claims in input order, settled through the
+   state store (:class:`wzmedins.Settler`) in one call (settlement order across the whole
+   year), written atomically as
    ``OUT/{settled,rejected,state}/bucket=B/part-0.parquet``; returns the bucket's totals.
 """
 
@@ -24,8 +25,7 @@ import pyarrow as pa
 from .. import tables as t
 from ..policy import Policy
 from ..reasons import CODE
-from ..settle import PAYERS, SettleResult
-from ..settle import settle as settle_batch
+from ..settle import PAYERS, Settler, SettleResult
 from ..settle.columns import MESSAGES, explain
 from . import cluster
 from .crossing import find_crossings, merge, split_claims
@@ -90,8 +90,18 @@ class DatasetResult:
 
 
 def settle_claims(claims: pa.Table, policy: Policy, accounts: pa.Table | None) -> SettleResult:
-    """Settle one bucket's claims (input order) in settlement order across the whole year."""
-    return settle_batch(claims, policy, accounts=accounts)
+    """Settle one bucket's claims (input order) through the state store, in settlement order
+    (person, date, seq, input row) across the whole year.
+
+    One :class:`wzmedins.Settler` per bucket, seeded with the bucket's opening accounts, settles
+    the bucket in one call; ``rejected.row`` is the position in ``claims`` and ``settled`` is in
+    input order; ``state`` is every person-year of the store (the bucket's persons). The bucket
+    holds whole persons, so it needs no memory of claims from elsewhere (``remember_claims``
+    off): duplicates and reversals across buckets are the crossings' work.
+    """
+    settler = Settler(policy, accounts=accounts, remember_claims=False)
+    out = settler.settle(claims)
+    return SettleResult(out.settled, out.rejected, settler.state())
 
 
 def settle_dataset(
@@ -221,14 +231,10 @@ def _as_dataset(data: Any, work: str, name: str, chunk_rows: int) -> str:
 
 
 def _check_structure(schema: pa.Schema, policy: Policy, acc_schema: pa.Schema | None) -> None:
-    """Raise the SchemaError one machine would raise (a missing column, a wrong type)."""
+    """Raise the SchemaError one machine would raise (a missing column, a wrong type, ids of
+    another type in the accounts): the store settles an empty bucket of this schema."""
     accounts = None if acc_schema is None else acc_schema.empty_table()
-    settle_batch(schema.empty_table(), policy, accounts=accounts)
-    if acc_schema is not None:
-        from ..settle.state import ACCOUNT_FIELDS, _int_matrix, person_ids
-
-        person_ids(accounts, person_type(schema), "accounts")
-        _int_matrix(accounts, ("year", *ACCOUNT_FIELDS), "accounts")
+    settle_claims(schema.empty_table(), policy, accounts)
 
 
 def _crossings(item: tuple[list[str], list[str]]) -> dict:

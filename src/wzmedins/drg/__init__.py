@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .calibrate import Calibration, calibrate
 from .checks import DrgWarning
-from .clear import Clearing, clear, provisional
+from .clear import Clearing, clear, clear_from_sums, clearing_cases, provisional
 from .explain import Explanation, explain
 from .from_settled import FromSettled, cases_from_settled
 from .plots import plot_balances, plot_point_value
@@ -19,6 +19,7 @@ from .profile import DrgProfile, builtin_profiles, load_profile
 from .reports import cmi_table, drg_table, export, hospital_drg_table
 from .scenarios import budget_sweep, scenarios
 from .score import Scored, score
+from .sums import ClearingSums, clearing_sums
 
 __all__ = [
     "Calibration",
@@ -39,6 +40,10 @@ __all__ = [
     "Scored",
     "builtin_profiles",
     "clear",
+    "clear_from_sums",
+    "clearing_cases",
+    "clearing_sums",
+    "ClearingSums",
     "load_profile",
     "provisional",
     "score",

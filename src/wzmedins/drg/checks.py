@@ -157,5 +157,5 @@ def warn_budget_range(fund: str, budget: int, ffs_total: int) -> None:
             f"clear: the budget of fund {fund!r} ({fen_to_yuan(budget)} yuan) is {share // 100}.{share % 100:02d}% "
             f"of the fee-for-service fund total ({fen_to_yuan(ffs_total)} yuan): budgets are in fen in Python "
             "(int; a Decimal is yuan) and in yuan on the command line",
-            stacklevel=5,
+            stacklevel=6,  # range < _warn_budgets < _clear_from_sums < clear or clear_from_sums < user
         )

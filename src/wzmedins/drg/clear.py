@@ -1,8 +1,9 @@
 """``clear``: point value per fund and the year-end (or provisional) settlement of each hospital.
 
-docs/rules/drg.md §4–5. The per-case work (sums, prepayment, value and gain of each case) runs in the
-kernels; the per-fund and per-hospital formulas run on Python integers, which cannot
-overflow (there are only hospitals × funds of them).
+docs/rules/drg.md §4–5. ``clear`` = :func:`clearing_sums` of the scored rows (kernels; any part
+of them, the sums of parts add up), :func:`clear_from_sums` (the per-fund and per-hospital
+formulas on Python integers, which cannot overflow: there are only hospitals × funds of them)
+and :func:`clearing_cases` (value and gain of each case at the point value, per part).
 """
 
 from __future__ import annotations
@@ -14,16 +15,14 @@ from typing import Any, NamedTuple
 import numpy as np
 import pyarrow as pa
 
-from .. import tables
 from ..errors import SchemaError
 from ..rounding import half_up as rnd
 from ..vocab import SCHEMES
-from . import _kernel
-from .checks import budgets_fen, warn_budget_range, with_fund_aliases
-from .columns import encoded_codes, encoded_ids, typed_nulls
+from .checks import budgets_fen, warn_budget_range
 from .outputs import _cases_table, _dec4, _drgs_table, _money
 from .profile import load_profile
 from .score import score
+from .sums import CELL_SUMS, NO_RANK, ClearingSums, Prepared, prepare, scored_table, sums_of
 
 POOLED = "all"
 
@@ -102,9 +101,7 @@ def clear(
     [440000, 355000]
     """
     p = load_profile(params)
-    if hasattr(scored_or_cases, "scored") and hasattr(scored_or_cases, "rejected"):  # a Scored
-        scored_or_cases = scored_or_cases.scored
-    t = with_fund_aliases(typed_nulls(tables.to_table(scored_or_cases)))
+    t = scored_table(scored_or_cases)
     if "points" not in t.column_names:
         if catalog is None:
             raise SchemaError("points", "a scored table, or raw cases with catalog=", "no such column")
@@ -116,91 +113,70 @@ def clear(
                 stacklevel=2,
             )
         t = scored.scored
-    n = t.num_rows
-    reason = np.full(n, tables.NO_REASON, dtype=np.int16)
-    hospital_id, hosp_values, hosp_idx = encoded_ids(t, "hospital_id")
-    tables.flag(reason, hosp_idx < 0, "MISSING_VALUE")
-    fund = tables.enum_codes(t, "fund", SCHEMES, reason, "UNKNOWN_SCHEME")
-    points, points_null = tables.e4(t, "points", is_required=True)
-    cost = tables.money(t, "total_cost", reason, is_required=True)
-    patient = tables.money(t, "patient_paid", reason, is_required=True)
-    ffs = tables.money(t, "fund_ffs", reason, is_required=False)
-    base, base_null = tables.e4(t, "base_points", is_required=False)
-    if (reason != tables.NO_REASON).any() or points_null.any() or (points < 0).any():
-        i = int(np.argmax((reason != tables.NO_REASON) | points_null | (points < 0)))
-        raise SchemaError(
-            "points" if points_null[i] or points[i] < 0 else "fund/total_cost",
-            "scored rows (score() output): valid funds, amounts and points",
-            f"row {i}",
-        )
-    if "drg_code" in t.column_names:
-        codes, code_values, code_idx = encoded_codes(t, "drg_code")
-    else:
-        codes, code_values = pa.nulls(n, pa.string()), pa.array([], pa.string())
-        code_idx = np.full(n, -1, dtype=np.int64)
-    case_id = tables.ids(t, "case_id", is_required=False)
+    d = prepare(t, year=year, through_month=through_month)
+    cleared = _clear_from_sums(sums_of(d, p.prepay_bp), budgets, p)
+    return cleared._replace(cases=case_money(d, cleared.funds, p))
 
+
+def clear_from_sums(sums: ClearingSums, budgets: Mapping[str, int] | Any, params: Any = "wenzhou-2022") -> Clearing:
+    """The clearing from the sums of the scored rows: point value per fund (drg.md §4), then
+    each hospital (§5) and each DRG code. The per-case table needs the rows: it is ``None``
+    here, and :func:`clearing_cases` gives it, part by part, from the ``funds`` table.
+
+    Parameters
+    ----------
+    sums
+        :func:`clearing_sums` of the scored rows, or the sum of those of their parts.
+    budgets, params
+        As :func:`clear`.
+
+    Examples
+    --------
+    >>> scored = pa.table({"hospital_id": ["H1", "H2"], "fund": ["resident"] * 2,
+    ...     "drg_code": ["GB15", "GB15"], "points": [100.0, 100.0], "total_cost": [9000.0, 10000.0],
+    ...     "patient_paid": [3000.0, 3000.0], "fund_ffs": [6000.0, 7000.0]})
+    >>> from wzmedins.drg import clearing_sums
+    >>> sums = clearing_sums(scored.slice(0, 1)) + clearing_sums(scored.slice(1), positions=[1])
+    >>> out = clear_from_sums(sums, {"resident": 2_000_000})
+    >>> out.hospitals.column("balance").to_pylist(), out.cases is None
+    ([440000, 355000], True)
+    >>> clearing_cases(scored, out.funds).column("value").to_pylist()
+    [1250000, 1250000]
+    """
+    return _clear_from_sums(sums, budgets, load_profile(params))
+
+
+def _clear_from_sums(sums: ClearingSums, budgets: Mapping[str, int] | Any, p) -> Clearing:
+    """:func:`clear_from_sums` (one call deep from the user's, for the warnings)."""
     fen_budgets = budgets_fen(budgets)
-    months = 12
-    keep = np.ones(n, dtype=bool)
-    if through_month is not None and not 1 <= through_month <= 12:
-        raise ValueError(f"through_month: {through_month} is not a month 1..12")
-    if year is not None or through_month is not None or "discharge_date" in t.column_names:
-        ym = discharge_months(t)
-        y = ym // 12 + 1970
-        if year is None:
-            years = sorted(set(np.unique(y).tolist()))
-            if len(years) > 1:
-                raise SchemaError(
-                    "discharge_date",
-                    "cases discharged in one year (the budget is annual), or year=",
-                    "discharges in " + ", ".join(str(x) for x in years),
-                )
-            year = years[0] if years else None
-        keep = y == year
-        if through_month is not None:
-            keep &= ym % 12 + 1 <= through_month
-            months = through_month
-        fen_budgets = {f: rnd(b * months, 12) for f, b in fen_budgets.items()}
-    _warn_budgets(fen_budgets, fund[keep], ffs[keep], cost[keep] - patient[keep], months)
+    if sums.year is None and sums.years is not None and len(sums.years) > 1:
+        raise SchemaError(
+            "discharge_date",
+            "cases discharged in one year (the budget is annual), or year=",
+            "discharges in " + ", ".join(str(x) for x in sums.years),
+        )
+    months = sums.months
+    fen_budgets = {f: rnd(b * months, 12) for f, b in fen_budgets.items()}
+    _warn_budgets(fen_budgets, sums.funds)
+    cells = sums.cells.to_pydict()
+    fund_of = _fund_index(p, fen_budgets, set(cells["fund"]))
+    fund_names = tuple(fund_of)
     if p.pool_funds:
-        fund_names = (POOLED,)
         fen_budgets = {POOLED: sum(fen_budgets.values())}
-        fund = np.zeros(n, dtype=np.int8)
-    else:
-        used = sorted(set(np.unique(fund[keep]).tolist()) | {SCHEMES.index(f) for f in fen_budgets})
-        fund_names = tuple(SCHEMES[i] for i in used)
-        remap = np.full(len(SCHEMES), -1, dtype=np.int8)
-        remap[used] = np.arange(len(used))
-        fund = remap[fund]
-        for f in fund_names:
-            if f not in fen_budgets:
-                raise ValueError(f"budgets: no budget for fund {f!r}, which has cases")
-    rows = np.flatnonzero(keep)
-    nf = len(fund_names)
-    hosp_codes = hosp_idx[rows]
-    n_h = len(hosp_values)
-    cell = hosp_codes * nf + fund[rows]
-    sums = _kernel._clear_sums(
-        cell,
-        n_h * nf,
-        points[rows],
-        cost[rows],
-        patient[rows],
-        ffs[rows],
-        base[rows],
-        ~base_null[rows],
-        p.prepay_bp,
-    ).tolist()
+    cell: dict[tuple, list[int]] = {}  # (hospital, fund index) -> CELL_SUMS
+    for i, (h, f) in enumerate(zip(cells["hospital_id"], cells["fund"], strict=True)):
+        acc = cell.setdefault((h, fund_of[_fund_name(p, f)]), [0] * len(CELL_SUMS))
+        for j, c in enumerate(CELL_SUMS):
+            acc[j] += cells[c][i]
 
     # ---- per fund (§4), Python integers
     fund_rows = []
     for k, f in enumerate(fund_names):
-        cells = [sums[h * nf + k] for h in range(n_h)]
+        mine = [v for (_, kk), v in cell.items() if kk == k]
         budget = fen_budgets[f]
         reserve = rnd(budget * p.reserve_bp, 10**4)
-        paid = sum(c[3] for c in cells)
-        total_points = sum(c[1] for c in cells)
+        paid = sum(c[3] for c in mine)
+        total_points = sum(c[1] for c in mine)
         pool = budget - reserve + paid
         pv = rnd(pool * 10**6, total_points) if total_points > 0 else None
         fund_rows.append(
@@ -211,7 +187,7 @@ def clear(
                 reserve=reserve,
                 patient_paid=paid,
                 pool=pool,
-                cases=sum(c[0] for c in cells),
+                cases=sum(c[0] for c in mine),
                 points=total_points,
                 point_value=pv,
                 note=None if pv is not None else "no points: no point value",
@@ -219,38 +195,34 @@ def clear(
         )
     # ---- per hospital (§5)
     hosp_rows = []
-    claims = [0] * nf
-    for h in range(n_h):
-        for k in range(nf):
-            cases, pts, cst, paid, prepaid, sum_b, n_b = sums[h * nf + k]
-            if cases == 0:
-                continue
-            pv = fund_rows[k]["point_value"]
-            money = fund_due = None
-            claim = 0
-            if pv is not None:
-                money = rnd(pts * pv, 10**6)
-                fund_due = money - paid
-                loss = cst - money
-                if loss > 0 and money * 10**4 >= (10**4 - p.share_band_bp) * cst:
-                    claim = rnd(loss * p.share_bp, 10**4)
-            claims[k] += claim
-            hosp_rows.append(
-                dict(
-                    h=h,
-                    k=k,
-                    cases=cases,
-                    points=pts,
-                    cost=cst,
-                    patient_paid=paid,
-                    money=money,
-                    fund_due=fund_due,
-                    prepaid=prepaid,
-                    claim=claim,
-                    cmi=rnd(sum_b, n_b * 100) if n_b else None,
-                )
+    claims = [0] * len(fund_names)
+    for (h, k), (cases, pts, cst, paid, prepaid, sum_b, n_b) in cell.items():
+        pv = fund_rows[k]["point_value"]
+        money = fund_due = None
+        claim = 0
+        if pv is not None:
+            money = rnd(pts * pv, 10**6)
+            fund_due = money - paid
+            loss = cst - money
+            if loss > 0 and money * 10**4 >= (10**4 - p.share_band_bp) * cst:
+                claim = rnd(loss * p.share_bp, 10**4)
+        claims[k] += claim
+        hosp_rows.append(
+            dict(
+                h=h,
+                k=k,
+                cases=cases,
+                points=pts,
+                cost=cst,
+                patient_paid=paid,
+                money=money,
+                fund_due=fund_due,
+                prepaid=prepaid,
+                claim=claim,
+                cmi=rnd(sum_b, n_b * 100) if n_b else None,
             )
-    shared = [0] * nf
+        )
+    shared = [0] * len(fund_names)
     for r in hosp_rows:
         reserve = fund_rows[r["k"]]["reserve"]
         total = claims[r["k"]]
@@ -275,11 +247,10 @@ def clear(
             "note": pa.array([r["note"] for r in fund_rows], pa.string()),
         }
     ).replace_schema_metadata(meta)
-    hosp_take = pa.array([r["h"] for r in hosp_rows], pa.int64())
     hospitals_t = (
         pa.table(
             {
-                "hospital_id": hosp_values.take(hosp_take),
+                "hospital_id": pa.array([r["h"] for r in hosp_rows], sums.cells.schema.field("hospital_id").type),
                 "fund": pa.array([fund_names[r["k"]] for r in hosp_rows], pa.string()),
                 "cases": pa.array([r["cases"] for r in hosp_rows], pa.int64()),
                 "points": _dec4([r["points"] for r in hosp_rows]),
@@ -301,34 +272,72 @@ def clear(
         .sort_by([("hospital_id", "ascending"), ("fund", "ascending")])
         .replace_schema_metadata(meta)
     )
-    return Clearing(
-        funds_t,
-        hospitals_t,
-        _cases_table(t, rows, case_id, hospital_id, codes, fund, fund_names, points, cost, fund_rows),
-        _drgs_table(rows, code_values, code_idx, fund, fund_names, points, cost, fund_rows),
-    )
+    drgs = sums.drgs.to_pydict()
+    rank: dict[str | None, int] = {None: NO_RANK}  # a code's place: its least rank in any part
+    for code, r in zip(sums.codes["drg_code"].to_pylist(), sums.codes["rank"].to_pylist(), strict=True):
+        rank[code] = min(r, rank.get(code, r))
+    per_drg: dict[tuple, list[int]] = {}  # (rank, fund index) -> [code, cases, points, cost]
+    for i, (code, f) in enumerate(zip(drgs["drg_code"], drgs["fund"], strict=True)):
+        acc = per_drg.setdefault((rank[code], fund_of[_fund_name(p, f)]), [code, 0, 0, 0])
+        for j, c in enumerate(("cases", "points", "cost"), start=1):
+            acc[j] += drgs[c][i]
+    return Clearing(funds_t, hospitals_t, None, _drgs_table(sorted(per_drg.items()), fund_names, fund_rows))
 
 
-def discharge_months(t: pa.Table) -> np.ndarray:
-    """Months since 1970-01 of each row's ``discharge_date`` (a SchemaError when missing or null)."""
-    reason = np.full(t.num_rows, tables.NO_REASON, dtype=np.int16)
-    days = tables.dates(t, "discharge_date", reason)
-    if (reason != tables.NO_REASON).any():
-        raise SchemaError(
-            "discharge_date",
-            "a discharge date on every case",
-            f"null in row {int(np.argmax(reason != tables.NO_REASON))}",
-        )
-    return days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+def _fund_name(p, scheme: int) -> str:
+    return POOLED if p.pool_funds else SCHEMES[scheme]
 
 
-def _warn_budgets(budgets: dict, fund: np.ndarray, ffs: np.ndarray, fund_part: np.ndarray, months: int) -> None:
+def _fund_index(p, budgets: dict[str, int], schemes: set[int]) -> dict[str, int]:
+    """Fund name -> its index in the output: the funds with cases or a budget, in SCHEMES order
+    (one pooled fund with ``pool_funds``)."""
+    if p.pool_funds:
+        return {POOLED: 0}
+    used = sorted(schemes | {SCHEMES.index(f) for f in budgets})
+    for i in used:
+        if SCHEMES[i] not in budgets:
+            raise ValueError(f"budgets: no budget for fund {SCHEMES[i]!r}, which has cases")
+    return {SCHEMES[i]: k for k, i in enumerate(used)}
+
+
+def clearing_cases(
+    scored_part: Any,
+    funds: pa.Table,
+    params: Any = "wenzhou-2022",
+    *,
+    year: int | None = None,
+    through_month: int | None = None,
+    positions: Any = None,
+) -> pa.Table:
+    """The per-case table of the clearing (value ``rnd(points·PV, 10⁶)`` and gain of each case)
+    for a part of the scored rows, from the ``funds`` table of :func:`clear_from_sums`; the
+    parts' tables, in the order of the rows, make :func:`clear`'s ``cases``.
+
+    ``year``, ``through_month`` and ``positions`` as for :func:`clearing_sums`; the positions
+    stand for a missing ``case_id``.
+    """
+    p = load_profile(params)
+    d = prepare(scored_table(scored_part), year=year, through_month=through_month, positions=positions)
+    return case_money(d, funds, p)
+
+
+def case_money(d: Prepared, funds: pa.Table, p) -> pa.Table:
+    """The per-case table of a prepared part, at the point values of ``funds``."""
+    names = funds["fund"].to_pylist()
+    fund_rows = [{"point_value": None if v is None else int(v.scaleb(4))} for v in funds["point_value"].to_pylist()]
+    index = np.full(len(SCHEMES), -1, dtype=np.int8)
+    for i, f in enumerate(SCHEMES):
+        index[i] = 0 if p.pool_funds else (names.index(f) if f in names else -1)
+    return _cases_table(d.table, d.rows, d.case_id, d.hospital_id, d.codes, index[d.fund], tuple(names),
+                        d.points, d.cost, fund_rows)  # fmt: skip
+
+
+def _warn_budgets(budgets: dict, funds: pa.Table) -> None:
     """Warn on a budget far from what fee-for-service would have paid (Σ fund_ffs, else cost − patient)."""
+    by_fund = {f: (ffs, part) for f, ffs, part in zip(*funds.to_pydict().values(), strict=True)}
     for f, b in budgets.items():
-        k = SCHEMES.index(f)
-        mine = fund == k
-        total = int(ffs[mine].sum()) or int(fund_part[mine].sum())
-        warn_budget_range(f, b, total)
+        ffs, part = by_fund.get(SCHEMES.index(f), (0, 0))
+        warn_budget_range(f, b, ffs or part)
 
 
 def provisional(

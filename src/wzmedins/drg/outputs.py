@@ -47,34 +47,17 @@ def _cases_table(t, rows, case_id, hospital_id, codes, fund, fund_names, points,
     )
 
 
-def _drgs_table(rows, code_values, code_idx, fund, fund_names, points, cost, fund_rows):
-    """Per DRG code and fund: cases, points, cost and money at the fund's point value."""
-    values = pa.concat_arrays([code_values.cast(pa.string()), pa.nulls(1, pa.string())])
-    g = code_idx[rows]
-    g = np.where(g < 0, len(values) - 1, g)  # null codes form their own row
-    nf = len(fund_names)
-    key = g * nf + fund[rows]
-    n_keys = len(values) * nf
-    count = _kernel._sum_by(key, np.ones(len(rows), dtype=np.int64), n_keys).tolist()
-    pts = _kernel._sum_by(key, points[rows], n_keys).tolist()
-    cst = _kernel._sum_by(key, cost[rows], n_keys).tolist()
+def _drgs_table(per_drg, fund_names, fund_rows):
+    """Per DRG code and fund: cases, points, cost and money at the fund's point value.
+
+    ``per_drg``: ``((rank, fund index), [code, cases, points, cost])`` in output order."""
     out = []
-    for kk in range(n_keys):
-        if count[kk]:
-            pv = fund_rows[kk % nf]["point_value"]
-            out.append(
-                (
-                    kk // nf,
-                    fund_names[kk % nf],
-                    count[kk],
-                    pts[kk],
-                    cst[kk],
-                    None if pv is None else rnd(pts[kk] * pv, 10**6),
-                )
-            )
+    for (_, k), (code, count, pts, cst) in per_drg:
+        pv = fund_rows[k]["point_value"]
+        out.append((code, fund_names[k], count, pts, cst, None if pv is None else rnd(pts * pv, 10**6)))
     return pa.table(
         {
-            "drg_code": values.take(pa.array([o[0] for o in out], pa.int64())),
+            "drg_code": pa.array([o[0] for o in out], pa.string()),
             "fund": pa.array([o[1] for o in out], pa.string()),
             "cases": pa.array([o[2] for o in out], pa.int64()),
             "points": _dec4([o[3] for o in out]),
