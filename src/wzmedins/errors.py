@@ -59,3 +59,7 @@ class NotSettledError(WzmedinsError, LookupError):
     def __reduce__(self):
         """Rebuilt from its two arguments, so it crosses processes."""
         return (type(self), (self.claim_id, self.reason))
+
+
+class UnitWarning(UserWarning):
+    """The symptom of a unit slip: amounts that look like yuan where fen are expected (off by 100)."""

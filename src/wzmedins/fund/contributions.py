@@ -123,6 +123,7 @@ def employee_contributions(workers: Any, fp: FundProfile | str, *, social_avg_wa
     key, n_keys = dense_key(person, year) if n else (np.zeros(0, dtype=np.int64), 0)
     flag(reason, _kernel.months_over(key, n_keys, months, ok), "DUPLICATE_ENROLMENT")
     ok = reason == NO_REASON
+    _warn_if_yuan(wage[ok & (category != FUND_CATEGORIES.index("retired")) & (wage > 0)], base_floor)
     base = np.empty(n, dtype=np.int64)
     individual = np.empty(n, dtype=np.int64)
     credit = np.empty(n, dtype=np.int64)
@@ -151,6 +152,23 @@ def employee_contributions(workers: Any, fp: FundProfile | str, *, social_avg_wa
             "reason": reason_column(reason),
         },
     )
+
+
+def _warn_if_yuan(wage: np.ndarray, base_floor: np.ndarray) -> None:
+    """Warn when most wages are below a tenth of the lowest base: yuan given for fen, likely."""
+    floors = base_floor[base_floor > 0]
+    if len(wage) and len(floors) and np.median(wage) * 10 < np.min(floors):
+        import warnings
+
+        from ..errors import UnitWarning
+
+        warnings.warn(
+            f"employee_contributions: the median wage_prev is {int(np.median(wage))} fen, below a tenth of the "
+            f"lowest contribution base ({int(np.min(floors))} fen): were the wages given in yuan? "
+            "wage_prev is fen a month",
+            UnitWarning,
+            stacklevel=3,
+        )
 
 
 def employer_contributions(employers: Any, fp: FundProfile | str) -> pa.Table:
