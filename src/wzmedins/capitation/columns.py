@@ -55,7 +55,7 @@ def lookup(arr: pa.Array, values: pa.Array) -> np.ndarray:
     """
     if pa.types.is_dictionary(arr.type):
         per_value = lookup(arr.dictionary, values)
-        idx = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        idx = arr.indices.cast(pa.int64()).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
         if len(per_value) == 0:
             return np.full(len(arr), -1, dtype=np.int64)
         out = per_value[np.maximum(idx, 0)]
@@ -215,7 +215,7 @@ def signing_columns(signings: Any) -> Signings:
     if not pa.types.is_string(band.type):
         raise SchemaError("age_band", "strings such as 0-6, 18-59, 80+", str(band.type))
     enc = pc.dictionary_encode(band)
-    band_idx = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    band_idx = enc.indices.cast(pa.int64()).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
     flag(reason, band_idx < 0, "MISSING_VALUE")
     chronic = tables.column(t, "chronic", "bool")
     if chronic is None:
@@ -349,7 +349,7 @@ def _dictionary_nulls(arr: pa.DictionaryArray) -> np.ndarray:
     """Null rows of a dictionary array: a null index, or an index to a null value."""
     if arr.null_count == 0 and arr.dictionary.null_count == 0:
         return np.zeros(len(arr), dtype=bool)
-    idx = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    idx = arr.indices.cast(pa.int64()).fill_null(-1).to_numpy(zero_copy_only=False)
     null_value = np.append(tables.null_mask(arr.dictionary), True)
     return null_value[np.where(idx < 0, len(arr.dictionary), idx)]
 

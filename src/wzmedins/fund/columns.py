@@ -98,7 +98,7 @@ def ids(t: pa.Table, name: str, reason: np.ndarray) -> tuple[pa.Array, np.ndarra
         code[valid] = np.unique(vals[valid], return_inverse=True)[1]
         return arr, code
     enc = pc.dictionary_encode(arr)
-    return arr, enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return arr, enc.indices.cast(pa.int64()).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 SMALL_RANGE = 1 << 20  # a part spanning fewer values (or under twice its rows) is an offset, not sorted
