@@ -11,8 +11,10 @@ import wzmedins as wz
 
 @pytest.mark.parametrize("kind", [pl.Categorical, pl.Enum(["K1", "K2"])])
 def test_categorical_and_enum_columns(kind):
-    signings = pl.DataFrame({"person_id": ["a", "b"], "community_id": ["K1", "K2"], "age_band": ["60-79", "18-59"],
-                             "chronic": [True, False], "months": [12, 12]}).with_columns(pl.col("community_id").cast(kind))  # fmt: skip
+    signings = pl.DataFrame(
+        {"person_id": ["a", "b"], "community_id": ["K1", "K2"], "age_band": ["60-79", "18-59"],
+         "chronic": [True, False], "months": [12, 12]}
+    ).with_columns(pl.col("community_id").cast(kind))  # fmt: skip
     claims = pl.DataFrame({"person_id": ["a", "b"], "year": [2022, 2022], "visit_type": ["outpatient"] * 2,
                            "community_id": ["K1", None], "fund": [1_000, 2_000]}).with_columns(
         pl.col("community_id").cast(kind), pl.col("visit_type").cast(pl.Categorical))  # fmt: skip
