@@ -64,3 +64,23 @@ def check_identities(claims: pa.Table, out, policy=None) -> None:
             assert s["fund_paid"] <= max(p["fund_cap"].values())
             assert s["current_balance"] >= 0 and s["hist_balance"] >= 0
     assert out.settled.num_rows + out.rejected.num_rows == claims.num_rows
+
+
+def run_pytest_child(*args: str, env: dict | None = None, timeout: int = 600):
+    """Run pytest in a child process from the repository root, with ``src`` first on the path
+    (for what must not share this process: the JIT switched off, a notebook kernel)."""
+    import os
+    import subprocess
+    import sys
+
+    root = FIXTURES.parents[1]
+    full_env = {
+        **os.environ,
+        **(env or {}),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(root / "src"), os.environ.get("PYTHONPATH")])),
+    }
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header", *args]
+    res = subprocess.run(cmd, cwd=root, env=full_env, capture_output=True, text=True, check=False, timeout=timeout)
+    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
+    assert " passed" in res.stdout
+    return res
