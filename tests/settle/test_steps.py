@@ -38,86 +38,85 @@ def test_lookup_with_area_adjustment_and_clamp():
 
 
 def test_current_account_pays_up_to_the_balance():
-    row = state(CUR=30_000)
-    assert s.current_account(row, 50_000, True) == 30_000 and row[s.CUR] == 0
-    row = state(CUR=30_000)
-    assert s.current_account(row, 50_000, False) == 0 and row[s.CUR] == 30_000
+    assert s.current_account(50_000, 30_000, True) == 30_000
+    assert s.current_account(20_000, 30_000, True) == 20_000
+    assert s.current_account(50_000, 30_000, False) == 0
 
 
-def ded(row, pool, level, e1, pol=POL):
-    out, inp = pol.deductible_outpatient[0, RESIDENT], pol.deductible_inpatient[0, RESIDENT]
-    return s.deductible(row, pool, level, e1, out, inp,
-                        pol.per_admission[0] == 1, pol.factors[0], pol.n_factors[0])  # fmt: skip
+def test_half_up_is_the_rounding_rule():
+    assert [s.half_up(n, 10_000) for n in (4_999, 5_000, 15_000, 0)] == [0, 1, 2, 0]
+
+
+def inpatient(e1, used, level, top, pol=POL, admissions=0):
+    per_admission = pol.per_admission[0] == 1
+    factor = pol.factors[0, min(admissions, pol.n_factors[0] - 1)]
+    ded = pol.deductible_inpatient[0, RESIDENT]
+    return s.inpatient_deductible(e1, used, ded[level], ded[top], per_admission, factor)
 
 
 def test_annual_inpatient_deductible_tops_up_to_the_highest_level():
-    row = state(IN_DED=30_000, ADM_P=1)  # a primary stay used 300 yuan
-    assert ded(row, s.POOL_INPATIENT, TERTIARY, 1_000_000) == 50_000  # 800 − 300
-    assert row[s.IN_DED] == 80_000 and row[s.ADM_T] == 1
-    assert ded(row, s.POOL_INPATIENT, PRIMARY, 1_000_000) == 0  # tertiary already met
-    assert row[s.ADM_P] == 2
+    # a primary stay used 300 yuan; a tertiary one tops the year's deductible up to 800 yuan
+    assert inpatient(1_000_000, 30_000, TERTIARY, TERTIARY) == 50_000
+    # a primary stay after the tertiary one: the highest level admitted (tertiary) is met
+    assert inpatient(1_000_000, 80_000, PRIMARY, TERTIARY) == 0
+    assert inpatient(12_345, 30_000, TERTIARY, TERTIARY) == 12_345  # all of a small bill
 
 
 def test_outpatient_deductible_and_a_small_claim():
-    row = state(OUT_DED=20_000)  # resident: 300 yuan a year
-    assert ded(row, s.POOL_OUTPATIENT, PRIMARY, 50_000) == 10_000
-    row = state()
-    assert ded(row, s.POOL_OUTPATIENT, PRIMARY, 12_345) == 12_345  # all of it
-    assert ded(state(), s.POOL_NONE, PRIMARY, 12_345) == 0
+    out = POL.deductible_outpatient[0, RESIDENT]  # resident: 300 yuan a year
+    assert out == 30_000
+    assert s.outpatient_deductible(50_000, 20_000, out) == 10_000
+    assert s.outpatient_deductible(12_345, 0, out) == 12_345  # all of it
+    assert s.outpatient_deductible(50_000, 30_000, out) == 0
 
 
 def test_per_admission_deductible_with_factors():
     pol = POLICY.with_changes({"inpatient_deductible.mode": "per_admission"}).compiled  # factors 100 %, 50 %, 0 %
-    row = state(ADM_S=1)  # the second admission: 50 % of 300 yuan
-    assert ded(row, s.POOL_INPATIENT, PRIMARY, 1_000_000, pol) == 15_000
-    row = state(ADM_P=1, ADM_T=2)  # the fourth: the last factor repeats
-    assert ded(row, s.POOL_INPATIENT, PRIMARY, 1_000_000, pol) == 0
+    # the second admission: 50 % of the primary 300 yuan, whatever was used before
+    assert inpatient(1_000_000, 80_000, PRIMARY, TERTIARY, pol, admissions=1) == 15_000
+    assert inpatient(1_000_000, 0, PRIMARY, PRIMARY, pol, admissions=3) == 0  # the fourth: the last factor repeats
+    assert inpatient(10_000, 0, TERTIARY, TERTIARY, pol, admissions=0) == 10_000  # at most the bill
 
 
 def test_fund_and_cap():
-    row = state(FUND=950_000)
-    assert s.fund_and_cap(row, 100_000, 7_000, 1_000_000) == (50_000, 30_000, 20_000)
-    assert row[s.FUND] == 1_000_000
-    assert s.fund_and_cap(state(), 1, 5_000, 10**9) == (1, 0, 0)  # 0.5 fen rounds half up
-    assert s.fund_and_cap(state(), 3, 5_000, 10**9) == (2, 1, 0)  # 1.5 → 2
+    assert s.fund_and_cap(100_000, 7_000, 1_000_000, 950_000) == (50_000, 30_000, 20_000)
+    assert s.fund_and_cap(1, 5_000, 10**9, 0) == (1, 0, 0)  # 0.5 fen rounds half up
+    assert s.fund_and_cap(3, 5_000, 10**9, 0) == (2, 1, 0)  # 1.5 → 2
+    assert s.fund_and_cap(100_000, 7_000, 1_000_000, 1_200_000) == (0, 30_000, 70_000)  # cap already passed
 
 
-def ci(row, x, cls=0):
-    return s.critical_illness(row, x, POL.ci_deductible[0, cls], POL.ci_upper[0], POL.ci_ratio[0, cls], POL.n_bands[0],
-                              POL.ci_cap[0, cls])  # fmt: skip
+def ci(base, paid, x, cls=0):
+    return s.critical_illness(base, paid, x, POL.ci_deductible[0, cls], POL.ci_upper, POL.ci_ratio, 0, cls,
+                              POL.n_bands[0], POL.ci_cap[0, cls])  # fmt: skip
 
 
 def test_critical_illness_on_the_cumulative_amount():
-    row = state()
-    assert ci(row, 3_000_000) == (600_000, 3_000_000)  # 60 % of 30 000 − 20 000 yuan
+    assert ci(0, 0, 3_000_000) == 600_000  # 60 % of 30 000 − 20 000 yuan
     # from 30 000 to 80 000 yuan: 60 % of 20 000 + 70 % of 30 000
-    assert ci(row, 5_000_000) == (3_300_000, 5_000_000)
-    assert row[s.CI_BASE] == 8_000_000 and row[s.CI_PAID] == 3_900_000
+    assert ci(3_000_000, 600_000, 5_000_000) == 3_300_000
+    assert ci(0, 0, 1_999_999) == 0 and ci(1_000_000, 0, 1_000_000) == 0  # not above the deductible
     # tekun: half the deductible, ratios + 5 points, no cap: 65 % of (30 000 − 10 000) yuan
-    assert ci(state(), 3_000_000, ASSISTANCE.index("tekun"))[0] == 1_300_000
-    capped = state(CI_PAID=39_900_000)  # the 400 000 yuan cap leaves 1 000 yuan
-    assert ci(capped, 3_000_000)[0] == 100_000
+    assert ci(0, 0, 3_000_000, ASSISTANCE.index("tekun")) == 1_300_000
+    assert ci(0, 39_900_000, 3_000_000) == 100_000  # the 400 000 yuan cap leaves 1 000 yuan
 
 
 def test_medical_assistance_per_class():
-    one, ratio = np.full(1, np.iinfo(np.int64).max // 4, dtype=np.int64), np.zeros(1, dtype=np.int64)
     dibao, dibian = ASSISTANCE.index("dibao"), ASSISTANCE.index("dibian")
 
-    def ma(row, base, cls):
-        return s.assistance(row, base, POL.ma_deductible[0, cls], POL.ma_ratio[0, cls], POL.ma_cap[0, cls], one, ratio)
+    def ma(base, paid, y, cls):
+        return s.assistance(base, paid, y, POL.ma_deductible[0, cls], POL.ma_ratio[0, cls], POL.ma_cap[0, cls])
 
-    assert ma(state(), 1_000_000, dibao) == (900_000, 1_000_000)  # 90 %
-    assert ma(state(), 1_000_000, dibian)[0] == 560_000  # 80 % above 3 000 yuan
-    near_cap = state(MA_PAID=9_900_000)  # 100 000 yuan cap, 1 000 left
-    assert ma(near_cap, 1_000_000, dibao)[0] == 100_000
+    assert ma(0, 0, 1_000_000, dibao) == 900_000  # 90 %
+    assert ma(0, 0, 1_000_000, dibian) == 560_000  # 80 % above 3 000 yuan
+    assert ma(200_000, 0, 200_000, dibian) == 80_000  # 80 % of the 1 000 yuan above it
+    assert ma(0, 9_900_000, 1_000_000, dibao) == 100_000  # 100 000 yuan cap, 1 000 left
 
 
 def test_historical_account():
-    row = state(HIST=50_000)
-    assert s.historical_account(row, 100_000, 30_000, False) == 50_000 and row[s.HIST] == 0
-    row = state(HIST=200_000)
-    assert s.historical_account(row, 100_000, 30_000, False) == 70_000  # not the self-paid part
-    assert s.historical_account(state(HIST=200_000), 100_000, 30_000, True) == 100_000
+    assert s.historical_account(100_000, 30_000, False, 50_000) == 50_000
+    assert s.historical_account(100_000, 30_000, False, 200_000) == 70_000  # not the self-paid part
+    assert s.historical_account(100_000, 30_000, True, 200_000) == 100_000
+    assert s.historical_account(20_000, 30_000, False, 200_000) == 0  # self-paid beyond what is left
 
 
 def test_reverse_gives_back_what_the_original_took():
@@ -126,10 +125,8 @@ def test_reverse_gives_back_what_the_original_took():
         1_000, 50_000, 70_000, 30_000, 6_000, 2_000, 7_000,
     )  # fmt: skip
     row = state(IN_DED=80_000, ADM_T=1, FUND=70_000, CI_BASE=30_000, CI_PAID=6_000, CUR=0, HIST=0)
-    out = np.zeros((s.N_OUT, 1), dtype=np.int64)
-    s.reverse(row, o, s.POOL_INPATIENT, TERTIARY, out, 0)
+    s.reverse(row, o, s.POOL_INPATIENT, TERTIARY)
     assert row.tolist() == state(IN_DED=30_000, CUR=1_000, HIST=2_000).tolist()
-    assert out[s.FUND_OUT, 0] == -70_000 and out[s.RATIO_BP, 0] == 7_000
 
 
 def test_open_year():

@@ -17,17 +17,29 @@ from .._jit import kernel, parallel_kernel
 from ._steps import (
     ACCOUNT_CURRENT,
     ACCOUNT_HIST,
+    ADM_P,
+    ADM_S,
+    ADM_T,
     CASH,
     CI_ADDED,
+    CI_BASE,
+    CI_PAID,
     COINSURANCE,
     CRITICAL_ILLNESS,
+    CUR,
     DEDUCTIBLE,
     ELIGIBLE,
+    FUND,
     FUND_OUT,
+    HIST,
+    IN_DED,
     MA_ADDED,
+    MA_BASE,
+    MA_PAID,
     MEDICAL_ASSISTANCE,
     N_OUT,
     N_STATE,
+    OUT_DED,
     OVER_CAP,
     POOL_INPATIENT,
     POOL_OUTPATIENT,
@@ -35,11 +47,12 @@ from ._steps import (
     assistance,
     critical_illness,
     current_account,
-    deductible,
     fund_and_cap,
     historical_account,
+    inpatient_deductible,
     lookup,
     open_year,
+    outpatient_deductible,
     reverse,
     split,
 )  # fmt: skip
@@ -55,130 +68,204 @@ __all__ = ["OUTPUT_FIELDS", "N_OUT", "N_STATE", "POOL_INPATIENT", "POOL_OUTPATIE
 
 @kernel
 def settle_range(
-    lo, hi, claims, money, reversal, opening, date, seq,
-    pol, visit_pool, state, last_date, last_seq, opened, acc_vals, orig_vals, out, dest,
+    lo, hi, rows, codes, money, rev, opening,
+    pol, visit_pool, state, last_date, last_seq, opened, acc_vals, orig_vals, out,
 ):  # fmt: skip
-    """Settle claims ``lo:hi`` (settlement order) and write each one's outputs into column
-    ``dest[r]`` of ``out`` (its place in the output, in input order).
+    """Settle claims ``lo:hi`` and write each one's outputs into its row of ``out``. Every
+    per-claim array is in settlement order (``gather_claims`` makes them), so the loop reads
+    and writes memory in sequence.
 
     Parameters
     ----------
     lo, hi
-        The range of claims; it holds whole persons.
-    claims
-        int64 ``[9, m]``: person-year row in the store, profile index, then the codes of scheme,
-        category, visit type, facility level, area, assistance, and the claim's ``late`` flag
-        (unused here: late claims are either gone or settled like the others).
+        The range of claims, in settlement order; it holds whole persons.
+    rows
+        int64 ``[m]``: each claim's person-year row in the store (a person-year's claims are
+        adjacent).
+    codes
+        int8 ``[m, 8]``: profile index, the codes of scheme, category, visit type, facility
+        level, area and assistance, and the reversal kind: 0 an ordinary claim, 1 a reversal of
+        a claim of this batch (``rev``: the original's position), 2 a reversal of a claim of an
+        earlier batch (``rev``: the original's row in ``orig_vals``).
     money
-        int64 ``[3, m]``: total_cost, self_pay, class_b_self_pay in fen.
-    reversal
-        int64 ``[2, m]``: kind (0 ordinary, 1 original in this batch, 2 original of an earlier
-        batch) and the original's position (in this order, or a row of ``orig_vals``).
+        int64 ``[m, 5]``: total_cost, self_pay, class_b_self_pay in fen, then the settle date
+        (days) and seq; each person-year keeps the greatest (date, seq) of its ordinary claims
+        (the order rule).
+    rev
+        int64 ``[m]`` (see ``codes``; any array of length 1 when the batch has no reversal).
     opening
-        int64 ``[3, m]``: for a claim whose person-year is not yet opened, its accounts row,
+        int64 ``[m, 3]``: for a claim whose person-year is not yet opened, its accounts row,
         last year's state row and last year's accounts row (-1: none).
-    date, seq
-        The claims' settle date (days) and seq: each person-year keeps the greatest pair.
     pol
-        The compiled policy.
+        The compiled policy (``wzmedins.policy.compile``).
     visit_pool
         Deductible pool of each visit type code.
     state, last_date, last_seq, opened
         The store's person-year rows: accumulators ``[rows, N_STATE]``, order keys, and 1 once
-        the row is opened.
+        the row is opened. Updated in place.
     acc_vals
         Opening accounts ``[rows, 2]`` (current, hist).
     orig_vals
         Outputs ``[rows, N_OUT]`` of originals settled in earlier batches.
     out
-        int64 ``[N_OUT, m]``: the outputs, written.
-    dest
-        int64 ``[m]``: the output column of each claim.
+        int64 ``[m, N_OUT]``: the outputs, written.
     """
-    one_band = np.full(1, np.iinfo(np.int64).max // 4, dtype=np.int64)
-    ratio_band = np.zeros(1, dtype=np.int64)
     none = np.zeros(0, dtype=np.int64)
-    s = np.zeros(N_STATE, dtype=np.int64)  # the current person-year's row, written back when it changes
-    cur = -1
-    for r in range(lo, hi):
-        row = claims[0, r]
-        if row != cur:
-            if cur >= 0:
-                state[cur, :] = s
-            cur = row
-            if opened[row] == 0:
-                a, pr, pa_ = opening[0, r], opening[1, r], opening[2, r]
-                open_year(s, acc_vals[a] if a >= 0 else none, state[pr] if pr >= 0 else none,
-                          acc_vals[pa_] if pa_ >= 0 else none)  # fmt: skip
-                opened[row] = 1
-            else:
-                s[:] = state[row, :]
-        v = claims[4, r]
-        lv = claims[5, r]
-        kind = reversal[0, r]
-        if kind != 0:
-            o = out[:, dest[reversal[1, r]]] if kind == 1 else orig_vals[reversal[1, r]]
-            reverse(s, o, visit_pool[v], lv, out, dest[r])
-            continue
-        d_r, q_r = date[r], seq[r]  # the order rule: the greatest (date, seq) of ordinary claims
-        if d_r > last_date[row] or (d_r == last_date[row] and q_r > last_seq[row]):
-            last_date[row] = d_r
-            last_seq[row] = q_r
-        p = claims[1, r]
-        sc = claims[2, r]
-        cls = claims[7, r]
-        g = pol.group[p, claims[3, r]]
-        total, sp, cb = money[0, r], money[1, r], money[2, r]
-        eligible = split(total, sp, cb)
-        ratio = lookup(pol.ratio[p, g, v, lv], pol.area_adjust[p, claims[6, r]])
-        a1 = current_account(s, eligible, pol.account_scheme[p, sc] == 1 and pol.current_first[p, v] == 1)
-        e1 = eligible - a1
-        d = deductible(s, visit_pool[v], lv, e1, pol.deductible_outpatient[p, g], pol.deductible_inpatient[p, g],
-                       pol.per_admission[p] == 1, pol.factors[p], pol.n_factors[p])  # fmt: skip
-        fund, coins, over = fund_and_cap(s, e1 - d, ratio, pol.fund_cap[p, sc])
-        x = d + coins + over
-        if pol.ci_includes_class_b[p] == 1:
-            x += cb
-        ci, ci_added = 0, 0
-        if pol.ci_scheme[p, sc] == 1 and pol.ci_visit[p, v] == 1:
-            ci, ci_added = critical_illness(s, x, pol.ci_deductible[p, cls], pol.ci_upper[p], pol.ci_ratio[p, cls],
-                                            pol.n_bands[p], pol.ci_cap[p, cls])  # fmt: skip
-        ma, ma_added = 0, 0
-        if cls != 0 and pol.ma_visit[p, v] == 1:
-            ma, ma_added = assistance(s, x - ci, pol.ma_deductible[p, cls], pol.ma_ratio[p, cls], pol.ma_cap[p, cls],
-                                      one_band, ratio_band)  # fmt: skip
-        rest = total - a1 - fund - ci - ma
-        a2 = 0
-        if pol.account_scheme[p, sc] == 1 and pol.hist_pays[p] == 1:
-            a2 = historical_account(s, rest, sp, pol.hist_covers_self_pay[p] == 1)
-        c = dest[r]
-        out[ELIGIBLE, c] = eligible
-        out[ACCOUNT_CURRENT, c] = a1
-        out[DEDUCTIBLE, c] = d
-        out[FUND_OUT, c] = fund
-        out[COINSURANCE, c] = coins
-        out[OVER_CAP, c] = over
-        out[CRITICAL_ILLNESS, c] = ci
-        out[MEDICAL_ASSISTANCE, c] = ma
-        out[ACCOUNT_HIST, c] = a2
-        out[CASH, c] = rest - a2
-        out[RATIO_BP, c] = ratio
-        out[CI_ADDED, c] = ci_added
-        out[MA_ADDED, c] = ma_added
-    if cur >= 0:
-        state[cur, :] = s
+    r = lo
+    while r < hi:
+        row = rows[r]
+        s = state[row]
+        if opened[row] == 0:
+            a, pr, pa_ = opening[r, 0], opening[r, 1], opening[r, 2]
+            open_year(s, acc_vals[a] if a >= 0 else none, state[pr] if pr >= 0 else none,
+                      acc_vals[pa_] if pa_ >= 0 else none)  # fmt: skip
+            opened[row] = 1
+        # the person-year's accumulators, in registers while its claims are settled
+        out_ded, in_ded, adm_p, adm_s, adm_t = s[OUT_DED], s[IN_DED], s[ADM_P], s[ADM_S], s[ADM_T]
+        fund_used, ci_base, ci_paid, ma_base, ma_paid = s[FUND], s[CI_BASE], s[CI_PAID], s[MA_BASE], s[MA_PAID]
+        cur, hist = s[CUR], s[HIST]
+        ld, lq = last_date[row], last_seq[row]
+        while r < hi and rows[r] == row:
+            p, sc, cat, v, lv, area, cls = (codes[r, 0], codes[r, 1], codes[r, 2], codes[r, 3], codes[r, 4],
+                                            codes[r, 5], codes[r, 6])  # fmt: skip
+            kind = codes[r, 7]
+            if kind != 0:  # a reversal: the original's outputs negated, its effects given back
+                src = out[rev[r]] if kind == 1 else orig_vals[rev[r]]
+                s[OUT_DED], s[IN_DED], s[ADM_P], s[ADM_S], s[ADM_T] = out_ded, in_ded, adm_p, adm_s, adm_t
+                s[FUND], s[CI_BASE], s[CI_PAID], s[MA_BASE], s[MA_PAID] = fund_used, ci_base, ci_paid, ma_base, ma_paid
+                s[CUR], s[HIST] = cur, hist
+                reverse(s, src, visit_pool[v], lv)
+                out_ded, in_ded, adm_p, adm_s, adm_t = s[OUT_DED], s[IN_DED], s[ADM_P], s[ADM_S], s[ADM_T]
+                fund_used, ci_base, ci_paid = s[FUND], s[CI_BASE], s[CI_PAID]
+                ma_base, ma_paid, cur, hist = s[MA_BASE], s[MA_PAID], s[CUR], s[HIST]
+                for j in range(N_OUT):
+                    out[r, j] = -src[j]
+                out[r, RATIO_BP] = src[RATIO_BP]
+                r += 1
+                continue
+            d_r, q_r = money[r, 3], money[r, 4]
+            if d_r > ld or (d_r == ld and q_r > lq):
+                ld, lq = d_r, q_r
+            g = pol.group[p, cat]
+            total, sp, cb = money[r, 0], money[r, 1], money[r, 2]
+            eligible = split(total, sp, cb)
+            ratio = lookup(pol.ratio[p, g, v, lv], pol.area_adjust[p, area])
+            has_account = pol.account_scheme[p, sc] == 1
+            a1 = current_account(eligible, cur, has_account and pol.current_first[p, v] == 1)
+            cur -= a1
+            e1 = eligible - a1
+            pool = visit_pool[v]
+            d = 0
+            if pool == POOL_OUTPATIENT:
+                d = outpatient_deductible(e1, out_ded, pol.deductible_outpatient[p, g])
+                out_ded += d
+            elif pool == POOL_INPATIENT:
+                top = lv
+                if adm_t > 0:
+                    top = 2
+                elif adm_s > 0 and top < 1:
+                    top = 1
+                k = min(adm_p + adm_s + adm_t, pol.n_factors[p] - 1)
+                d = inpatient_deductible(e1, in_ded, pol.deductible_inpatient[p, g, lv],
+                                         pol.deductible_inpatient[p, g, top], pol.per_admission[p] == 1,
+                                         pol.factors[p, k])  # fmt: skip
+                in_ded += d
+                if lv == 0:
+                    adm_p += 1
+                elif lv == 1:
+                    adm_s += 1
+                else:
+                    adm_t += 1
+            fund, coins, over = fund_and_cap(e1 - d, ratio, pol.fund_cap[p, sc], fund_used)
+            fund_used += fund
+            x = d + coins + over
+            if pol.ci_includes_class_b[p] == 1:
+                x += cb
+            ci = 0
+            ci_added = 0
+            if pol.ci_scheme[p, sc] == 1 and pol.ci_visit[p, v] == 1:
+                ci = critical_illness(ci_base, ci_paid, x, pol.ci_deductible[p, cls], pol.ci_upper, pol.ci_ratio,
+                                      p, cls, pol.n_bands[p], pol.ci_cap[p, cls])  # fmt: skip
+                ci_added = x
+                ci_base += x
+                ci_paid += ci
+            ma = 0
+            ma_added = 0
+            if cls != 0 and pol.ma_visit[p, v] == 1:
+                ma_added = x - ci
+                ma = assistance(ma_base, ma_paid, ma_added, pol.ma_deductible[p, cls], pol.ma_ratio[p, cls],
+                                pol.ma_cap[p, cls])  # fmt: skip
+                ma_base += ma_added
+                ma_paid += ma
+            rest = total - a1 - fund - ci - ma
+            a2 = 0
+            if has_account and pol.hist_pays[p] == 1:
+                a2 = historical_account(rest, sp, pol.hist_covers_self_pay[p] == 1, hist)
+                hist -= a2
+            out[r, ELIGIBLE] = eligible
+            out[r, ACCOUNT_CURRENT] = a1
+            out[r, DEDUCTIBLE] = d
+            out[r, FUND_OUT] = fund
+            out[r, COINSURANCE] = coins
+            out[r, OVER_CAP] = over
+            out[r, CRITICAL_ILLNESS] = ci
+            out[r, MEDICAL_ASSISTANCE] = ma
+            out[r, ACCOUNT_HIST] = a2
+            out[r, CASH] = rest - a2
+            out[r, RATIO_BP] = ratio
+            out[r, CI_ADDED] = ci_added
+            out[r, MA_ADDED] = ma_added
+            r += 1
+        s[OUT_DED], s[IN_DED], s[ADM_P], s[ADM_S], s[ADM_T] = out_ded, in_ded, adm_p, adm_s, adm_t
+        s[FUND], s[CI_BASE], s[CI_PAID], s[MA_BASE], s[MA_PAID] = fund_used, ci_base, ci_paid, ma_base, ma_paid
+        s[CUR], s[HIST] = cur, hist
+        last_date[row], last_seq[row] = ld, lq
 
 
 @parallel_kernel
 def settle_parallel(
-    bounds, claims, money, reversal, opening, date, seq,
-    pol, visit_pool, state, last_date, last_seq, opened, acc_vals, orig_vals, out, dest,
+    bounds, rows, codes, money, rev, opening,
+    pol, visit_pool, state, last_date, last_seq, opened, acc_vals, orig_vals, out,
 ):  # fmt: skip
     """``settle_range`` over the ranges ``bounds[j]:bounds[j+1]`` (whole persons each) on
     numba's threads."""
     for j in numba.prange(bounds.shape[0] - 1):
-        settle_range(bounds[j], bounds[j + 1], claims, money, reversal, opening, date, seq,
-                     pol, visit_pool, state, last_date, last_seq, opened, acc_vals, orig_vals, out, dest)  # fmt: skip
+        settle_range(bounds[j], bounds[j + 1], rows, codes, money, rev, opening,
+                     pol, visit_pool, state, last_date, last_seq, opened, acc_vals, orig_vals, out)  # fmt: skip
+
+
+@kernel
+def gather_claims(idx, profile, scheme, category, visit, level, area, assistance, rev_kind, total, self_pay,
+                  class_b, date, seq, codes, money):  # fmt: skip
+    """The claims' columns (by input row) packed into ``codes`` ``[m, 8]`` and ``money``
+    ``[m, 5]`` in settlement order (``idx[r]``: the input row of the r-th claim): one tight
+    pass of independent loads, which the processor overlaps, instead of the settling loop
+    waiting on each claim's scattered columns."""
+    for r in range(idx.shape[0]):
+        i = idx[r]
+        codes[r, 0] = profile[i]
+        codes[r, 1] = scheme[i]
+        codes[r, 2] = category[i]
+        codes[r, 3] = visit[i]
+        codes[r, 4] = level[i]
+        codes[r, 5] = area[i]
+        codes[r, 6] = assistance[i]
+        codes[r, 7] = rev_kind[i]
+        money[r, 0] = total[i]
+        money[r, 1] = self_pay[i]
+        money[r, 2] = class_b[i]
+        money[r, 3] = date[i]
+        money[r, 4] = seq[i]
+
+
+@kernel
+def scatter_rows(values, dest, out):
+    """``out[dest[r]] = values[r]`` row by row (outputs back from settlement order)."""
+    w = values.shape[1]
+    for r in range(values.shape[0]):
+        d = dest[r]
+        for j in range(w):
+            out[d, j] = values[r, j]
 
 
 @kernel

@@ -291,40 +291,34 @@ class Settler:
         codes, _ = k.local_codes(slots, self._scratch)
         order = order_by_person(codes, year, cols.date[accepted], cols.seq[accepted])
 
-        opening = np.full((3, m), -1, dtype=np.int64)
-        if is_new.any():
-            keys = _keys(slots[is_new], year[is_new])
-            if self.account_rows.n:
-                opening[0, is_new] = self.account_rows.keys(keys)
-                opening[2, is_new] = self.account_rows.keys(keys - 1)
-            opening[1, is_new] = self.years.keys(keys - 1)
-
-        idx = accepted[order]  # input row of each claim in settlement order: one gather per column
-        claims = self._buffer("claims", (9, m))
-        for j, col in enumerate((cols.profile, cols.scheme, cols.category, cols.visit, cols.level, cols.area,
-                                 cols.assistance, late)):  # fmt: skip
-            claims[j + 1] = col[idx]
+        idx = accepted[order]  # input row of each claim in settlement order
         sorted_rows = rows[order]
-        claims[0] = sorted_rows
-        money = self._buffer("money", (3, m))
-        for j, col in enumerate((cols.total, cols.self_pay, cols.class_b)):
-            money[j] = col[idx]
-        reversal = self._buffer("reversal", (2, m))
-        reversal[0] = cols.rev_kind[idx]
-        reversal[1] = cols.rev_index[idx]
-        in_batch = reversal[0] == IN_BATCH
-        if in_batch.any():  # the original's input row -> its position in this order
+        opening = np.full((m, 3), -1, dtype=np.int64)  # read once per new person-year
+        new = is_new[order]
+        if new.any():
+            keys = _keys(slots[order][new], year[order][new])
+            if self.account_rows.n:
+                opening[new, 0] = self.account_rows.keys(keys)
+                opening[new, 2] = self.account_rows.keys(keys - 1)
+            opening[new, 1] = self.years.keys(keys - 1)
+        codes8 = self._buffer("codes", m, 8, np.int8)  # one claim's codes in 8 bytes
+        money = self._buffer("money", m, 5, np.int64)
+        k.gather_claims(idx, cols.profile, cols.scheme, cols.category, cols.visit, cols.level, cols.area,
+                        cols.assistance, cols.rev_kind, cols.total, cols.self_pay, cols.class_b, cols.date, cols.seq,
+                        codes8, money)  # fmt: skip
+        rev = np.zeros(1, dtype=np.int64)
+        kinds = cols.rev_kind[idx]
+        if kinds.any():  # an original of this batch: its input row -> its position in this order
+            rev = cols.rev_index[idx]
             position = np.empty(len(cols.reason), dtype=np.int64)
             position[idx] = np.arange(m)
-            reversal[1, in_batch] = position[reversal[1, in_batch]]
-        opening = opening[:, order]
-        date, seq = cols.date[idx].astype(np.int64), cols.seq[idx]
-        dest = order.astype(np.int64, copy=False)  # each claim's outputs go to its rank among accepted rows
-        out = np.empty((k.N_OUT, m), dtype=np.int64)
+            in_batch = kinds == IN_BATCH
+            rev[in_batch] = position[rev[in_batch]]
+        work = self._buffer("out", m, k.N_OUT, np.int64)  # outputs in settlement order
         if m:
-            args = (claims, money, reversal, opening, date, seq, self.policy.compiled,
+            args = (sorted_rows, codes8, money, rev, opening, self.policy.compiled,
                     np.asarray(VISIT_POOL, dtype=np.int64), self.values, self.last_date, self.last_seq,
-                    self.opened, self.account_values, cols.originals.values, out, dest)  # fmt: skip
+                    self.opened, self.account_values, cols.originals.values, work)  # fmt: skip
             bounds = self._partitions(codes[order])
             start = time.perf_counter()
             if len(bounds) > 2:
@@ -332,20 +326,25 @@ class Settler:
             else:
                 k.settle_range(0, m, *args)
             self.kernel_seconds += time.perf_counter() - start
+        out = np.empty((m, k.N_OUT), dtype=np.int64)  # by rank among accepted rows (input order)
+        k.scatter_rows(work, order.astype(np.int64, copy=False), out)
         change = np.ones(m, dtype=bool)  # claims of a person-year are adjacent in settlement order
         change[1:] = sorted_rows[1:] != sorted_rows[:-1]
-        return self._result(cols, late, out, slots, sorted_rows[change], carry)
+        return self._result(cols, late, out.T, slots, sorted_rows[change], carry)
 
-    def _buffer(self, name: str, shape: tuple[int, int]) -> np.ndarray:
-        """A kernel input buffer kept between batches (fresh memory costs a page fault per 4 KiB
-        on first touch; reused memory does not). Never used for outputs handed to Arrow."""
+    def _buffer(self, name: str, n: int, width: int, dtype) -> np.ndarray:
+        """A kernel input buffer ``[n, width]`` kept between batches (fresh memory costs a page
+        fault per 4 KiB on first touch; reused memory does not). Never used for outputs handed
+        to Arrow."""
         buf = self._buffers.get(name)
-        if buf is None or buf.shape[0] != shape[0] or buf.shape[1] < shape[1]:
-            buf = self._buffers[name] = np.empty((shape[0], max(shape[1], 1)), dtype=np.int64)
-        return buf[:, : shape[1]]
+        if buf is None or buf.shape[0] < n:
+            buf = self._buffers[name] = np.empty((max(n, 1), width), dtype=dtype)
+        return buf[:n]
 
     def _partitions(self, codes: np.ndarray) -> np.ndarray:
-        """Bounds of ranges of whole persons for the threads (two: run on one thread)."""
+        """Bounds of ranges of whole persons (``codes`` in settlement order) for the threads
+        (two: run on one thread): a person's rows of two years must be on one thread, since
+        opening a year reads the last."""
         m = len(codes)
         n = min(self.threads * 4, m // PARTITION_ROWS) if self.threads > 1 else 1
         if n <= 1:
