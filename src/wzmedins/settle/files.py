@@ -5,7 +5,9 @@ only with the persons and, if remembered, the claims the store keeps)."""
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +20,7 @@ from .result import SettleResult
 from .store import Settler
 
 DICTIONARY_COLUMNS = CLAIM_ENUMS  # read as dictionaries: a row group's few distinct values, consumed as codes
+WRITES_IN_FLIGHT = 2  # tables queued for the writer thread at most
 
 
 def read_batches(path: str | os.PathLike, *, batch_size: int = 1 << 20) -> tuple[Iterable[pa.RecordBatch], int]:
@@ -118,14 +121,22 @@ def settle_to_files(
         source, _ = read_batches(source, batch_size=batch_size)
     done = Written(settler)
     writers: dict[str, pq.ParquetWriter] = {}
+    # Parquet encoding and compression release the GIL: a writer thread does them while the next
+    # batch is read and settled. At most two batches wait, so memory stays flat.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wzmedins-writer")
+    pending: deque[Future] = deque()
+
+    def write_now(path: str, table: pa.Table) -> None:
+        if path not in writers:
+            writers[path] = pq.ParquetWriter(path, table.schema)
+        writers[path].write_table(table)
 
     def write(path, table: pa.Table) -> None:
         if path is None:
             return
-        path = os.fspath(path)
-        if path not in writers:
-            writers[path] = pq.ParquetWriter(path, table.schema)
-        writers[path].write_table(table)
+        while len(pending) >= WRITES_IN_FLIGHT:
+            pending.popleft().result()  # raises what the writer raised
+        pending.append(pool.submit(write_now, os.fspath(path), table))
 
     try:
         for batch in source:
@@ -145,7 +156,12 @@ def settle_to_files(
             if empty is not None:
                 write(out, empty.settled)
                 write(rejected_out, empty.rejected)
+        while pending:
+            pending.popleft().result()
     finally:
+        for f in pending:
+            f.cancel()
+        pool.shutdown(wait=True)
         for writer in writers.values():
             writer.close()
     return done
