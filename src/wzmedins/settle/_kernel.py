@@ -234,38 +234,42 @@ def settle_parallel(
                      pol, visit_pool, state, last_date, last_seq, opened, acc_vals, orig_vals, out)  # fmt: skip
 
 
-@kernel
+@parallel_kernel
 def gather_claims(idx, profile, scheme, category, visit, level, area, assistance, rev_kind, total, self_pay,
-                  class_b, date, seq, codes, money):  # fmt: skip
+                  class_b, date, seq, codes, money, parts):  # fmt: skip
     """The claims' columns (by input row) packed into ``codes`` ``[m, 8]`` and ``money``
-    ``[m, 5]`` in settlement order (``idx[r]``: the input row of the r-th claim): one tight
-    pass of independent loads, which the processor overlaps, instead of the settling loop
-    waiting on each claim's scattered columns."""
-    for r in range(idx.shape[0]):
-        i = idx[r]
-        codes[r, 0] = profile[i]
-        codes[r, 1] = scheme[i]
-        codes[r, 2] = category[i]
-        codes[r, 3] = visit[i]
-        codes[r, 4] = level[i]
-        codes[r, 5] = area[i]
-        codes[r, 6] = assistance[i]
-        codes[r, 7] = rev_kind[i]
-        money[r, 0] = total[i]
-        money[r, 1] = self_pay[i]
-        money[r, 2] = class_b[i]
-        money[r, 3] = date[i]
-        money[r, 4] = seq[i]
+    ``[m, 5]`` in settlement order (``idx[r]``: the input row of the r-th claim), in ``parts``
+    ranges on numba's threads: tight runs of independent loads, which the processor overlaps,
+    instead of the settling loop waiting on each claim's scattered columns."""
+    m = idx.shape[0]
+    for j in numba.prange(parts):
+        for r in range(j * m // parts, (j + 1) * m // parts):
+            i = idx[r]
+            codes[r, 0] = profile[i]
+            codes[r, 1] = scheme[i]
+            codes[r, 2] = category[i]
+            codes[r, 3] = visit[i]
+            codes[r, 4] = level[i]
+            codes[r, 5] = area[i]
+            codes[r, 6] = assistance[i]
+            codes[r, 7] = rev_kind[i]
+            money[r, 0] = total[i]
+            money[r, 1] = self_pay[i]
+            money[r, 2] = class_b[i]
+            money[r, 3] = date[i]
+            money[r, 4] = seq[i]
 
 
-@kernel
-def scatter_rows(values, dest, out):
-    """``out[dest[r]] = values[r]`` row by row (outputs back from settlement order)."""
-    w = values.shape[1]
-    for r in range(values.shape[0]):
-        d = dest[r]
-        for j in range(w):
-            out[d, j] = values[r, j]
+@parallel_kernel
+def scatter_rows(values, dest, out, parts):
+    """``out[dest[r]] = values[r]`` row by row (outputs back from settlement order), in
+    ``parts`` ranges on numba's threads."""
+    m, w = values.shape
+    for j in numba.prange(parts):
+        for r in range(j * m // parts, (j + 1) * m // parts):
+            d = dest[r]
+            for c in range(w):
+                out[d, c] = values[r, c]
 
 
 @kernel

@@ -305,7 +305,7 @@ class Settler:
         money = self._buffer("money", m, 5, np.int64)
         k.gather_claims(idx, cols.profile, cols.scheme, cols.category, cols.visit, cols.level, cols.area,
                         cols.assistance, cols.rev_kind, cols.total, cols.self_pay, cols.class_b, cols.date, cols.seq,
-                        codes8, money)  # fmt: skip
+                        codes8, money, self._parts(m))  # fmt: skip
         rev = np.zeros(1, dtype=np.int64)
         kinds = cols.rev_kind[idx]
         if kinds.any():  # an original of this batch: its input row -> its position in this order
@@ -327,7 +327,7 @@ class Settler:
                 k.settle_range(0, m, *args)
             self.kernel_seconds += time.perf_counter() - start
         out = np.empty((m, k.N_OUT), dtype=np.int64)  # by rank among accepted rows (input order)
-        k.scatter_rows(work, order.astype(np.int64, copy=False), out)
+        k.scatter_rows(work, order.astype(np.int64, copy=False), out, self._parts(m))
         change = np.ones(m, dtype=bool)  # claims of a person-year are adjacent in settlement order
         change[1:] = sorted_rows[1:] != sorted_rows[:-1]
         return self._result(cols, late, out.T, slots, sorted_rows[change], carry)
@@ -340,6 +340,10 @@ class Settler:
         if buf is None or buf.shape[0] < n:
             buf = self._buffers[name] = np.empty((max(n, 1), width), dtype=dtype)
         return buf[:n]
+
+    def _parts(self, m: int) -> int:
+        """Ranges for a parallel gather or scatter of ``m`` rows (one when small or on one thread)."""
+        return max(1, min(self.threads, m // PARTITION_ROWS))
 
     def _partitions(self, codes: np.ndarray) -> np.ndarray:
         """Bounds of ranges of whole persons (``codes`` in settlement order) for the threads
