@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,15 +24,21 @@ WRITES_IN_FLIGHT = 2  # tables queued for the writer thread at most
 
 
 def read_batches(path: str | os.PathLike, *, batch_size: int = 1 << 20) -> tuple[Iterable[pa.RecordBatch], int]:
-    """Record batches of a Parquet file or dataset folder, enum columns dictionary-encoded as
-    Parquet stores them; and the number of rows."""
+    """Record batches of a Parquet file or dataset folder (its files in order), enum columns
+    dictionary-encoded as Parquet stores them; and the number of rows. One row group is
+    decoded at a time, so memory does not grow with the file (a dataset scanner reads ahead
+    by many batches)."""
     import pyarrow.dataset as ds
 
-    schema = ds.dataset(os.fspath(path), format="parquet").schema
-    wanted = [c for c in DICTIONARY_COLUMNS if c in schema.names]
-    fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=wanted))
-    dataset = ds.dataset(os.fspath(path), format=fmt)
-    return dataset.to_batches(batch_size=batch_size), dataset.count_rows()
+    dataset = ds.dataset(os.fspath(path), format="parquet")
+    wanted = [c for c in DICTIONARY_COLUMNS if c in dataset.schema.names]
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for name in dataset.files:
+            with pq.ParquetFile(name, read_dictionary=wanted) as f:
+                yield from f.iter_batches(batch_size=batch_size, use_threads=True)
+
+    return batches(), dataset.count_rows()
 
 
 @dataclass
