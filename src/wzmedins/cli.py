@@ -14,6 +14,7 @@ import stat
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -322,12 +323,13 @@ def settle_to_files(
     progress: bool = True,
     batch_size: int = 1 << 20,
     carry: Sequence[str] = (),
-) -> tuple[Summary, pa.Table | None]:
+) -> tuple[Summary, Any]:
     """Settle a Parquet path or a stream of batches through one store, writing settled and
     rejected rows as they come (``wzmedins.settle.files``), with progress.
 
     ``rejected.row`` is the row in the whole input, not in its batch. Returns the summary and
-    the carried state after the last batch.
+    the store (``.state()`` is the carried state after the last batch: built only when asked
+    for, since a city's persons make a large table).
     """
     from .settle.files import settle_to_files as settle_files
 
@@ -341,7 +343,7 @@ def settle_to_files(
 
         done = settle_files(batches, policy, out=out, rejected_out=rejected_out, state=state, accounts=accounts,
                             batch_size=batch_size, carry=carry, on_batch=on_batch)  # fmt: skip
-    return summary, done.settler.state()
+    return summary, done.settler
 
 
 LEDGER_REFUSED = {
@@ -400,7 +402,7 @@ def _settle_files(args, policy, wz):
 
     dataset = _dataset(args.claims, "claims")  # an unreadable file is a one-line error naming it
     source, _ = read_batches(args.claims, batch_size=args.batch_size or DEFAULT_BATCH)  # enums as dictionaries
-    summary, state = settle_to_files(
+    summary, settler = settle_to_files(
         _guarded(source, args.claims, "claims"),
         policy,
         out=args.out,
@@ -416,8 +418,8 @@ def _settle_files(args, policy, wz):
         pq.write_table(result.settled, args.out)
         if args.rejected:
             pq.write_table(result.rejected, args.rejected)
-        state = result.state
-    return summary, state
+        return summary, result.state
+    return summary, settler.state() if args.state_out else None
 
 
 def _settle_into_ledger(args: argparse.Namespace, policy):
