@@ -320,6 +320,35 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:,.1f} h"
 
 
+BEGIN, END = "<!-- capacity.py: generated from here -->", "<!-- capacity.py: generated up to here -->"
+
+
+def write_generated(path: Path, text: str) -> None:
+    r"""Put ``text`` between the markers of ``path`` (the sections written by hand around them
+    are kept); a new file is the markers and the text.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "performance.md"
+    >>> write_generated(p, "old")
+    >>> _ = p.write_text(p.read_text() + "## by hand\n")
+    >>> write_generated(p, "new")
+    >>> "new" in p.read_text() and "old" not in p.read_text() and p.read_text().endswith("## by hand\n")
+    True
+    """
+    block = f"{BEGIN}\n{text.rstrip()}\n{END}\n"
+    if not path.exists():
+        path.write_text(block, encoding="utf-8")
+        return
+    old = path.read_text(encoding="utf-8")
+    if BEGIN not in old or END not in old:
+        raise SystemExit(f"{path}: no {BEGIN!r} ... {END!r} markers; add them around the generated part")
+    head, rest = old.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1].lstrip("\n")
+    path.write_text(head + block + "\n" + tail, encoding="utf-8")
+
+
 def report(table_runs: list[dict], stream_runs: list[dict], info: dict, out_dir: Path, quick: bool) -> str:
     from benchmarks.peers import COVERS
 
@@ -473,7 +502,7 @@ def report(table_runs: list[dict], stream_runs: list[dict], info: dict, out_dir:
             ]
     lines += ["", "![claims per second and peak memory](performance.png)", ""]
     text = "\n".join(lines)
-    (out_dir / "performance.md").write_text(text, encoding="utf-8")
+    write_generated(out_dir / "performance.md", text)
     (out_dir / "performance.json").write_text(
         json.dumps({"machine": info, "table": table_runs, "stream": stream_runs}, indent=1),
         encoding="utf-8",

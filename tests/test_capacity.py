@@ -48,3 +48,18 @@ def test_quick_capacity_report(tmp_path):
     reference = next(r for r in raw["table"] if r["engine"] == "reference")
     assert wzmedins["seconds"] < reference["seconds"]  # numba beats pure Python even at 2e4
     assert all(r["peak_rss"] > r["rss_before"] > 0 for r in raw["table"])
+
+
+def test_the_report_keeps_the_sections_written_by_hand(tmp_path):
+    """`make bench` rewrote the whole of docs/performance.md, wiping every hand-written section."""
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.capacity import BEGIN, END, write_generated
+
+    path = tmp_path / "performance.md"
+    path.write_text(f"# Performance\n{BEGIN}\nold figures\n{END}\n\n## The fund\nby hand\n", encoding="utf-8")
+    write_generated(path, "new figures")
+    assert path.read_text(encoding="utf-8") == f"# Performance\n{BEGIN}\nnew figures\n{END}\n\n## The fund\nby hand\n"
+    path.write_text("## no markers\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="markers"):
+        write_generated(path, "x")
+    assert path.read_text(encoding="utf-8") == "## no markers\n"
