@@ -293,7 +293,8 @@ class Settler:
 
         idx = accepted[order]  # input row of each claim in settlement order
         sorted_rows = rows[order]
-        opening = np.full((m, 3), -1, dtype=np.int64)  # read once per new person-year
+        opening = self._buffer("opening", m, 3, np.int64)  # read once per new person-year
+        opening.fill(-1)
         new = is_new[order]
         if new.any():
             keys = _keys(slots[order][new], year[order][new])
