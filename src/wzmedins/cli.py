@@ -14,8 +14,8 @@ import stat
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa

@@ -10,16 +10,12 @@ of ``pool_shares_bp`` matters: its first pool takes what the others leave.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import hashlib
-import json
 import os
-import tomllib
 from collections.abc import Mapping
-from importlib import resources
 from typing import Any
 
 from ..errors import PolicyError
+from ..parameters import ParameterProfile, builtin_names, is_int, load
 from ..vocab import VISIT_TYPES
 
 ONE = 10_000  # 1.0000 in 1e-4 units: the unit of the representation, not a policy number
@@ -48,7 +44,7 @@ _TOP_KEYS = ("name", "description", "valid_from", "extends", "parameters")
 
 
 @dataclasses.dataclass(frozen=True)
-class CapitationProfile:
+class CapitationProfile(ParameterProfile):
     """A loaded, checked capitation profile. Values are ints, dicts and tuples.
 
     Examples
@@ -62,21 +58,9 @@ class CapitationProfile:
     'ND:'
     """
 
-    name: str
-    description: str
-    valid_from: dt.date
-    values: Mapping[str, Any]
-    sources: Mapping[str, str]
-
-    def __getattr__(self, key: str) -> Any:
-        values = self.__dict__.get("values")
-        if values is not None and key in values:
-            value = values[key]
-            return dict(value) if isinstance(value, dict) else value
-        raise AttributeError(key)
-
-    def with_changes(self, changes: Mapping[str, Any] | None = None, /, **kw: Any) -> CapitationProfile:
-        """A new profile with some values changed (what-if); this one is untouched.
+    @staticmethod
+    def check(values: Mapping[str, Any], name: str) -> dict[str, Any]:
+        """The values checked (docs/capitation.md, "Limits").
 
         Examples
         --------
@@ -89,25 +73,7 @@ class CapitationProfile:
         wzmedins.errors.PolicyError: retain_bp: 12000 is out of range; expected an integer in [0, 10000] \
 (share of the counted surplus the community keeps)
         """
-        merged = dict(changes or {}, **kw)
-        values = dict(self.values)
-        sources = dict(self.sources)
-        for key, value in merged.items():
-            values[key] = value
-            sources[key] = "changed by the user"
-        return CapitationProfile(self.name, self.description, self.valid_from, _check(values, self.name), sources)
-
-    def fingerprint(self) -> str:
-        """A short hash of the values: two profiles with equal values share it.
-
-        Examples
-        --------
-        >>> p = load_profile("wenzhou-2022")
-        >>> p.fingerprint() == p.with_changes({}).fingerprint(), p.with_changes(retain_bp=1) == p
-        (True, False)
-        """
-        blob = json.dumps({k: list(v) if isinstance(v, tuple) else v for k, v in sorted(self.values.items())})
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+        return _check(values, name)
 
 
 def builtin_profiles() -> list[str]:
@@ -118,8 +84,7 @@ def builtin_profiles() -> list[str]:
     >>> builtin_profiles()
     ['wenzhou-2022']
     """
-    files = resources.files(__package__).joinpath("profiles")
-    return sorted(f.name[:-5] for f in files.iterdir() if f.name.endswith(".toml"))
+    return builtin_names(__package__)
 
 
 def load_profile(name_or_path: str | os.PathLike | CapitationProfile = "wenzhou-2022") -> CapitationProfile:
@@ -147,55 +112,7 @@ def load_profile(name_or_path: str | os.PathLike | CapitationProfile = "wenzhou-
     """
     if isinstance(name_or_path, CapitationProfile):
         return name_or_path
-    raw = _read(name_or_path)
-    chain = [raw]
-    while "extends" in chain[-1]:
-        if len(chain) > 10:
-            raise PolicyError("extends: a chain of more than 10 profiles (a cycle?)")
-        chain.append(_read(chain[-1]["extends"]))
-    values: dict[str, Any] = {}
-    sources: dict[str, str] = {}
-    for doc in reversed(chain):
-        for key, entry in doc.get("parameters", {}).items():
-            if key not in SPEC:
-                raise PolicyError(f"parameters.{key}: unknown key; allowed keys are {', '.join(SPEC)}")
-            if not isinstance(entry, dict) or "value" not in entry or "source" not in entry:
-                raise PolicyError(f'parameters.{key}: expected {{ value = ..., source = "..." }}')
-            values[key] = entry["value"]
-            sources[key] = str(entry["source"])
-    for top in raw:
-        if top not in _TOP_KEYS:
-            raise PolicyError(f"{top}: unknown key; allowed: {', '.join(_TOP_KEYS)}")
-    name = raw.get("name")
-    if not isinstance(name, str):
-        raise PolicyError("name: missing; expected a string")
-    valid_from = raw.get("valid_from")
-    if not isinstance(valid_from, dt.date):
-        raise PolicyError("valid_from: missing; expected a date such as 2022-01-01")
-    return CapitationProfile(name, str(raw.get("description", "")), valid_from, _check(values, name), sources)
-
-
-def _read(name_or_path: str | os.PathLike) -> dict:
-    s = os.fspath(name_or_path)
-    if os.sep not in s and not s.endswith(".toml"):
-        res = resources.files(__package__).joinpath("profiles", s + ".toml")
-        if not res.is_file():
-            raise PolicyError(f"profile {s!r}: no such built-in profile; built in: {', '.join(builtin_profiles())}")
-        text = res.read_text(encoding="utf-8")
-    else:
-        try:
-            with open(s, encoding="utf-8") as fh:
-                text = fh.read()
-        except OSError as exc:
-            raise PolicyError(f"profile {s!r}: cannot read ({exc.strerror})") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"profile {s!r}: not valid TOML ({exc})") from None
-
-
-def _is_int(v: Any, lo: int, hi: int) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+    return load(name_or_path, CapitationProfile, SPEC, __package__)
 
 
 def _check(values: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -209,13 +126,13 @@ def _check(values: Mapping[str, Any], name: str) -> dict[str, Any]:
             raise PolicyError(f"{key}: missing in profile {name!r}; expected {want} ({meaning})")
         v = values[key]
         if kind == "int":
-            if not _is_int(v, lo, hi):
+            if not is_int(v, lo, hi):
                 raise PolicyError(f"{key}: {v!r} is out of range; expected {want} ({meaning})")
         elif kind == "table":
             if (
                 not isinstance(v, Mapping)
                 or not v
-                or any(not isinstance(k, str) or not k or not _is_int(x, lo, hi) for k, x in v.items())
+                or any(not isinstance(k, str) or not k or not is_int(x, lo, hi) for k, x in v.items())
             ):
                 raise PolicyError(f"{key}: {v!r} is not allowed; expected {want} ({meaning})")
             v = dict(v)

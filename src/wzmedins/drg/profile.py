@@ -9,16 +9,12 @@ built-in profile whose values it inherits) and a ``[parameters]`` table where ea
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import hashlib
-import json
 import os
-import tomllib
 from collections.abc import Mapping
-from importlib import resources
 from typing import Any
 
 from ..errors import PolicyError
+from ..parameters import ParameterProfile, builtin_names, load
 
 # name -> (kind, lo, hi, meaning). kind: int, bool, ints (list of int), strs (list of str).
 # The bounds keep every integer product of the kernels inside int64 (docs/drg.md, "Limits").
@@ -61,7 +57,7 @@ _KIND_TEXT = {
 
 
 @dataclasses.dataclass(frozen=True)
-class DrgProfile:
+class DrgProfile(ParameterProfile):
     """A loaded, checked DRG profile. Values are plain ints, bools and tuples.
 
     Examples
@@ -73,28 +69,9 @@ class DrgProfile:
     (300, 500)
     """
 
-    name: str
-    description: str
-    valid_from: dt.date
-    values: Mapping[str, Any]
-    sources: Mapping[str, str]
-
-    def __getattr__(self, key: str) -> Any:
-        values = self.__dict__.get("values")
-        if values is not None and key in values:
-            return values[key]
-        raise AttributeError(key)
-
-    def with_changes(self, changes: Mapping[str, Any] | None = None, /, **kw: Any) -> DrgProfile:
-        """A new profile with some values changed (what-if); this one is untouched."""
-        merged = dict(changes or {}, **kw)
-        values = dict(self.values)
-        sources = dict(self.sources)
-        for key, value in merged.items():
-            values[key] = value
-            sources[key] = "changed by the user"
-        checked = _check(values, self.name)
-        return DrgProfile(self.name, self.description, self.valid_from, checked, sources)
+    @staticmethod
+    def check(values: Mapping[str, Any], name: str) -> dict[str, Any]:
+        return _check(values, name)
 
     def high_multiple(self, base_points_e4: int) -> int:
         """``H(B)``: the high multiple for a group of ``base_points_e4`` (docs/rules/drg.md §3).
@@ -110,18 +87,6 @@ class DrgProfile:
                 return mult
         return self.high_multiple_bp[-1]
 
-    def fingerprint(self) -> str:
-        """A short hash of the values: two profiles with equal values share it.
-
-        Examples
-        --------
-        >>> p = load_profile("wenzhou-2022")
-        >>> p.fingerprint() == p.with_changes({}).fingerprint(), p.with_changes(low_bp=1) == p
-        (True, False)
-        """
-        blob = json.dumps({k: list(v) if isinstance(v, tuple) else v for k, v in sorted(self.values.items())})
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
 
 def builtin_profiles() -> list[str]:
     """Names of the built-in DRG profiles.
@@ -131,8 +96,7 @@ def builtin_profiles() -> list[str]:
     >>> builtin_profiles()
     ['jiaxing-2024', 'jinhua-2024', 'quzhou-2024', 'taizhou-2024', 'wenzhou-2022']
     """
-    files = resources.files(__package__).joinpath("profiles")
-    return sorted(f.name[:-5] for f in files.iterdir() if f.name.endswith(".toml"))
+    return builtin_names(__package__)
 
 
 def load_profile(name_or_path: str | os.PathLike | DrgProfile = "wenzhou-2022") -> DrgProfile:
@@ -158,52 +122,7 @@ def load_profile(name_or_path: str | os.PathLike | DrgProfile = "wenzhou-2022") 
     """
     if isinstance(name_or_path, DrgProfile):
         return name_or_path
-    raw = _read(name_or_path)
-    chain = [raw]
-    while "extends" in chain[-1]:
-        if len(chain) > 10:
-            raise PolicyError("extends: a chain of more than 10 profiles (a cycle?)")
-        chain.append(_read(chain[-1]["extends"]))
-    values: dict[str, Any] = {}
-    sources: dict[str, str] = {}
-    for doc in reversed(chain):
-        for key, entry in doc.get("parameters", {}).items():
-            if key not in SPEC:
-                raise PolicyError(f"parameters.{key}: unknown key; allowed keys are {', '.join(SPEC)}")
-            if not isinstance(entry, dict) or "value" not in entry or "source" not in entry:
-                raise PolicyError(f'parameters.{key}: expected {{ value = ..., source = "..." }}')
-            values[key] = entry["value"]
-            sources[key] = str(entry["source"])
-    for top in raw:
-        if top not in ("name", "description", "valid_from", "extends", "parameters"):
-            raise PolicyError(f"{top}: unknown key; allowed: name, description, valid_from, extends, parameters")
-    name = raw.get("name")
-    if not isinstance(name, str):
-        raise PolicyError("name: missing; expected a string")
-    valid_from = raw.get("valid_from")
-    if not isinstance(valid_from, dt.date):
-        raise PolicyError("valid_from: missing; expected a date such as 2022-01-01")
-    return DrgProfile(name, str(raw.get("description", "")), valid_from, _check(values, name), sources)
-
-
-def _read(name_or_path: str | os.PathLike) -> dict:
-    text = None
-    s = os.fspath(name_or_path)
-    if os.sep not in s and not s.endswith(".toml"):
-        res = resources.files(__package__).joinpath("profiles", s + ".toml")
-        if not res.is_file():
-            raise PolicyError(f"profile {s!r}: no such built-in profile; built in: {', '.join(builtin_profiles())}")
-        text = res.read_text(encoding="utf-8")
-    else:
-        try:
-            with open(s, encoding="utf-8") as fh:
-                text = fh.read()
-        except OSError as exc:
-            raise PolicyError(f"profile {s!r}: cannot read ({exc.strerror})") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"profile {s!r}: not valid TOML ({exc})") from None
+    return load(name_or_path, DrgProfile, SPEC, __package__)
 
 
 def _check(values: Mapping[str, Any], name: str) -> dict[str, Any]:

@@ -9,16 +9,12 @@ built-in profile whose values it inherits) and a ``[parameters]`` table where ea
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import hashlib
-import json
 import os
-import tomllib
 from collections.abc import Mapping
-from importlib import resources
-from typing import Any
+from typing import Any, ClassVar
 
 from ..errors import PolicyError
+from ..parameters import ParameterProfile, builtin_names, is_int, load
 from ..vocab import ASSISTANCE
 
 BP = 10_000
@@ -65,7 +61,7 @@ _KIND_TEXT = {
 
 
 @dataclasses.dataclass(frozen=True)
-class FundProfile:
+class FundProfile(ParameterProfile):
     """A loaded, checked fund profile. Values are plain ints, bools, tuples and dicts.
 
     Examples
@@ -79,25 +75,11 @@ class FundProfile:
     'FV:'
     """
 
-    name: str
-    description: str
-    valid_from: dt.date
-    values: Mapping[str, Any]
-    sources: Mapping[str, str]
+    tables_ordered: ClassVar[bool] = False  # a table of years or classes means the same in any order
 
-    def __getattr__(self, key: str) -> Any:
-        values = self.__dict__.get("values")
-        if values is not None and key in values:
-            return values[key]
-        raise AttributeError(key)
-
-    def with_changes(self, changes: Mapping[str, Any] | None = None, /, **kw: Any) -> FundProfile:
-        """A new profile with some values changed (what-if); this one is untouched.
-
-        Raises
-        ------
-        PolicyError
-            A changed value out of range, named by its key.
+    @staticmethod
+    def check(values: Mapping[str, Any], name: str) -> dict[str, Any]:
+        """The values checked (docs/rules/fund.md).
 
         Examples
         --------
@@ -107,13 +89,7 @@ class FundProfile:
         ...
         wzmedins.errors.PolicyError: city_share_bp: 12000 is out of range; expected an integer in [0, 10000] ...
         """
-        merged = dict(changes or {}, **kw)
-        values = dict(self.values)
-        sources = dict(self.sources)
-        for key, value in merged.items():
-            values[key] = value
-            sources[key] = "changed by the user"
-        return FundProfile(self.name, self.description, self.valid_from, _check(values, self.name), sources)
+        return _check(values, name)
 
     def transition_share(self, year: int) -> int:
         """``s_y`` of docs/rules/fund.md §2: 0 up to the base year, the listed share, then 10 000.
@@ -148,26 +124,6 @@ class FundProfile:
         split = self.subsidy_split_bp
         return split.get(county, split["default"])
 
-    def fingerprint(self) -> str:
-        """A short hash of the values: two profiles with equal values share it.
-
-        Examples
-        --------
-        >>> fp = load_profile("wenzhou-2022")
-        >>> fp.fingerprint() == fp.with_changes({}).fingerprint(), fp.with_changes(reward_bp=1) == fp
-        (True, False)
-        """
-        blob = json.dumps({k: _plain(v) for k, v in sorted(self.values.items())}, sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, tuple):
-        return list(v)
-    if isinstance(v, dict):
-        return {str(k): _plain(x) for k, x in v.items()}
-    return v
-
 
 def builtin_profiles() -> list[str]:
     """Names of the built-in fund profiles.
@@ -177,8 +133,7 @@ def builtin_profiles() -> list[str]:
     >>> builtin_profiles()
     ['wenzhou-2022']
     """
-    files = resources.files(__package__).joinpath("profiles")
-    return sorted(f.name[:-5] for f in files.iterdir() if f.name.endswith(".toml"))
+    return builtin_names(__package__)
 
 
 def load_profile(name_or_path: str | os.PathLike | FundProfile = "wenzhou-2022") -> FundProfile:
@@ -203,57 +158,7 @@ def load_profile(name_or_path: str | os.PathLike | FundProfile = "wenzhou-2022")
     """
     if isinstance(name_or_path, FundProfile):
         return name_or_path
-    raw = _read(name_or_path)
-    chain = [raw]
-    while "extends" in chain[-1]:
-        if len(chain) > 10:
-            raise PolicyError("extends: a chain of more than 10 profiles (a cycle?)")
-        chain.append(_read(chain[-1]["extends"]))
-    values: dict[str, Any] = {}
-    sources: dict[str, str] = {}
-    for doc in reversed(chain):
-        for key, entry in doc.get("parameters", {}).items():
-            if key not in SPEC:
-                raise PolicyError(f"parameters.{key}: unknown key; allowed keys are {', '.join(SPEC)}")
-            if not isinstance(entry, dict) or "value" not in entry or "source" not in entry:
-                raise PolicyError(f'parameters.{key}: expected {{ value = ..., source = "..." }}')
-            values[key] = entry["value"]
-            sources[key] = str(entry["source"])
-    for top in raw:
-        if top not in ("name", "description", "valid_from", "extends", "parameters"):
-            raise PolicyError(f"{top}: unknown key; allowed: name, description, valid_from, extends, parameters")
-    name = raw.get("name")
-    if not isinstance(name, str):
-        raise PolicyError("name: missing; expected a string")
-    valid_from = raw.get("valid_from")
-    if not isinstance(valid_from, dt.date):
-        raise PolicyError("valid_from: missing; expected a date such as 2022-01-01")
-    return FundProfile(name, str(raw.get("description", "")), valid_from, _check(values, name), sources)
-
-
-def _read(name_or_path: str | os.PathLike) -> dict:
-    s = os.fspath(name_or_path)
-    if os.sep not in s and not s.endswith(".toml"):
-        res = resources.files(__package__).joinpath("profiles", s + ".toml")
-        if not res.is_file():
-            raise PolicyError(
-                f"profile {s!r}: no such built-in fund profile; built in: {', '.join(builtin_profiles())}"
-            )
-        text = res.read_text(encoding="utf-8")
-    else:
-        try:
-            with open(s, encoding="utf-8") as fh:
-                text = fh.read()
-        except OSError as exc:
-            raise PolicyError(f"profile {s!r}: cannot read ({exc.strerror})") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"profile {s!r}: not valid TOML ({exc})") from None
-
-
-def _is_int(v: Any, lo: int, hi: int) -> bool:
-    return not isinstance(v, bool) and isinstance(v, int) and lo <= v <= hi
+    return load(name_or_path, FundProfile, SPEC, __package__, what="fund profile")
 
 
 def _check(values: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -268,13 +173,13 @@ def _check(values: Mapping[str, Any], name: str) -> dict[str, Any]:
         v = values[key]
         bad = f"{key}: {v!r} is out of range; expected {want} ({meaning})"
         if kind == "int":
-            if not _is_int(v, lo, hi):
+            if not is_int(v, lo, hi):
                 raise PolicyError(bad)
         elif kind == "bool":
             if not isinstance(v, bool):
                 raise PolicyError(f"{key}: {v!r} is not allowed; expected {want} ({meaning})")
         elif kind == "ints":
-            if not isinstance(v, (list, tuple)) or len(v) != 3 or any(not _is_int(x, lo, hi) for x in v):
+            if not isinstance(v, (list, tuple)) or len(v) != 3 or any(not is_int(x, lo, hi) for x in v):
                 raise PolicyError(bad)
             if not v[0] < v[1] < v[2]:
                 raise PolicyError(f"{key}: {list(v)} must be strictly increasing ({meaning})")
@@ -297,7 +202,7 @@ def _check(values: Mapping[str, Any], name: str) -> dict[str, Any]:
                     year = int(y)
                 except (TypeError, ValueError):
                     raise PolicyError(f"{key}.{y}: not a year ({meaning})") from None
-                if not _is_int(share, lo, hi):
+                if not is_int(share, lo, hi):
                     raise PolicyError(f"{key}.{y}: {share!r} is out of range; expected an integer in [{lo}, {hi}]")
                 years[year] = share
             v = dict(sorted(years.items()))
@@ -305,7 +210,7 @@ def _check(values: Mapping[str, Any], name: str) -> dict[str, Any]:
             if not isinstance(v, Mapping) or set(v) != set(ASSISTANCE):
                 raise PolicyError(f"{key}: {v!r} is not allowed; expected {want} ({meaning})")
             for c, share in v.items():
-                if not _is_int(share, lo, hi):
+                if not is_int(share, lo, hi):
                     raise PolicyError(f"{key}.{c}: {share!r} is out of range; expected an integer in [{lo}, {hi}]")
             v = {c: v[c] for c in ASSISTANCE}
         out[key] = v
@@ -320,7 +225,7 @@ def _check(values: Mapping[str, Any], name: str) -> dict[str, Any]:
         if (
             not isinstance(shares, (list, tuple))
             or len(shares) != len(levels)
-            or any(not _is_int(x, 0, BP) for x in shares)
+            or any(not is_int(x, 0, BP) for x in shares)
             or sum(shares) != BP
         ):
             raise PolicyError(
