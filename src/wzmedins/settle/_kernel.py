@@ -261,15 +261,15 @@ def gather_claims(idx, profile, scheme, category, visit, level, area, assistance
 
 
 @parallel_kernel
-def scatter_rows(values, dest, out, parts):
-    """``out[dest[r]] = values[r]`` row by row (outputs back from settlement order), in
-    ``parts`` ranges on numba's threads."""
+def scatter_columns(values, dest, out, parts):
+    """``out[:, dest[r]] = values[r]`` (outputs back from settlement order, one array per
+    output, which Arrow then takes as it is), in ``parts`` ranges on numba's threads."""
     m, w = values.shape
     for j in numba.prange(parts):
         for r in range(j * m // parts, (j + 1) * m // parts):
             d = dest[r]
             for c in range(w):
-                out[d, c] = values[r, c]
+                out[c, d] = values[r, c]
 
 
 @kernel

@@ -327,11 +327,11 @@ class Settler:
             else:
                 k.settle_range(0, m, *args)
             self.kernel_seconds += time.perf_counter() - start
-        out = np.empty((m, k.N_OUT), dtype=np.int64)  # by rank among accepted rows (input order)
-        k.scatter_rows(work, order.astype(np.int64, copy=False), out, self._parts(m))
+        out = np.empty((k.N_OUT, m), dtype=np.int64)  # by rank among accepted rows (input order)
+        k.scatter_columns(work, order.astype(np.int64, copy=False), out, self._parts(m))
         change = np.ones(m, dtype=bool)  # claims of a person-year are adjacent in settlement order
         change[1:] = sorted_rows[1:] != sorted_rows[:-1]
-        return self._result(cols, late, out.T, slots, sorted_rows[change], carry)
+        return self._result(cols, late, out, slots, sorted_rows[change], carry)
 
     def _buffer(self, name: str, n: int, width: int, dtype) -> np.ndarray:
         """A kernel input buffer ``[n, width]`` kept between batches (fresh memory costs a page
