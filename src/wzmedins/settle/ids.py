@@ -16,65 +16,65 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._ingest import hash_bytes, mix64
 from .._jit import kernel
 from ..errors import SchemaError
 
 EMPTY = -1
-FNV_OFFSET = np.uint64(0xCBF29CE484222325)
-FNV_PRIME = np.uint64(0x100000001B3)
-
-
-@kernel
-def _mix(z):
-    """splitmix64 finaliser: spreads a 64-bit key over all bits."""
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
 
 
 @kernel
 def hash_strings(offsets, data, rows, out):
-    """FNV-1a over the bytes of each string ``rows[i]`` (Arrow ``offsets`` + ``data``), mixed."""
+    """The hash of each string ``rows[i]`` (Arrow ``offsets`` + ``data``): FNV-1a, mixed."""
     for i in range(rows.shape[0]):
         r = rows[i]
-        h = FNV_OFFSET
-        for b in range(offsets[r], offsets[r + 1]):
-            h = (h ^ np.uint64(data[b])) * FNV_PRIME
-        out[i] = _mix(h)
+        out[i] = hash_bytes(data, offsets[r], offsets[r + 1])
 
 
 @kernel
 def hash_ints(values, rows, out):
     """splitmix64 of each integer ``values[rows[i]]``."""
     for i in range(rows.shape[0]):
-        out[i] = _mix(np.uint64(values[rows[i]]) + np.uint64(0x9E3779B97F4A7C15))
+        out[i] = mix64(np.uint64(values[rows[i]]) + np.uint64(0x9E3779B97F4A7C15))
 
 
 @kernel
-def _place(table, slot_hash, n_slots):
+def _place(table, slot_tag, slot_hash, n_slots):
     """Re-insert slots ``0..n_slots-1`` into an empty ``table`` (after it grew)."""
-    mask = table.shape[0] - 1
+    mask = np.uint64(table.shape[0] - 1)
     for s in range(n_slots):
-        pos = slot_hash[s] & np.uint64(mask)
-        while table[pos] != EMPTY:
-            pos = (pos + np.uint64(1)) & np.uint64(mask)
-        table[pos] = s
+        pos = slot_hash[s] & mask
+        while table[pos, 0] != EMPTY:
+            pos = (pos + np.uint64(1)) & mask
+        table[pos, 0] = s
+        table[pos, 1] = slot_tag[s]
+
+
+# A table entry is (slot, tag): the tag is the integer id itself, or a string's hash, so a probe
+# reads one cache line; only a string whose hash matches is compared byte by byte in the arena.
+# The finders stop before an insertion would pass half the table or the arrays' room and return
+# where they stopped: the caller grows (doubling) and resumes, so room follows the distinct ids
+# actually met, not the rows of the batch.
 
 
 @kernel
-def _find_ints(values, rows, hashes, table, slot_hash, slot_key, n_slots, add, out):
-    """Slot of each integer id ``values[rows[i]]`` (or EMPTY); with ``add``, new ids get new
-    slots. Returns the new number of slots."""
+def _find_ints(values, rows, start, hashes, table, slot_hash, slot_key, n_slots, add, out):
+    """Slot of each integer id ``values[rows[i]]``, ``i >= start`` (or EMPTY); with ``add``, new
+    ids get new slots. Returns the new number of slots and the row where it stopped for room."""
     mask = np.uint64(table.shape[0] - 1)
-    for i in range(rows.shape[0]):
+    room = min(table.shape[0] >> 1, slot_hash.shape[0])
+    for i in range(start, rows.shape[0]):
         v = values[rows[i]]
         h = hashes[i]
         pos = h & mask
         while True:
-            s = table[pos]
+            s = table[pos, 0]
             if s == EMPTY:
                 if add:
-                    table[pos] = n_slots
+                    if n_slots >= room:
+                        return n_slots, i
+                    table[pos, 0] = n_slots
+                    table[pos, 1] = v
                     slot_hash[n_slots] = h
                     slot_key[n_slots] = v
                     out[i] = n_slots
@@ -82,50 +82,104 @@ def _find_ints(values, rows, hashes, table, slot_hash, slot_key, n_slots, add, o
                 else:
                     out[i] = EMPTY
                 break
-            if slot_hash[s] == h and slot_key[s] == v:
+            if table[pos, 1] == v:
                 out[i] = s
                 break
             pos = (pos + np.uint64(1)) & mask
-    return n_slots
+    return n_slots, rows.shape[0]
 
 
 @kernel
-def _find_strings(offsets, data, rows, hashes, table, slot_hash, arena_off, arena, n_slots, add, out):
-    """As ``_find_ints`` for strings: equal hashes are confirmed byte by byte in the arena."""
+def _find_strings(offsets, data, rows, start, hashes, table, slot_hash, arena_off, arena, n_slots, add, out):
+    """As ``_find_ints`` for strings, by hash alone: a found slot is only a candidate until
+    ``_confirm_strings`` has compared its bytes (a new id's slot is exact)."""
     mask = np.uint64(table.shape[0] - 1)
-    for i in range(rows.shape[0]):
+    room = min(table.shape[0] >> 1, slot_hash.shape[0], arena_off.shape[0] - 1)
+    for i in range(start, rows.shape[0]):
         r = rows[i]
-        lo = offsets[r]
-        length = offsets[r + 1] - lo
         h = hashes[i]
+        tag = np.int64(h)
         pos = h & mask
         while True:
-            s = table[pos]
+            s = table[pos, 0]
             if s == EMPTY:
                 if add:
-                    start = arena_off[n_slots]
+                    lo = offsets[r]
+                    length = offsets[r + 1] - lo
+                    at = arena_off[n_slots]
+                    if n_slots >= room or at + length > arena.shape[0]:
+                        return n_slots, i
                     for b in range(length):
-                        arena[start + b] = data[lo + b]
-                    arena_off[n_slots + 1] = start + length
-                    table[pos] = n_slots
+                        arena[at + b] = data[lo + b]
+                    arena_off[n_slots + 1] = at + length
+                    table[pos, 0] = n_slots
+                    table[pos, 1] = tag
                     slot_hash[n_slots] = h
                     out[i] = n_slots
                     n_slots += 1
                 else:
                     out[i] = EMPTY
                 break
-            if slot_hash[s] == h and arena_off[s + 1] - arena_off[s] == length:
-                a = arena_off[s]
-                same = True
-                for b in range(length):
-                    if arena[a + b] != data[lo + b]:
-                        same = False
-                        break
-                if same:
-                    out[i] = s
-                    break
+            if table[pos, 1] == tag:
+                out[i] = s
+                break
             pos = (pos + np.uint64(1)) & mask
-    return n_slots
+    return n_slots, rows.shape[0]
+
+
+@kernel
+def _confirm_strings(offsets, data, rows, arena_off, arena, out):
+    """Compare each found id's bytes with its slot's; returns the positions that differ (two
+    ids whose 64-bit hashes collide), to be found exactly by ``_probe_string``. A separate pass
+    of independent iterations, so the processor overlaps the memory reads of many rows."""
+    wrong = np.empty(0, dtype=np.int64)
+    n_wrong = 0
+    for i in range(rows.shape[0]):
+        s = out[i]
+        if s < 0:
+            continue
+        r = rows[i]
+        lo = offsets[r]
+        length = offsets[r + 1] - lo
+        a = arena_off[s]
+        same = arena_off[s + 1] - a == length
+        if same:
+            for b in range(length):
+                if arena[a + b] != data[lo + b]:
+                    same = False
+                    break
+        if not same:
+            if n_wrong == wrong.shape[0]:
+                grown = np.empty(max(8, 2 * n_wrong), dtype=np.int64)
+                grown[:n_wrong] = wrong[:n_wrong]
+                wrong = grown
+            wrong[n_wrong] = i
+            n_wrong += 1
+    return wrong[:n_wrong]
+
+
+@kernel
+def _probe_string(offsets, data, r, h, table, arena_off, arena):
+    """The slot of string ``r`` compared byte by byte (EMPTY if absent), and the first free
+    table position on its probe path."""
+    mask = np.uint64(table.shape[0] - 1)
+    lo = offsets[r]
+    length = offsets[r + 1] - lo
+    pos = h & mask
+    while True:
+        s = table[pos, 0]
+        if s == EMPTY:
+            return EMPTY, pos
+        if table[pos, 1] == np.int64(h) and arena_off[s + 1] - arena_off[s] == length:
+            a = arena_off[s]
+            same = True
+            for b in range(length):
+                if arena[a + b] != data[lo + b]:
+                    same = False
+                    break
+            if same:
+                return s, pos
+        pos = (pos + np.uint64(1)) & mask
 
 
 @kernel
@@ -148,6 +202,13 @@ def _grow(arr: np.ndarray, need: int) -> np.ndarray:
     out = np.empty((max(need, 2 * arr.shape[0]), *arr.shape[1:]), dtype=arr.dtype)
     out[: arr.shape[0]] = arr
     return out
+
+
+def _is_every(rows: np.ndarray, n: int) -> bool:
+    """True when ``rows`` is ``0, 1, ..., n-1``."""
+    if len(rows) != n:
+        return False
+    return n == 0 or (int(rows[0]) == 0 and int(rows[-1]) == n - 1 and bool(np.all(rows[1:] > rows[:-1])))
 
 
 def _string_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -191,11 +252,17 @@ class IdIndex:
         self.name = name
         self.kind = kind  # "int" or "str", set by the first ids seen
         self.n = 0
-        self.table = np.full(16, EMPTY, dtype=np.int64)
+        self.table = np.full((16, 2), EMPTY, dtype=np.int64)  # (slot, tag) per entry
         self.slot_hash = np.zeros(8, dtype=np.uint64)
         self.slot_key = np.zeros(8, dtype=np.int64)  # integer ids
         self.arena_off = np.zeros(9, dtype=np.int64)  # string ids: bytes of slot s are arena[off[s]:off[s+1]]
         self.arena = np.zeros(64, dtype=np.uint8)
+        self._hint: tuple[pa.Array, np.ndarray] | None = None
+
+    def hint(self, arr: pa.Array, hashes: np.ndarray | None) -> None:
+        """Hashes of string ids ``arr`` made already (``tables.scan_ids``, the same hash): the
+        next ``slots`` of this very array uses them instead of hashing its bytes again."""
+        self._hint = None if hashes is None or not pa.types.is_string(arr.type) else (arr, hashes)
 
     @property
     def arrow_type(self) -> pa.DataType:
@@ -222,50 +289,89 @@ class IdIndex:
         # ids of the other type would match nobody (1 is not "1"): refuse instead of guessing
         raise SchemaError(self.name, f"ids of one type ({self.arrow_type}) in claims, state and accounts", str(typ))
 
-    def _reserve(self, extra: int, extra_bytes: int = 0) -> None:
-        need = self.n + extra
+    def _room(self, extra: int = 0, extra_bytes: int = 0) -> None:
+        """Grow the table and the slot arrays (doubling) to hold ``extra`` more ids."""
+        need = max(self.n + extra, 2 * self.n, 8)
         if 2 * need > self.table.shape[0]:
             size = self.table.shape[0]
             while 2 * need > size:
                 size *= 2
-            self.table = np.full(size, EMPTY, dtype=np.int64)
-            _place(self.table, self.slot_hash, self.n)
+            self.table = np.full((size, 2), EMPTY, dtype=np.int64)
+            tag = self.slot_key if self.kind == "int" else self.slot_hash.view(np.int64)
+            _place(self.table, tag, self.slot_hash, self.n)
         self.slot_hash = _grow(self.slot_hash, need)
         if self.kind == "int":
             self.slot_key = _grow(self.slot_key, need)
         else:
             self.arena_off = _grow(self.arena_off, need + 1)
-            self.arena = _grow(self.arena, int(self.arena_off[self.n]) + extra_bytes)
+            self.arena = _grow(self.arena, max(int(self.arena_off[self.n]) + extra_bytes, 2 * self.arena.shape[0]))
+
+    def _find(self, values, rows: np.ndarray, hashes: np.ndarray, add: bool, out: np.ndarray) -> None:
+        """Find (and with ``add`` insert) ``rows``, growing whenever the finder runs out of room."""
+        at = 0
+        while True:
+            if self.kind == "int":
+                self.n, at = _find_ints(values, rows, at, hashes, self.table, self.slot_hash, self.slot_key, self.n,
+                                        add, out)  # fmt: skip
+            else:
+                offsets, data = values
+                self.n, at = _find_strings(offsets, data, rows, at, hashes, self.table, self.slot_hash,
+                                           self.arena_off, self.arena, self.n, add, out)  # fmt: skip
+            if at == len(rows):
+                break
+            extra_bytes = 0 if self.kind == "int" else int(values[0][rows[at] + 1] - values[0][rows[at]])
+            self._room(1, extra_bytes)
+        if self.kind != "int":
+            for i in _confirm_strings(*values, rows, self.arena_off, self.arena, out):
+                out[i] = self._exact(values, int(rows[i]), hashes[i : i + 1], add)
+
+    def _exact(self, values, r: int, h: np.ndarray, add: bool) -> int:
+        """The slot of string ``r`` whose hash collided with another id's, found byte by byte
+        (and added, with ``add``). Rare: 64-bit hashes of distinct ids almost never meet."""
+        offsets, data = values
+        s, pos = _probe_string(offsets, data, r, h[0], self.table, self.arena_off, self.arena)
+        if s != EMPTY or not add:
+            return int(s)
+        lo, hi = int(offsets[r]), int(offsets[r + 1])
+        self._room(1, hi - lo)
+        s, pos = _probe_string(offsets, data, r, h[0], self.table, self.arena_off, self.arena)
+        at = int(self.arena_off[self.n])
+        self.arena[at : at + hi - lo] = data[lo:hi]
+        self.arena_off[self.n + 1] = at + hi - lo
+        self.table[pos] = (self.n, h.view(np.int64)[0])
+        self.slot_hash[self.n] = h[0]
+        self.n += 1
+        return self.n - 1
 
     def slots(self, arr: pa.Array, *, rows: np.ndarray | None = None, add: bool = False) -> np.ndarray:
         """Slot of each id (of ``rows`` only, when given); -1 for a null or, without ``add``,
         an id never seen."""
         arr = self._coerce(arr)
-        if rows is None:
-            rows = np.arange(len(arr), dtype=np.int64) if arr.null_count == 0 else np.flatnonzero(pc.is_valid(arr))
+        every = arr.null_count == 0 and (rows is None or _is_every(rows, len(arr)))
+        if every:
+            rows = np.arange(len(arr), dtype=np.int64) if rows is None else rows
+        elif rows is None:
+            rows = np.flatnonzero(pc.is_valid(arr))
         elif arr.null_count:
             rows = rows[pc.is_valid(arr).to_numpy(zero_copy_only=False)[rows]]
-        out = np.full(len(arr), EMPTY, dtype=np.int64)
+        out = np.empty(len(arr), dtype=np.int64) if every else np.full(len(arr), EMPTY, dtype=np.int64)
         if len(rows) == 0:
             return out
         rows = np.ascontiguousarray(rows, dtype=np.int64)
         hashes = np.empty(len(rows), dtype=np.uint64)
-        found = np.empty(len(rows), dtype=np.int64)
+        found = out if every else np.empty(len(rows), dtype=np.int64)
         if self.kind == "int":
             values = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + len(arr)]
             hash_ints(values, rows, hashes)
-            if add:
-                self._reserve(len(rows))
-            self.n = _find_ints(values, rows, hashes, self.table, self.slot_hash, self.slot_key, self.n, add, found)
         else:
-            offsets, data = _string_buffers(arr)
-            hash_strings(offsets, data, rows, hashes)
-            if add:
-                self._reserve(len(rows), int(offsets[-1] - offsets[0]))
-            self.n = _find_strings(
-                offsets, data, rows, hashes, self.table, self.slot_hash, self.arena_off, self.arena, self.n, add, found
-            )
-        out[rows] = found
+            values = _string_buffers(arr)
+            if self._hint is not None and self._hint[0] is arr:
+                hashes = self._hint[1] if every else self._hint[1][rows]
+            else:
+                hash_strings(*values, rows, hashes)
+        self._find(values, rows, hashes, add, found)
+        if not every:
+            out[rows] = found
         return out
 
     def missing(self, arr: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -283,9 +389,7 @@ class IdIndex:
         hashes = np.empty(len(keys), dtype=np.uint64)
         out = np.empty(len(keys), dtype=np.int64)
         hash_ints(keys, rows, hashes)
-        if add:
-            self._reserve(len(keys))
-        self.n = _find_ints(keys, rows, hashes, self.table, self.slot_hash, self.slot_key, self.n, add, out)
+        self._find(keys, rows, hashes, add, out)
         return out
 
     def ids(self, slots: np.ndarray | None = None) -> pa.Array:

@@ -192,17 +192,27 @@ class Settler:
     # ----------------------------------------------------------------- snapshots
 
     def _state_table(self, rows: np.ndarray) -> pa.Table:
-        person_type = self.persons.arrow_type
-        cols = {"person_id": self.persons.ids(self.row_slot[rows]), "year": pa.array(self.row_year[rows], pa.int32())}
-        values = self.values[rows]
-        for j, name in enumerate(STATE_FIELDS):
-            cols[name] = pa.array(values[:, j].astype(np.int32 if name.startswith("admissions") else np.int64))
-        last = self.last_date[rows]
-        none = last == NO_DATE
-        cols["last_date"] = pa.array(np.where(none, 0, last).astype(np.int32), mask=none).cast(pa.date32())
-        cols["last_seq"] = pa.array(np.where(none, 0, self.last_seq[rows]), mask=none)
-        meta = metadata(self.policy)
-        return pa.table(cols, schema=state_schema(person_type)).replace_schema_metadata(meta)
+        return self._state_snapshot(rows)()
+
+    def _state_snapshot(self, rows: np.ndarray):
+        """A function building the ``state`` table of person-year ``rows`` as they are now: the
+        rows' numbers are copied at once (later batches change them), the Arrow table is built
+        when asked for (a person's id never changes, so it is read from the index then)."""
+        slot, year, values = self.row_slot[rows], self.row_year[rows], self.values[rows]
+        last, last_seq = self.last_date[rows], self.last_seq[rows]
+        persons, meta = self.persons, metadata(self.policy)
+
+        def build() -> pa.Table:
+            cols = {"person_id": persons.ids(slot), "year": pa.array(year.astype(np.int32))}
+            for j, name in enumerate(STATE_FIELDS):
+                cols[name] = pa.array(values[:, j].astype(np.int32 if name.startswith("admissions") else np.int64))
+            none = last == NO_DATE
+            masked = none if none.any() else None
+            cols["last_date"] = pa.array(np.where(none, 0, last).astype(np.int32), mask=masked).cast(pa.date32())
+            cols["last_seq"] = pa.array(np.where(none, 0, last_seq), mask=masked)
+            return pa.table(cols, schema=state_schema(persons.arrow_type)).replace_schema_metadata(meta)
+
+        return build
 
     def state(self) -> pa.Table:
         """Every person-year in the store, as a ``state`` table (interfaces.md "state")."""
@@ -249,8 +259,12 @@ class Settler:
                     orig = mine if orig is None else pa.concat_tables(
                         [orig.select(mine.column_names).cast(mine.schema), mine])  # fmt: skip
         cols = claim_columns(table, self.policy, known_claim_ids=known, originals=orig)
-        late = self._check_order(cols)
-        return self._run(cols, late, tuple(carry))
+        self.persons.hint(cols.person_id, cols.person_hash)  # hashed while checked: not hashed again
+        try:
+            late = self._check_order(cols)
+            return self._run(cols, late, tuple(carry))
+        finally:
+            self.persons.hint(cols.person_id, None)
 
     def _check_order(self, cols: ClaimColumns) -> np.ndarray:
         """The order rule: flag back-dated rows (``late``), rejecting them where the profile
@@ -356,24 +370,31 @@ class Settler:
         return np.unique(np.concatenate([[0], cuts, [m]])).astype(np.int64)
 
     def _result(self, cols, late, out, slots, touched, carry) -> SettleResult:
+        """The settled table from the kernel's output rows (numpy buffers handed to Arrow as
+        they are); when every row was accepted, the input columns are taken whole."""
         accepted = cols.accepted
-        take = pa.array(accepted)
-        columns = {
-            "claim_id": cols.claim_id.take(take),
-            "person_id": cols.person_id.take(take),
-            "year": pa.array(cols.year[accepted]),
-        }
+        every = len(accepted) == len(cols.reason)
+        take = None if every else pa.array(accepted)
+
+        def rows(arr):
+            return arr if every else arr.take(take)
+
+        def pick(values: np.ndarray) -> np.ndarray:
+            return values if every else values[accepted]
+
+        columns = {"claim_id": rows(cols.claim_id), "person_id": rows(cols.person_id)}
+        columns["year"] = pa.array(pick(cols.year))
         for j, name in enumerate(k.OUTPUT_FIELDS):
             columns[name] = pa.array(out[j].astype(np.int32) if name == "ratio_bp" else out[j])
-        columns["visit_type"] = labels(cols.visit[accepted], VISIT_TYPES)
-        columns["facility_level"] = labels(cols.level[accepted], FACILITY_LEVELS)
-        columns["reverses"] = cols.reverses.take(take)
-        columns[LATE_COLUMN] = pa.array(late[accepted])
+        visit, level = pick(cols.visit), pick(cols.level)
+        columns["visit_type"] = labels(visit, VISIT_TYPES)
+        columns["facility_level"] = labels(level, FACILITY_LEVELS)
+        columns["reverses"] = rows(cols.reverses)
+        columns[LATE_COLUMN] = pa.array(pick(late))
         for name in carry:
-            columns[name] = t.required(cols.table, name, "a column to carry").take(take)
-        meta = metadata(self.policy)
-        settled = pa.table(columns).replace_schema_metadata(meta)
+            columns[name] = rows(t.required(cols.table, name, "a column to carry"))
+        settled = pa.table(columns).replace_schema_metadata(metadata(self.policy))
         if self.claims is not None and len(accepted):
-            self.claims.add(columns["claim_id"], slots, cols.year[accepted], cols.visit[accepted],
-                            cols.level[accepted], np.ascontiguousarray(out.T), columns["reverses"])  # fmt: skip
-        return SettleResult(settled, cols.rejected(), self._state_table(touched))
+            self.claims.add(columns["claim_id"], slots, pick(cols.year), visit, level, np.ascontiguousarray(out.T),
+                            columns["reverses"])  # fmt: skip
+        return SettleResult(settled, cols.rejected(), self._state_snapshot(touched))
