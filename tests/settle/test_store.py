@@ -198,6 +198,37 @@ def test_id_index_tells_colliding_strings_apart(monkeypatch):
     assert index.slots(words, add=True).tolist() == [0, 1, 2, 0, 3, 1]
     assert index.slots(pa.array(["ba", "ab"])).tolist() == [-1, 2]
     assert index.ids().to_pylist() == ["a", "b", "ab", ""]
+    # ids sharing their first 16 bytes (kept in the table entry) are told apart in the arena;
+    # a trailing NUL makes another id (the length is compared too)
+    long = pa.array(["x" * 16 + "tail-a", "x" * 16 + "tail-b", "x" * 16 + "tail-a", "a\x00", "x" * 16])
+    assert index.slots(long, add=True).tolist() == [4, 5, 4, 6, 7]
+    assert index.slots(pa.array(["x" * 16 + "tail-c", "x" * 16 + "tail-b"])).tolist() == [-1, 5]
+
+
+def test_checking_hashes_ids_as_the_index_does():
+    """The claims check hashes person ids once and the index uses those hashes: the same hash."""
+    from wzmedins import tables
+    from wzmedins.settle.ids import hash_strings
+
+    words = pa.array(["p1", "", "\u3000", "患者-7", "x" * 300, None, " \t"])
+    missing, too_long, hashes = tables.scan_ids(words)
+    assert missing.tolist() == [False, True, True, False, False, False, True]
+    assert too_long.tolist() == [False, False, False, False, True, False, False]
+    offsets, data = tables.string_buffers(words)
+    again = np.empty(len(words), dtype=np.uint64)
+    hash_strings(offsets, data, np.arange(len(words)), again)
+    assert (again[:5] == hashes[:5]).all()
+
+
+def test_id_index_grows_while_finding():
+    """Room follows the distinct ids met (not the rows of a batch), and slots survive growth."""
+    index = IdIndex("person_id")
+    words = pa.array([f"person-{i % 3000:05d}-with-a-long-name" for i in range(20_000)])
+    slots = index.slots(words, add=True)
+    assert index.n == 3000 and slots[:3000].tolist() == list(range(3000))
+    assert (slots == np.arange(20_000) % 3000).all()
+    assert index.table.shape[0] <= 8192  # about twice the ids held, not the 20 000 rows
+    assert index.ids(np.array([2999, 0])).to_pylist() == [words[2999].as_py(), words[0].as_py()]
 
 
 def test_id_index_grows_and_keeps_slots():

@@ -40,7 +40,7 @@ def hash_ints(values, rows, out):
 
 @kernel
 def _place(table, slot_tag, slot_hash, n_slots):
-    """Re-insert slots ``0..n_slots-1`` into an empty ``table`` (after it grew)."""
+    """Re-insert integer slots ``0..n_slots-1`` into an empty ``table`` (after it grew)."""
     mask = np.uint64(table.shape[0] - 1)
     for s in range(n_slots):
         pos = slot_hash[s] & mask
@@ -50,8 +50,45 @@ def _place(table, slot_tag, slot_hash, n_slots):
         table[pos, 1] = slot_tag[s]
 
 
-# A table entry is (slot, tag): the tag is the integer id itself, or a string's hash, so a probe
-# reads one cache line; only a string whose hash matches is compared byte by byte in the arena.
+INLINE = 16  # bytes of a string id kept in its table entry
+LENGTH_SHIFT = 40  # a string entry's first word: slot | length << 40
+
+
+@kernel
+def _prefix(data, lo, length):
+    """The first ``INLINE`` bytes of a string as two little-endian words, zero-padded."""
+    w0 = np.int64(0)
+    w1 = np.int64(0)
+    for k in range(min(length, INLINE)):
+        byte = np.int64(data[lo + k])
+        if k < 8:
+            w0 |= byte << (8 * k)
+        else:
+            w1 |= byte << (8 * (k - 8))
+    return w0, w1
+
+
+@kernel
+def _place_strings(table, slot_hash, arena_off, arena, n_slots):
+    """Re-insert string slots ``0..n_slots-1`` into an empty ``table`` (after it grew)."""
+    mask = np.uint64(table.shape[0] - 1)
+    for s in range(n_slots):
+        pos = slot_hash[s] & mask
+        while table[pos, 0] != EMPTY:
+            pos = (pos + np.uint64(1)) & mask
+        lo = arena_off[s]
+        length = arena_off[s + 1] - lo
+        w0, w1 = _prefix(arena, lo, length)
+        table[pos, 0] = s | (length << LENGTH_SHIFT)
+        table[pos, 1] = np.int64(slot_hash[s])
+        table[pos, 2] = w0
+        table[pos, 3] = w1
+
+
+# An integer entry is (slot, id): a probe reads one cache line and compares the id itself.
+# A string entry is (slot | length << 40, hash, first 16 bytes): an id of at most 16 bytes is
+# compared exactly in the entry itself, a longer one also byte by byte against the arena from
+# its 17th byte, so two ids whose hashes collide are never merged.
 # The finders stop before an insertion would pass half the table or the arrays' room and return
 # where they stopped: the caller grows (doubling) and resumes, so room follows the distinct ids
 # actually met, not the rows of the batch.
@@ -91,95 +128,61 @@ def _find_ints(values, rows, start, hashes, table, slot_hash, slot_key, n_slots,
 
 @kernel
 def _find_strings(offsets, data, rows, start, hashes, table, slot_hash, arena_off, arena, n_slots, add, out):
-    """As ``_find_ints`` for strings, by hash alone: a found slot is only a candidate until
-    ``_confirm_strings`` has compared its bytes (a new id's slot is exact)."""
+    """As ``_find_ints`` for strings, compared exactly (see above). Rows go in groups: the
+    group's table entries are read first, all at once (independent reads the processor
+    overlaps), then each row is probed from cache."""
     mask = np.uint64(table.shape[0] - 1)
     room = min(table.shape[0] >> 1, slot_hash.shape[0], arena_off.shape[0] - 1)
-    for i in range(start, rows.shape[0]):
-        r = rows[i]
-        h = hashes[i]
-        tag = np.int64(h)
-        pos = h & mask
-        while True:
-            s = table[pos, 0]
-            if s == EMPTY:
-                if add:
-                    lo = offsets[r]
-                    length = offsets[r + 1] - lo
-                    at = arena_off[n_slots]
-                    if n_slots >= room or at + length > arena.shape[0]:
-                        return n_slots, i
-                    for b in range(length):
-                        arena[at + b] = data[lo + b]
-                    arena_off[n_slots + 1] = at + length
-                    table[pos, 0] = n_slots
-                    table[pos, 1] = tag
-                    slot_hash[n_slots] = h
-                    out[i] = n_slots
-                    n_slots += 1
-                else:
-                    out[i] = EMPTY
-                break
-            if table[pos, 1] == tag:
-                out[i] = s
-                break
-            pos = (pos + np.uint64(1)) & mask
+    low = (np.int64(1) << LENGTH_SHIFT) - 1
+    group = 32
+    tags = np.empty(group, dtype=np.int64)
+    for g in range(start, rows.shape[0], group):
+        end = min(g + group, rows.shape[0])
+        for i in range(g, end):  # warm the group's entries
+            tags[i - g] = table[hashes[i] & mask, 1]
+        for i in range(g, end):
+            r = rows[i]
+            lo = offsets[r]
+            length = np.int64(offsets[r + 1] - lo)
+            w0, w1 = _prefix(data, lo, length)
+            h = hashes[i]
+            tag = np.int64(h)
+            pos = h & mask
+            while True:
+                entry = table[pos, 0]
+                if entry == EMPTY:
+                    if add:
+                        at = arena_off[n_slots]
+                        if n_slots >= room or at + length > arena.shape[0]:
+                            return n_slots, i
+                        for b in range(length):
+                            arena[at + b] = data[lo + b]
+                        arena_off[n_slots + 1] = at + length
+                        table[pos, 0] = n_slots | (length << LENGTH_SHIFT)
+                        table[pos, 1] = tag
+                        table[pos, 2] = w0
+                        table[pos, 3] = w1
+                        slot_hash[n_slots] = h
+                        out[i] = n_slots
+                        n_slots += 1
+                    else:
+                        out[i] = EMPTY
+                    break
+                if (table[pos, 1] == tag and table[pos, 2] == w0 and table[pos, 3] == w1
+                        and entry >> LENGTH_SHIFT == length):  # fmt: skip
+                    s = entry & low
+                    same = True
+                    if length > INLINE:
+                        a = arena_off[s]
+                        for b in range(INLINE, length):
+                            if arena[a + b] != data[lo + b]:
+                                same = False
+                                break
+                    if same:
+                        out[i] = s
+                        break
+                pos = (pos + np.uint64(1)) & mask
     return n_slots, rows.shape[0]
-
-
-@kernel
-def _confirm_strings(offsets, data, rows, arena_off, arena, out):
-    """Compare each found id's bytes with its slot's; returns the positions that differ (two
-    ids whose 64-bit hashes collide), to be found exactly by ``_probe_string``. A separate pass
-    of independent iterations, so the processor overlaps the memory reads of many rows."""
-    wrong = np.empty(0, dtype=np.int64)
-    n_wrong = 0
-    for i in range(rows.shape[0]):
-        s = out[i]
-        if s < 0:
-            continue
-        r = rows[i]
-        lo = offsets[r]
-        length = offsets[r + 1] - lo
-        a = arena_off[s]
-        same = arena_off[s + 1] - a == length
-        if same:
-            for b in range(length):
-                if arena[a + b] != data[lo + b]:
-                    same = False
-                    break
-        if not same:
-            if n_wrong == wrong.shape[0]:
-                grown = np.empty(max(8, 2 * n_wrong), dtype=np.int64)
-                grown[:n_wrong] = wrong[:n_wrong]
-                wrong = grown
-            wrong[n_wrong] = i
-            n_wrong += 1
-    return wrong[:n_wrong]
-
-
-@kernel
-def _probe_string(offsets, data, r, h, table, arena_off, arena):
-    """The slot of string ``r`` compared byte by byte (EMPTY if absent), and the first free
-    table position on its probe path."""
-    mask = np.uint64(table.shape[0] - 1)
-    lo = offsets[r]
-    length = offsets[r + 1] - lo
-    pos = h & mask
-    while True:
-        s = table[pos, 0]
-        if s == EMPTY:
-            return EMPTY, pos
-        if table[pos, 1] == np.int64(h) and arena_off[s + 1] - arena_off[s] == length:
-            a = arena_off[s]
-            same = True
-            for b in range(length):
-                if arena[a + b] != data[lo + b]:
-                    same = False
-                    break
-            if same:
-                return s, pos
-        pos = (pos + np.uint64(1)) & mask
 
 
 @kernel
@@ -252,7 +255,7 @@ class IdIndex:
         self.name = name
         self.kind = kind  # "int" or "str", set by the first ids seen
         self.n = 0
-        self.table = np.full((16, 2), EMPTY, dtype=np.int64)  # (slot, tag) per entry
+        self.table = np.full((16, 2 if kind == "int" else 4), EMPTY, dtype=np.int64)  # entries: see the finders
         self.slot_hash = np.zeros(8, dtype=np.uint64)
         self.slot_key = np.zeros(8, dtype=np.int64)  # integer ids
         self.arena_off = np.zeros(9, dtype=np.int64)  # string ids: bytes of slot s are arena[off[s]:off[s+1]]
@@ -291,23 +294,30 @@ class IdIndex:
 
     def _room(self, extra: int = 0, extra_bytes: int = 0) -> None:
         """Grow the table and the slot arrays (doubling) to hold ``extra`` more ids."""
-        need = max(self.n + extra, 2 * self.n, 8)
+        need = max(self.n + extra, 8)
         if 2 * need > self.table.shape[0]:
             size = self.table.shape[0]
             while 2 * need > size:
                 size *= 2
-            self.table = np.full((size, 2), EMPTY, dtype=np.int64)
-            tag = self.slot_key if self.kind == "int" else self.slot_hash.view(np.int64)
-            _place(self.table, tag, self.slot_hash, self.n)
-        self.slot_hash = _grow(self.slot_hash, need)
+            if self.kind == "int":
+                self.table = np.full((size, 2), EMPTY, dtype=np.int64)
+                _place(self.table, self.slot_key, self.slot_hash, self.n)
+            else:
+                self.table = np.full((size, 4), EMPTY, dtype=np.int64)
+                _place_strings(self.table, self.slot_hash, self.arena_off, self.arena, self.n)
+        slots = max(need, 2 * self.n)  # the slot arrays double too
+        self.slot_hash = _grow(self.slot_hash, slots)
         if self.kind == "int":
-            self.slot_key = _grow(self.slot_key, need)
+            self.slot_key = _grow(self.slot_key, slots)
         else:
-            self.arena_off = _grow(self.arena_off, need + 1)
-            self.arena = _grow(self.arena, max(int(self.arena_off[self.n]) + extra_bytes, 2 * self.arena.shape[0]))
+            self.arena_off = _grow(self.arena_off, slots + 1)
+            self.arena = _grow(self.arena, int(self.arena_off[self.n]) + extra_bytes)
 
     def _find(self, values, rows: np.ndarray, hashes: np.ndarray, add: bool, out: np.ndarray) -> None:
         """Find (and with ``add`` insert) ``rows``, growing whenever the finder runs out of room."""
+        width = 2 if self.kind == "int" else 4
+        if self.table.shape[1] != width:  # the kind was settled by the first ids seen
+            self.table = np.full((self.table.shape[0], width), EMPTY, dtype=np.int64)
         at = 0
         while True:
             if self.kind == "int":
@@ -321,27 +331,6 @@ class IdIndex:
                 break
             extra_bytes = 0 if self.kind == "int" else int(values[0][rows[at] + 1] - values[0][rows[at]])
             self._room(1, extra_bytes)
-        if self.kind != "int":
-            for i in _confirm_strings(*values, rows, self.arena_off, self.arena, out):
-                out[i] = self._exact(values, int(rows[i]), hashes[i : i + 1], add)
-
-    def _exact(self, values, r: int, h: np.ndarray, add: bool) -> int:
-        """The slot of string ``r`` whose hash collided with another id's, found byte by byte
-        (and added, with ``add``). Rare: 64-bit hashes of distinct ids almost never meet."""
-        offsets, data = values
-        s, pos = _probe_string(offsets, data, r, h[0], self.table, self.arena_off, self.arena)
-        if s != EMPTY or not add:
-            return int(s)
-        lo, hi = int(offsets[r]), int(offsets[r + 1])
-        self._room(1, hi - lo)
-        s, pos = _probe_string(offsets, data, r, h[0], self.table, self.arena_off, self.arena)
-        at = int(self.arena_off[self.n])
-        self.arena[at : at + hi - lo] = data[lo:hi]
-        self.arena_off[self.n + 1] = at + hi - lo
-        self.table[pos] = (self.n, h.view(np.int64)[0])
-        self.slot_hash[self.n] = h[0]
-        self.n += 1
-        return self.n - 1
 
     def slots(self, arr: pa.Array, *, rows: np.ndarray | None = None, add: bool = False) -> np.ndarray:
         """Slot of each id (of ``rows`` only, when given); -1 for a null or, without ``add``,
