@@ -95,14 +95,16 @@ def _place_strings(table, slot_hash, arena_off, arena, n_slots):
 
 
 @kernel
-def _find_ints(values, rows, start, hashes, table, slot_hash, slot_key, n_slots, add, out):
-    """Slot of each integer id ``values[rows[i]]``, ``i >= start`` (or EMPTY); with ``add``, new
-    ids get new slots. Returns the new number of slots and the row where it stopped for room."""
+def _find_ints(values, rows, every, start, table, slot_hash, slot_key, n_slots, add, out):
+    """Slot of each integer id ``values[rows[i]]`` (``values[i]`` when ``every``), ``i >= start``
+    (or EMPTY); with ``add``, new ids get new slots. Returns the new number of slots and the
+    row where it stopped for room. The hash is made here (``hash_ints``'s), not stored."""
     mask = np.uint64(table.shape[0] - 1)
     room = min(table.shape[0] >> 1, slot_hash.shape[0])
-    for i in range(start, rows.shape[0]):
-        v = values[rows[i]]
-        h = hashes[i]
+    n = values.shape[0] if every else rows.shape[0]
+    for i in range(start, n):
+        v = values[i] if every else values[rows[i]]
+        h = mix64(np.uint64(v) + np.uint64(0x9E3779B97F4A7C15))
         pos = h & mask
         while True:
             s = table[pos, 0]
@@ -123,11 +125,11 @@ def _find_ints(values, rows, start, hashes, table, slot_hash, slot_key, n_slots,
                 out[i] = s
                 break
             pos = (pos + np.uint64(1)) & mask
-    return n_slots, rows.shape[0]
+    return n_slots, n
 
 
 @kernel
-def _find_strings(offsets, data, rows, start, hashes, table, slot_hash, arena_off, arena, n_slots, add, out):
+def _find_strings(offsets, data, rows, every, start, hashes, table, slot_hash, arena_off, arena, n_slots, add, out):
     """As ``_find_ints`` for strings, compared exactly (see above). Rows go in groups: the
     group's table entries are read first, all at once (independent reads the processor
     overlaps), then each row is probed from cache."""
@@ -136,12 +138,13 @@ def _find_strings(offsets, data, rows, start, hashes, table, slot_hash, arena_of
     low = (np.int64(1) << LENGTH_SHIFT) - 1
     group = 32
     tags = np.empty(group, dtype=np.int64)
-    for g in range(start, rows.shape[0], group):
-        end = min(g + group, rows.shape[0])
+    n = offsets.shape[0] - 1 if every else rows.shape[0]
+    for g in range(start, n, group):
+        end = min(g + group, n)
         for i in range(g, end):  # warm the group's entries
             tags[i - g] = table[hashes[i] & mask, 1]
         for i in range(g, end):
-            r = rows[i]
+            r = i if every else rows[i]
             lo = offsets[r]
             length = np.int64(offsets[r + 1] - lo)
             w0, w1 = _prefix(data, lo, length)
@@ -182,7 +185,7 @@ def _find_strings(offsets, data, rows, start, hashes, table, slot_hash, arena_of
                         out[i] = s
                         break
                 pos = (pos + np.uint64(1)) & mask
-    return n_slots, rows.shape[0]
+    return n_slots, n
 
 
 @kernel
@@ -313,24 +316,29 @@ class IdIndex:
             self.arena_off = _grow(self.arena_off, slots + 1)
             self.arena = _grow(self.arena, int(self.arena_off[self.n]) + extra_bytes)
 
-    def _find(self, values, rows: np.ndarray, hashes: np.ndarray, add: bool, out: np.ndarray) -> None:
-        """Find (and with ``add`` insert) ``rows``, growing whenever the finder runs out of room."""
+    def _find(self, values, rows: np.ndarray | None, hashes: np.ndarray | None, add: bool, out: np.ndarray) -> None:
+        """Find (and with ``add`` insert) ``rows`` (None: every row), growing whenever the
+        finder runs out of room. ``hashes`` (of each row found) for strings only."""
         width = 2 if self.kind == "int" else 4
         if self.table.shape[1] != width:  # the kind was settled by the first ids seen
             self.table = np.full((self.table.shape[0], width), EMPTY, dtype=np.int64)
+        every = rows is None
+        rows = np.zeros(0, dtype=np.int64) if every else rows
         at = 0
         while True:
             if self.kind == "int":
-                self.n, at = _find_ints(values, rows, at, hashes, self.table, self.slot_hash, self.slot_key, self.n,
+                self.n, at = _find_ints(values, rows, every, at, self.table, self.slot_hash, self.slot_key, self.n,
                                         add, out)  # fmt: skip
+                n = len(values) if every else len(rows)
             else:
                 offsets, data = values
-                self.n, at = _find_strings(offsets, data, rows, at, hashes, self.table, self.slot_hash,
+                self.n, at = _find_strings(offsets, data, rows, every, at, hashes, self.table, self.slot_hash,
                                            self.arena_off, self.arena, self.n, add, out)  # fmt: skip
-            if at == len(rows):
-                break
-            extra_bytes = 0 if self.kind == "int" else int(values[0][rows[at] + 1] - values[0][rows[at]])
-            self._room(1, extra_bytes)
+                n = len(offsets) - 1 if every else len(rows)
+            if at == n:
+                return
+            r = at if every else int(rows[at])
+            self._room(1, 0 if self.kind == "int" else int(values[0][r + 1] - values[0][r]))
 
     def slots(self, arr: pa.Array, *, rows: np.ndarray | None = None, add: bool = False) -> np.ndarray:
         """Slot of each id (of ``rows`` only, when given); -1 for a null or, without ``add``,
@@ -338,26 +346,27 @@ class IdIndex:
         arr = self._coerce(arr)
         every = arr.null_count == 0 and (rows is None or _is_every(rows, len(arr)))
         if every:
-            rows = np.arange(len(arr), dtype=np.int64) if rows is None else rows
+            rows = None
         elif rows is None:
             rows = np.flatnonzero(pc.is_valid(arr))
         elif arr.null_count:
             rows = rows[pc.is_valid(arr).to_numpy(zero_copy_only=False)[rows]]
         out = np.empty(len(arr), dtype=np.int64) if every else np.full(len(arr), EMPTY, dtype=np.int64)
-        if len(rows) == 0:
+        if len(arr) == 0 or (rows is not None and len(rows) == 0):
             return out
-        rows = np.ascontiguousarray(rows, dtype=np.int64)
-        hashes = np.empty(len(rows), dtype=np.uint64)
+        if rows is not None:
+            rows = np.ascontiguousarray(rows, dtype=np.int64)
         found = out if every else np.empty(len(rows), dtype=np.int64)
+        hashes = None
         if self.kind == "int":
             values = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + len(arr)]
-            hash_ints(values, rows, hashes)
         else:
             values = _string_buffers(arr)
             if self._hint is not None and self._hint[0] is arr:
                 hashes = self._hint[1] if every else self._hint[1][rows]
             else:
-                hash_strings(*values, rows, hashes)
+                hashes = np.empty(len(found), dtype=np.uint64)
+                hash_strings(*values, np.arange(len(arr), dtype=np.int64) if every else rows, hashes)
         self._find(values, rows, hashes, add, found)
         if not every:
             out[rows] = found
@@ -374,11 +383,9 @@ class IdIndex:
         """Slots of int64 ``keys`` (an integer index used for composite keys)."""
         keys = np.ascontiguousarray(keys, dtype=np.int64)
         self.kind = self.kind or "int"
-        rows = np.arange(len(keys), dtype=np.int64)
-        hashes = np.empty(len(keys), dtype=np.uint64)
         out = np.empty(len(keys), dtype=np.int64)
-        hash_ints(keys, rows, hashes)
-        self._find(keys, rows, hashes, add, out)
+        if len(keys):
+            self._find(keys, None, None, add, out)
         return out
 
     def ids(self, slots: np.ndarray | None = None) -> pa.Array:

@@ -12,6 +12,7 @@ person-years the batch touched.
 from __future__ import annotations
 
 import time
+import weakref
 from typing import Any
 
 import numpy as np
@@ -41,7 +42,9 @@ def _keys(slots: np.ndarray, years: np.ndarray) -> np.ndarray:
     """The int64 key of a person-year."""
     if len(years) and (years.min() < 0 or years.max() >= 1 << YEAR_BITS):
         raise SchemaError("year", f"a year from 0 to {(1 << YEAR_BITS) - 1}", str(int(years.max())))
-    return (slots.astype(np.int64) << YEAR_BITS) | years.astype(np.int64)
+    keys = np.left_shift(slots, YEAR_BITS, dtype=np.int64)  # one array made, not three
+    keys |= years
+    return keys
 
 
 def order_by_person(codes: np.ndarray, year: np.ndarray, date: np.ndarray, seq: np.ndarray) -> np.ndarray:
@@ -121,6 +124,7 @@ class Settler:
         self._scratch = np.zeros(0, dtype=np.int64)
         self._buffers: dict[str, np.ndarray] = {}
         self.kernel_seconds = 0.0  # time spent in the compiled loop, for benchmarks/bench_store.py
+        self._snapshots: weakref.WeakSet[_StateSnapshot] = weakref.WeakSet()  # results' states not built yet
         if accounts is not None:
             self.load_accounts(accounts)
 
@@ -148,6 +152,7 @@ class Settler:
     def load_accounts(self, table: Any) -> None:
         """Add opening balances ``(person_id, year, current_balance, hist_balance)``; a
         person-year already held is a SchemaError, a negative balance too."""
+        self._freeze_snapshots()
         table = t.to_table(table)
         check_balances(table, "accounts")
         slots = self.persons.slots(t.ids(table, "person_id"), add=True)
@@ -165,6 +170,7 @@ class Settler:
     def load_state(self, table: Any) -> None:
         """Seed the store with carried state (a ``state`` table of an earlier run); a row
         replaces what the store holds for its person-year."""
+        self._freeze_snapshots()
         table = t.to_table(table)
         if table.num_rows == 0:
             return
@@ -192,27 +198,13 @@ class Settler:
     # ----------------------------------------------------------------- snapshots
 
     def _state_table(self, rows: np.ndarray) -> pa.Table:
-        return self._state_snapshot(rows)()
+        return _StateSnapshot(self, rows)()
 
-    def _state_snapshot(self, rows: np.ndarray):
-        """A function building the ``state`` table of person-year ``rows`` as they are now: the
-        rows' numbers are copied at once (later batches change them), the Arrow table is built
-        when asked for (a person's id never changes, so it is read from the index then)."""
-        slot, year, values = self.row_slot[rows], self.row_year[rows], self.values[rows]
-        last, last_seq = self.last_date[rows], self.last_seq[rows]
-        persons, meta = self.persons, metadata(self.policy)
-
-        def build() -> pa.Table:
-            cols = {"person_id": persons.ids(slot), "year": pa.array(year.astype(np.int32))}
-            for j, name in enumerate(STATE_FIELDS):
-                cols[name] = pa.array(values[:, j].astype(np.int32 if name.startswith("admissions") else np.int64))
-            none = last == NO_DATE
-            masked = none if none.any() else None
-            cols["last_date"] = pa.array(np.where(none, 0, last).astype(np.int32), mask=masked).cast(pa.date32())
-            cols["last_seq"] = pa.array(np.where(none, 0, last_seq), mask=masked)
-            return pa.table(cols, schema=state_schema(persons.arrow_type)).replace_schema_metadata(meta)
-
-        return build
+    def _freeze_snapshots(self) -> None:
+        """Copy the rows of every batch's ``state`` not built yet, before the store changes them."""
+        for snapshot in list(self._snapshots):
+            snapshot.freeze()
+        self._snapshots.clear()
 
     def state(self) -> pa.Table:
         """Every person-year in the store, as a ``state`` table (interfaces.md "state")."""
@@ -246,6 +238,7 @@ class Settler:
         SettleResult
             ``settled``, ``rejected``, and ``state``: the person-years this batch touched.
         """
+        self._freeze_snapshots()
         table = t.to_table(claims)
         known, orig = known_claim_ids, None if originals is None else t.to_table(originals)
         if self.claims is not None and len(self.claims):
@@ -397,4 +390,38 @@ class Settler:
         if self.claims is not None and len(accepted):
             self.claims.add(columns["claim_id"], slots, pick(cols.year), visit, level, np.ascontiguousarray(out.T),
                             columns["reverses"])  # fmt: skip
-        return SettleResult(settled, cols.rejected(), self._state_snapshot(touched))
+        snapshot = _StateSnapshot(self, touched)
+        self._snapshots.add(snapshot)
+        return SettleResult(settled, cols.rejected(), snapshot)
+
+
+class _StateSnapshot:
+    """A batch's ``state`` (the person-years it touched), built when first read. Until the
+    store changes (the next batch, a load), it reads the store's rows where they are; the store
+    calls ``freeze`` first, which copies them. A result dropped unread costs nothing."""
+
+    def __init__(self, settler: Settler, rows: np.ndarray):
+        self.settler, self.rows, self.frozen = settler, rows, None
+
+    def freeze(self) -> None:
+        if self.frozen is None:
+            st, rows = self.settler, self.rows
+            self.frozen = (st.row_slot[rows], st.row_year[rows], st.values[rows], st.last_date[rows], st.last_seq[rows])
+
+    def __call__(self) -> pa.Table:
+        st, rows = self.settler, self.rows
+        if self.frozen is None:
+            slot, year, values, last, last_seq = (st.row_slot[rows], st.row_year[rows], st.values[rows],
+                                                  st.last_date[rows], st.last_seq[rows])  # fmt: skip
+        else:
+            slot, year, values, last, last_seq = self.frozen
+        persons = st.persons  # a person's id never changes: read from the index whenever
+        cols = {"person_id": persons.ids(slot), "year": pa.array(year.astype(np.int32))}
+        for j, name in enumerate(STATE_FIELDS):
+            cols[name] = pa.array(values[:, j].astype(np.int32 if name.startswith("admissions") else np.int64))
+        none = last == NO_DATE
+        masked = none if none.any() else None
+        cols["last_date"] = pa.array(np.where(none, 0, last).astype(np.int32), mask=masked).cast(pa.date32())
+        cols["last_seq"] = pa.array(np.where(none, 0, last_seq), mask=masked)
+        meta = metadata(st.policy)
+        return pa.table(cols, schema=state_schema(persons.arrow_type)).replace_schema_metadata(meta)
