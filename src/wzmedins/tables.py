@@ -129,6 +129,20 @@ def column(table: pa.Table, name: str, expected: str) -> pa.Array | None:
     return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
 
 
+def contiguous(table: pa.Table) -> pa.Table:
+    """``table`` with every column in one chunk (chunks are combined once here, so that the
+    many readers of a column each get it without a copy).
+
+    Examples
+    --------
+    >>> contiguous(pa.concat_tables([pa.table({"a": [1]})] * 2))["a"].num_chunks
+    1
+    """
+    if all(col.num_chunks <= 1 for col in table.columns):
+        return table
+    return table.combine_chunks()
+
+
 def required(table: pa.Table, name: str, expected: str) -> pa.Array:
     """The column ``name``; raises SchemaError naming it when it is missing."""
     arr = column(table, name, expected)
@@ -154,7 +168,7 @@ def not_a_number(table: pa.Table, names) -> np.ndarray:
     """Rows where any of the float columns ``names`` holds a NaN or an infinity."""
     out = np.zeros(table.num_rows, dtype=bool)
     for name in names:
-        arr = column(table, name, "")
+        arr = column(table, name, MONEY_EXPECTED)
         if arr is not None and pa.types.is_floating(arr.type):
             values = arr.cast(pa.float64()).fill_null(0.0).to_numpy(zero_copy_only=False)
             out |= ~np.isfinite(values)

@@ -159,7 +159,7 @@ def claim_columns(claims, policy: Policy, *, known_claim_ids: pa.Array | None = 
     repeating one, or an earlier accepted row of this batch, is ``DUPLICATE_CLAIM_ID``.
     ``originals`` are settled rows of earlier batches that reversals may name.
     """
-    table = _reversals_only(t.to_table(claims))
+    table = t.contiguous(_reversals_only(t.to_table(claims)))
     n = table.num_rows
     core = np.full(n, t.NO_REASON, dtype=np.int16)  # the checks a reversal row must pass
     out_of_range = np.zeros(n, dtype=bool)  # values no claim can hold: this reason comes first
@@ -240,7 +240,7 @@ def check_balances(table: pa.Table, what: str) -> None:
 
 def _reversals_only(table: pa.Table) -> pa.Table:
     """A batch of nothing but reversals needs no claim columns: they come from the originals."""
-    rev = t.column(table, "reverses", "")
+    rev = t.column(table, "reverses", t.ID_EXPECTED)
     if rev is None or rev.null_count > 0 or table.num_rows == 0:
         return table
     for name, kind in CLAIM_FIELDS.items():
