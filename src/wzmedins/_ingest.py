@@ -123,6 +123,22 @@ def integer_money(values, nulls, max_fen, reason, missing_code, negative_code, t
 
 
 @kernel
+def money_problems(values, max_fen, reason, negative_code, too_large_code):
+    """The checks of ``integer_money`` on a column without nulls, read only; returns how many
+    values are beyond ``max_fen`` (none: the column can be used as it is, without a copy)."""
+    too_large = 0
+    for i in range(values.shape[0]):
+        v = values[i]
+        if v > max_fen or v < -max_fen:
+            too_large += 1
+            if too_large_code < reason[i]:
+                reason[i] = too_large_code
+        elif v < 0 and negative_code < reason[i]:
+            reason[i] = negative_code
+    return too_large
+
+
+@kernel
 def years_of_days(days, out):
     """Calendar year of each day count since 1970-01-01 (proleptic Gregorian, H. Hinnant's
     ``civil_from_days``)."""
