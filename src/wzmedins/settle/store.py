@@ -32,6 +32,7 @@ from .memory import ClaimMemory, labels
 from .result import SettleResult, metadata
 from .reversals import IN_BATCH
 from .state import ACCOUNT_FIELDS, STATE_FIELDS, int_matrix
+from .year_rows import YearRows
 
 NO_DATE = np.iinfo(np.int64).min  # "no last claim": nothing is before it
 YEAR_BITS = 16
@@ -111,14 +112,14 @@ class Settler:
         self.policy = policy
         self.threads = thread_count(threads)
         self.persons = IdIndex("person_id")
-        self.years = IdIndex("person_id, year", kind="int")  # person-year key -> row
+        self.years = YearRows(YEAR_BITS)  # person-year key -> row
         self.row_slot = np.zeros(0, dtype=np.int64)
         self.row_year = np.zeros(0, dtype=np.int64)
         self.values = np.zeros((0, k.N_STATE), dtype=np.int64)
         self.last_date = np.zeros(0, dtype=np.int64)
         self.last_seq = np.zeros(0, dtype=np.int64)
         self.opened = np.zeros(0, dtype=np.uint8)
-        self.account_rows = IdIndex("person_id, year", kind="int")
+        self.account_rows = YearRows(YEAR_BITS)
         self.account_values = np.zeros((0, 2), dtype=np.int64)
         self.claims = ClaimMemory() if remember_claims else None
         self._scratch = np.zeros(0, dtype=np.int64)
