@@ -39,15 +39,22 @@ def hash_ints(values, rows, out):
 
 
 @kernel
-def _place(table, slot_tag, slot_hash, n_slots):
-    """Re-insert integer slots ``0..n_slots-1`` into an empty ``table`` (after it grew)."""
+def _rehash(old, table, is_int):
+    """Move every entry of ``old`` into the empty, larger ``table`` (a sequential read of the
+    old entries; the hash is the entry's own for strings, the id's for integers)."""
     mask = np.uint64(table.shape[0] - 1)
-    for s in range(n_slots):
-        pos = slot_hash[s] & mask
+    for e in range(old.shape[0]):
+        if old[e, 0] == EMPTY:
+            continue
+        if is_int:
+            h = mix64(np.uint64(old[e, 1]) + np.uint64(0x9E3779B97F4A7C15))
+        else:
+            h = np.uint64(old[e, 1])
+        pos = h & mask
         while table[pos, 0] != EMPTY:
             pos = (pos + np.uint64(1)) & mask
-        table[pos, 0] = s
-        table[pos, 1] = slot_tag[s]
+        for j in range(old.shape[1]):
+            table[pos, j] = old[e, j]
 
 
 INLINE = 16  # bytes of a string id kept in its table entry
@@ -68,23 +75,6 @@ def _prefix(data, lo, length):
     return w0, w1
 
 
-@kernel
-def _place_strings(table, slot_hash, arena_off, arena, n_slots):
-    """Re-insert string slots ``0..n_slots-1`` into an empty ``table`` (after it grew)."""
-    mask = np.uint64(table.shape[0] - 1)
-    for s in range(n_slots):
-        pos = slot_hash[s] & mask
-        while table[pos, 0] != EMPTY:
-            pos = (pos + np.uint64(1)) & mask
-        lo = arena_off[s]
-        length = arena_off[s + 1] - lo
-        w0, w1 = _prefix(arena, lo, length)
-        table[pos, 0] = s | (length << LENGTH_SHIFT)
-        table[pos, 1] = np.int64(slot_hash[s])
-        table[pos, 2] = w0
-        table[pos, 3] = w1
-
-
 # An integer entry is (slot, id): a probe reads one cache line and compares the id itself.
 # A string entry is (slot | length << 40, hash, first 16 bytes): an id of at most 16 bytes is
 # compared exactly in the entry itself, a longer one also byte by byte against the arena from
@@ -95,12 +85,12 @@ def _place_strings(table, slot_hash, arena_off, arena, n_slots):
 
 
 @kernel
-def _find_ints(values, rows, every, start, table, slot_hash, slot_key, n_slots, add, out):
+def _find_ints(values, rows, every, start, table, slot_key, n_slots, add, out):
     """Slot of each integer id ``values[rows[i]]`` (``values[i]`` when ``every``), ``i >= start``
     (or EMPTY); with ``add``, new ids get new slots. Returns the new number of slots and the
     row where it stopped for room. The hash is made here (``hash_ints``'s), not stored."""
     mask = np.uint64(table.shape[0] - 1)
-    room = min(table.shape[0] >> 1, slot_hash.shape[0])
+    room = min(table.shape[0] >> 1, slot_key.shape[0])
     n = values.shape[0] if every else rows.shape[0]
     for i in range(start, n):
         v = values[i] if every else values[rows[i]]
@@ -114,7 +104,6 @@ def _find_ints(values, rows, every, start, table, slot_hash, slot_key, n_slots, 
                         return n_slots, i
                     table[pos, 0] = n_slots
                     table[pos, 1] = v
-                    slot_hash[n_slots] = h
                     slot_key[n_slots] = v
                     out[i] = n_slots
                     n_slots += 1
@@ -129,12 +118,12 @@ def _find_ints(values, rows, every, start, table, slot_hash, slot_key, n_slots, 
 
 
 @kernel
-def _find_strings(offsets, data, rows, every, start, hashes, table, slot_hash, arena_off, arena, n_slots, add, out):
+def _find_strings(offsets, data, rows, every, start, hashes, table, arena_off, arena, n_slots, add, out):
     """As ``_find_ints`` for strings, compared exactly (see above). Rows go in groups: the
     group's table entries are read first, all at once (independent reads the processor
     overlaps), then each row is probed from cache."""
     mask = np.uint64(table.shape[0] - 1)
-    room = min(table.shape[0] >> 1, slot_hash.shape[0], arena_off.shape[0] - 1)
+    room = min(table.shape[0] >> 1, arena_off.shape[0] - 1)
     low = (np.int64(1) << LENGTH_SHIFT) - 1
     group = 32
     tags = np.empty(group, dtype=np.int64)
@@ -165,7 +154,6 @@ def _find_strings(offsets, data, rows, every, start, hashes, table, slot_hash, a
                         table[pos, 1] = tag
                         table[pos, 2] = w0
                         table[pos, 3] = w1
-                        slot_hash[n_slots] = h
                         out[i] = n_slots
                         n_slots += 1
                     else:
@@ -259,7 +247,6 @@ class IdIndex:
         self.kind = kind  # "int" or "str", set by the first ids seen
         self.n = 0
         self.table = np.full((16, 2 if kind == "int" else 4), EMPTY, dtype=np.int64)  # entries: see the finders
-        self.slot_hash = np.zeros(8, dtype=np.uint64)
         self.slot_key = np.zeros(8, dtype=np.int64)  # integer ids
         self.arena_off = np.zeros(9, dtype=np.int64)  # string ids: bytes of slot s are arena[off[s]:off[s+1]]
         self.arena = np.zeros(64, dtype=np.uint8)
@@ -302,14 +289,9 @@ class IdIndex:
             size = self.table.shape[0]
             while 2 * need > size:
                 size *= 2
-            if self.kind == "int":
-                self.table = np.full((size, 2), EMPTY, dtype=np.int64)
-                _place(self.table, self.slot_key, self.slot_hash, self.n)
-            else:
-                self.table = np.full((size, 4), EMPTY, dtype=np.int64)
-                _place_strings(self.table, self.slot_hash, self.arena_off, self.arena, self.n)
+            old, self.table = self.table, np.full((size, self.table.shape[1]), EMPTY, dtype=np.int64)
+            _rehash(old, self.table, self.kind == "int")
         slots = max(need, 2 * self.n)  # the slot arrays double too
-        self.slot_hash = _grow(self.slot_hash, slots)
         if self.kind == "int":
             self.slot_key = _grow(self.slot_key, slots)
         else:
@@ -327,12 +309,12 @@ class IdIndex:
         at = 0
         while True:
             if self.kind == "int":
-                self.n, at = _find_ints(values, rows, every, at, self.table, self.slot_hash, self.slot_key, self.n,
+                self.n, at = _find_ints(values, rows, every, at, self.table, self.slot_key, self.n,
                                         add, out)  # fmt: skip
                 n = len(values) if every else len(rows)
             else:
                 offsets, data = values
-                self.n, at = _find_strings(offsets, data, rows, every, at, hashes, self.table, self.slot_hash,
+                self.n, at = _find_strings(offsets, data, rows, every, at, hashes, self.table,
                                            self.arena_off, self.arena, self.n, add, out)  # fmt: skip
                 n = len(offsets) - 1 if every else len(rows)
             if at == n:
