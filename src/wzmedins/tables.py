@@ -126,7 +126,9 @@ def column(table: pa.Table, name: str, expected: str) -> pa.Array | None:
     if table.column_names.count(name) > 1:
         raise SchemaError(name, f"one column of {expected}", f"{table.column_names.count(name)} columns")
     col = table.column(name)
-    return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if isinstance(col, pa.ChunkedArray):  # one chunk: the array itself (combining would copy it)
+        return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
+    return col
 
 
 def contiguous(table: pa.Table) -> pa.Table:

@@ -217,7 +217,7 @@ def _string_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 def plain(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     """One contiguous array of plain values (a dictionary is decoded, chunks combined)."""
     if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
+        arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
     if pa.types.is_dictionary(arr.type):
         arr = arr.cast(arr.type.value_type)
     return arr
