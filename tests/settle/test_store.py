@@ -259,3 +259,20 @@ def test_enum_columns_as_codes_whatever_their_dictionary():
         coded = plain.set_column(5, "visit_type", pa.DictionaryArray.from_arrays(
             pa.array([1, 0], index), pa.array(["outpatient", "inpatient"])))  # fmt: skip
         assert wz.settle(coded, POLICY).settled.to_pylist() == want
+
+
+def test_a_batch_state_is_its_own_when_read_after_later_batches():
+    """Each result's state is built when first read, yet shows the store as that batch left it
+    (worked by hand: the resident inpatient deductible at a primary hospital is 300 yuan)."""
+    settler = wz.Settler(POLICY)
+    first = settler.settle(claim("c1", "p", dt.date(2022, 3, 1), 20_000))  # 200 yuan: all deductible
+    second = settler.settle(claim("c2", "p", dt.date(2022, 3, 2), 50_000))  # tops it up to 300 yuan
+    read_now = second.state["inpatient_deductible_used"].to_pylist()
+    settler.settle(claim("c3", "p", dt.date(2022, 3, 3), 50_000))
+    assert first.state["inpatient_deductible_used"].to_pylist() == [20_000]
+    assert read_now == second.state["inpatient_deductible_used"].to_pylist() == [30_000]
+    assert first.state["last_date"].to_pylist() == [dt.date(2022, 3, 1)]
+    one_shot = wz.settle(claim("c1", "p", dt.date(2022, 3, 1), 20_000), POLICY)
+    assert one_shot.state.select(["person_id", "inpatient_deductible_used"]).to_pylist() == [
+        {"person_id": "p", "inpatient_deductible_used": 20_000}
+    ]
