@@ -646,7 +646,9 @@ def integers(table: pa.Table, name: str, default: int = 0) -> np.ndarray:
         raise SchemaError(name, "int64", str(arr.type))
     if pa.types.is_uint64(arr.type):  # values beyond int64 become its largest (a range check catches them)
         arr = pc.min_element_wise(arr, pa.scalar(2**63 - 1, pa.uint64()))
-    return arr.fill_null(default).cast(pa.int64()).to_numpy()
+    if arr.null_count:  # fill_null copies even when there is nothing to fill
+        arr = arr.fill_null(default)
+    return (arr if arr.type == pa.int64() else arr.cast(pa.int64())).to_numpy()
 
 
 # --------------------------------------------------------------------------- outputs
