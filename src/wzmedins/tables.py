@@ -228,7 +228,7 @@ def money(table: pa.Table, name: str, reason: np.ndarray, *, is_required: bool) 
     nan = np.zeros(n, dtype=bool)
     if pa.types.is_null(t):  # an all-null column (polars writes these)
         fen, too_large, not_fen = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    elif pa.types.is_integer(t) and not pa.types.is_uint64(t):  # one compiled pass
+    elif pa.types.is_integer(t) and not pa.types.is_uint64(t) and n:  # one compiled pass
         values = arr.cast(pa.int64()) if t != pa.int64() else arr
         values = np.frombuffer(values.buffers()[1], dtype=np.int64)[values.offset : values.offset + n]
         if not arr.null_count and not _ingest.money_problems(
@@ -412,6 +412,8 @@ def enum_codes(
 def _dictionary_codes(arr: pa.DictionaryArray, vocab, reason, unknown_code: str, default: str | None) -> np.ndarray:
     """A dictionary column's codes through a lookup of its dictionary (a few values), in one
     compiled pass over the indices, whatever their integer type."""
+    if len(arr) == 0:
+        return np.zeros(0, dtype=np.int8)
     lookup = pc.index_in(arr.dictionary, value_set=pa.array(vocab, arr.type.value_type))
     lookup = lookup.fill_null(-1).to_numpy().astype(np.int16)
     lookup = np.append(lookup, np.int16(-1))  # a null's index may be anything: kept in range below
@@ -559,7 +561,7 @@ def dates(table: pa.Table, name: str, reason: np.ndarray, *, out_of_range: np.nd
         arr = pc.cast(arr, pa.date32())
     elif not pa.types.is_date32(t):
         raise SchemaError(name, expected, str(t))
-    if arr.null_count == 0:  # the Arrow buffer itself when every day is in range
+    if arr.null_count == 0 and len(arr):  # the Arrow buffer itself when every day is in range
         days = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset : arr.offset + len(arr)]
         bad = (days < FIRST_DAY) | (days > LAST_DAY)
         if not bad.any():
