@@ -131,18 +131,22 @@ def column(table: pa.Table, name: str, expected: str) -> pa.Array | None:
     return col
 
 
-def contiguous(table: pa.Table) -> pa.Table:
-    """``table`` with every column in one chunk (chunks are combined once here, so that the
-    many readers of a column each get it without a copy).
+def contiguous(table: pa.Table, names=None) -> pa.Table:
+    """``table`` with the columns ``names`` (all when None) in one chunk each: chunks are
+    combined once here, so that the many readers of a column each get it without a copy;
+    other columns and one-chunk columns are left as they are.
 
     Examples
     --------
-    >>> contiguous(pa.concat_tables([pa.table({"a": [1]})] * 2))["a"].num_chunks
-    1
+    >>> two = contiguous(pa.concat_tables([pa.table({"a": [1], "b": [2]})] * 2), ["a"])
+    >>> two["a"].num_chunks, two["b"].num_chunks
+    (1, 2)
     """
-    if all(col.num_chunks <= 1 for col in table.columns):
-        return table
-    return table.combine_chunks()
+    for i, name in enumerate(table.column_names):
+        col = table.column(i)
+        if col.num_chunks > 1 and (names is None or name in names):
+            table = table.set_column(i, table.field(i), pa.chunked_array([col.combine_chunks()], col.type))
+    return table
 
 
 def required(table: pa.Table, name: str, expected: str) -> pa.Array:

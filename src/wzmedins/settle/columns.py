@@ -90,6 +90,7 @@ class ClaimColumns:
 
 REQUIRED = ("claim_id", "person_id", "settle_date", "scheme", "category", "visit_type", "facility_level", "total_cost")
 AMOUNTS = ("total_cost", "self_pay", "class_b_self_pay")
+READ = (*REQUIRED, *AMOUNTS, "seq", "area", "assistance", "reverses")  # the columns checked here
 
 
 def explain(table: pa.Table, rows: np.ndarray, codes: np.ndarray) -> list[str | None]:
@@ -159,7 +160,7 @@ def claim_columns(claims, policy: Policy, *, known_claim_ids: pa.Array | None = 
     repeating one, or an earlier accepted row of this batch, is ``DUPLICATE_CLAIM_ID``.
     ``originals`` are settled rows of earlier batches that reversals may name.
     """
-    table = t.contiguous(_reversals_only(t.to_table(claims)))
+    table = t.contiguous(_reversals_only(t.to_table(claims)), READ)
     n = table.num_rows
     core = np.full(n, t.NO_REASON, dtype=np.int16)  # the checks a reversal row must pass
     out_of_range = np.zeros(n, dtype=bool)  # values no claim can hold: this reason comes first
