@@ -302,7 +302,7 @@ def input_total(batch, result) -> int:
     accepted = np.ones(n, dtype=bool)
     accepted[result.rejected["row"].to_numpy() - getattr(result, "row_offset", 0)] = False
     if "reverses" in table.column_names:
-        accepted &= t.null_mask(t.column(table, "reverses", ""))
+        accepted &= t.null_mask(t.column(table, "reverses", t.ID_EXPECTED))
     total = int(fen[accepted].sum())
     settled = result.settled
     if "reverses" in settled.column_names and settled["reverses"].null_count < settled.num_rows:

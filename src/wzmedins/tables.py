@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import _ingest
 from .errors import SchemaError
 from .reasons import CODE, MAX_AMOUNT_FEN, REASONS
 
@@ -125,7 +126,27 @@ def column(table: pa.Table, name: str, expected: str) -> pa.Array | None:
     if table.column_names.count(name) > 1:
         raise SchemaError(name, f"one column of {expected}", f"{table.column_names.count(name)} columns")
     col = table.column(name)
-    return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if isinstance(col, pa.ChunkedArray):  # one chunk: the array itself (combining would copy it)
+        return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
+    return col
+
+
+def contiguous(table: pa.Table, names=None) -> pa.Table:
+    """``table`` with the columns ``names`` (all when None) in one chunk each: chunks are
+    combined once here, so that the many readers of a column each get it without a copy;
+    other columns and one-chunk columns are left as they are.
+
+    Examples
+    --------
+    >>> two = contiguous(pa.concat_tables([pa.table({"a": [1], "b": [2]})] * 2), ["a"])
+    >>> two["a"].num_chunks, two["b"].num_chunks
+    (1, 2)
+    """
+    for i, name in enumerate(table.column_names):
+        col = table.column(i)
+        if col.num_chunks > 1 and (names is None or name in names):
+            table = table.set_column(i, table.field(i), pa.chunked_array([col.combine_chunks()], col.type))
+    return table
 
 
 def required(table: pa.Table, name: str, expected: str) -> pa.Array:
@@ -153,7 +174,7 @@ def not_a_number(table: pa.Table, names) -> np.ndarray:
     """Rows where any of the float columns ``names`` holds a NaN or an infinity."""
     out = np.zeros(table.num_rows, dtype=bool)
     for name in names:
-        arr = column(table, name, "")
+        arr = column(table, name, MONEY_EXPECTED)
         if arr is not None and pa.types.is_floating(arr.type):
             values = arr.cast(pa.float64()).fill_null(0.0).to_numpy(zero_copy_only=False)
             out |= ~np.isfinite(values)
@@ -162,7 +183,10 @@ def not_a_number(table: pa.Table, names) -> np.ndarray:
 
 def flag(reason: np.ndarray, mask: np.ndarray, code: str) -> None:
     """Give the rows in ``mask`` the reason ``code`` unless an earlier-listed one applies."""
-    np.minimum(reason, np.where(mask, np.int16(CODE[code]), NO_REASON), out=reason)
+    if not mask.any():  # the usual case: one pass over a boolean mask, nothing written
+        return
+    rows = np.flatnonzero(mask)
+    reason[rows] = np.minimum(reason[rows], np.int16(CODE[code]))
 
 
 # --------------------------------------------------------------------------- money
@@ -208,6 +232,18 @@ def money(table: pa.Table, name: str, reason: np.ndarray, *, is_required: bool) 
     nan = np.zeros(n, dtype=bool)
     if pa.types.is_null(t):  # an all-null column (polars writes these)
         fen, too_large, not_fen = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    elif pa.types.is_integer(t) and not pa.types.is_uint64(t) and n:  # one compiled pass
+        values = arr.cast(pa.int64()) if t != pa.int64() else arr
+        values = np.frombuffer(values.buffers()[1], dtype=np.int64)[values.offset : values.offset + n]
+        if not arr.null_count and not _ingest.money_problems(
+            values, MAX_AMOUNT_FEN, reason, CODE["NEGATIVE_AMOUNT"], CODE["AMOUNT_TOO_LARGE"]
+        ):
+            return values  # every value is its own fen: the Arrow buffer itself, read only
+        fen = np.empty(n, dtype=np.int64)
+        _ingest.integer_money(values, nulls if arr.null_count else nulls[:0], MAX_AMOUNT_FEN, reason,
+                              CODE["MISSING_VALUE"] if is_required else -1, CODE["NEGATIVE_AMOUNT"],
+                              CODE["AMOUNT_TOO_LARGE"], fen)  # fmt: skip
+        return fen
     elif pa.types.is_integer(t):
         big = _above(arr.fill_null(0), MAX_AMOUNT_FEN)  # uint64 beyond int64 must not reach the cast
         fen = pc.if_else(pa.array(big), pa.scalar(0, t), arr.fill_null(0)).cast(pa.int64()).to_numpy()
@@ -361,10 +397,7 @@ def enum_codes(
     if pa.types.is_dictionary(arr.type):
         if not (pa.types.is_string(arr.type.value_type) or pa.types.is_large_string(arr.type.value_type)):
             raise SchemaError(name, expected, str(arr.type))
-        dict_codes = pc.index_in(arr.dictionary, value_set=pa.array(vocab, arr.type.value_type))
-        dict_codes = dict_codes.fill_null(-1).to_numpy().astype(np.int16)
-        idx = arr.indices.fill_null(0).to_numpy(zero_copy_only=False)
-        codes = dict_codes[idx] if len(dict_codes) else np.full(n, -1, dtype=np.int16)
+        return _dictionary_codes(arr, vocab, reason, unknown_code, default)
     elif pa.types.is_null(arr.type):  # an all-null column
         codes = np.full(n, -1, dtype=np.int16)
     elif pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
@@ -380,6 +413,24 @@ def enum_codes(
     return np.where(codes < 0, 0, codes).astype(np.int8)
 
 
+def _dictionary_codes(arr: pa.DictionaryArray, vocab, reason, unknown_code: str, default: str | None) -> np.ndarray:
+    """A dictionary column's codes through a lookup of its dictionary (a few values), in one
+    compiled pass over the indices, whatever their integer type."""
+    if len(arr) == 0:
+        return np.zeros(0, dtype=np.int8)
+    lookup = pc.index_in(arr.dictionary, value_set=pa.array(vocab, arr.type.value_type))
+    lookup = lookup.fill_null(-1).to_numpy().astype(np.int16)
+    lookup = np.append(lookup, np.int16(-1))  # a null's index may be anything: kept in range below
+    indices = arr.indices
+    width = np.dtype(indices.type.to_pandas_dtype())
+    idx = np.frombuffer(indices.buffers()[1], dtype=width)[indices.offset : indices.offset + len(indices)]
+    nulls = null_mask(arr) if arr.null_count else np.zeros(0, dtype=bool)
+    out = np.empty(len(arr), dtype=np.int8)
+    _ingest.dictionary_codes(idx, nulls, lookup, -1 if default is None else vocab.index(default), reason,
+                             CODE["MISSING_VALUE"], CODE[unknown_code], out)  # fmt: skip
+    return out
+
+
 ID_EXPECTED = "string or int64"
 
 
@@ -390,12 +441,15 @@ def ids(
     *,
     is_required: bool = True,
     out_of_range: np.ndarray | None = None,
+    with_hashes: bool = False,
 ):
     """An identifier column (string or integer), checked for type.
 
     With ``reason``: a null, an empty or blank string, or a string holding NUL is
     MISSING_VALUE; a string longer than ``MAX_ID_BYTES`` (UTF-8) is VALUE_OUT_OF_RANGE, or is
-    marked in ``out_of_range`` when given (the caller forces that reason).
+    marked in ``out_of_range`` when given (the caller forces that reason). With
+    ``with_hashes``, returns ``(ids, hashes)``: a 64-bit hash per row, from the same pass
+    (``hash64`` for integers).
 
     Examples
     --------
@@ -420,16 +474,57 @@ def ids(
         arr = arr.cast(pa.int64())
     elif not (pa.types.is_string(t) or pa.types.is_null(t)):
         raise SchemaError(name, ID_EXPECTED, str(t))
+    hashes = None
     if reason is not None and is_required:
         flag(reason, null_mask(arr), "MISSING_VALUE")
         if pa.types.is_string(arr.type):
-            missing, too_long = unusable_ids(arr)
+            missing, too_long, hashes = scan_ids(arr)
             flag(reason, missing, "MISSING_VALUE")
             if out_of_range is None:
                 flag(reason, too_long, "VALUE_OUT_OF_RANGE")
             else:
                 out_of_range |= too_long
-    return arr
+    if not with_hashes:
+        return arr
+    if hashes is None:
+        hashes = scan_ids(arr)[2] if pa.types.is_string(arr.type) else hash64(arr)
+    return arr, hashes
+
+
+def string_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets (a view, ``len(arr) + 1`` of them) and data bytes of a string or large_string
+    array: what compiled code reads instead of Python strings."""
+    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=width)[arr.offset : arr.offset + len(arr) + 1]
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, dtype=np.uint8)
+    return offsets, data
+
+
+def scan_ids(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One compiled pass over a string id column's bytes: masks of ids that name nobody
+    (empty, blank, holding NUL) and of ids longer than ``MAX_ID_BYTES``, and a 64-bit hash of
+    each id (the hash the state store's person index uses; nulls: neither, any hash).
+
+    Examples
+    --------
+    >>> missing, too_long, h = scan_ids(pa.array(["a", " ", "a", None]))
+    >>> missing.tolist(), too_long.tolist(), bool(h[0] == h[2]), bool(h[0] == h[1])
+    ([False, True, False, False], [False, False, False, False], True, False)
+    """
+    n = len(arr)
+    hashes = np.empty(n, dtype=np.uint64)
+    found = np.empty(n, dtype=np.uint8)
+    if n:
+        _ingest.scan_string_ids(*string_buffers(arr), MAX_ID_BYTES, hashes, found)
+    if arr.null_count:
+        found[null_mask(arr)] = 0
+    missing = (found & _ingest.ID_MISSING) != 0
+    maybe = np.flatnonzero(found & _ingest.ID_MAYBE_BLANK)
+    if len(maybe):  # whitespace-like bytes beyond ASCII (U+3000, say): Arrow's reading of Unicode
+        trimmed = pc.utf8_trim_whitespace(arr.take(pa.array(maybe)))
+        missing[maybe] = np.asarray(pc.equal(trimmed, "").fill_null(False).to_numpy(zero_copy_only=False))
+    return missing, (found & _ingest.ID_TOO_LONG) != 0, hashes
 
 
 def unusable_ids(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -443,14 +538,8 @@ def unusable_ids(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         return np.zeros(len(arr), dtype=bool), np.zeros(len(arr), dtype=bool)
-
-    def mask(a):
-        return np.asarray(a.fill_null(False).to_numpy(zero_copy_only=False))
-
-    blank = mask(pc.equal(pc.utf8_trim_whitespace(arr), ""))
-    nul = mask(pc.match_substring(arr, "\x00"))
-    too_long = mask(pc.greater(pc.binary_length(arr), MAX_ID_BYTES))
-    return blank | nul, too_long
+    missing, too_long, _ = scan_ids(arr)
+    return missing, too_long
 
 
 def dates(table: pa.Table, name: str, reason: np.ndarray, *, out_of_range: np.ndarray | None = None) -> np.ndarray:
@@ -476,6 +565,11 @@ def dates(table: pa.Table, name: str, reason: np.ndarray, *, out_of_range: np.nd
         arr = pc.cast(arr, pa.date32())
     elif not pa.types.is_date32(t):
         raise SchemaError(name, expected, str(t))
+    if arr.null_count == 0 and len(arr):  # the Arrow buffer itself when every day is in range
+        days = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset : arr.offset + len(arr)]
+        bad = (days < FIRST_DAY) | (days > LAST_DAY)
+        if not bad.any():
+            return days
     nulls = null_mask(arr)
     flag(reason, nulls, "MISSING_VALUE")
     days = arr.fill_null(0).cast(pa.int32()).to_numpy(zero_copy_only=False).astype(np.int32)
@@ -523,15 +617,16 @@ def hash64(ids: pa.Array) -> np.ndarray:
     return pl.from_arrow(ids).hash(seed=0).to_numpy()
 
 
-def all_distinct(ids: pa.Array) -> bool:
-    """True when no two values are equal (False may still be distinct: hashes collided).
+def all_distinct(ids: pa.Array, hashes: np.ndarray | None = None) -> bool:
+    """True when no two values are equal (False may still be distinct: hashes collided);
+    ``hashes`` of the ids, when already made, save hashing them again.
 
     Examples
     --------
     >>> all_distinct(pa.array([3, 1, 2])), all_distinct(pa.array(["x", "y", "x"]))
     (True, False)
     """
-    h = np.sort(hash64(ids))
+    h = np.sort(hash64(ids) if hashes is None else hashes)
     return not bool((h[1:] == h[:-1]).any())
 
 
@@ -543,7 +638,9 @@ def year_of(days: np.ndarray) -> np.ndarray:
     >>> year_of(np.array([0, 18993, 19357, 19358])).tolist()
     [1970, 2022, 2022, 2023]
     """
-    return days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64).astype(np.int32) + 1970
+    out = np.empty(len(days), dtype=np.int32)
+    _ingest.years_of_days(np.ascontiguousarray(days), out)
+    return out
 
 
 def integers(table: pa.Table, name: str, default: int = 0) -> np.ndarray:
@@ -555,7 +652,9 @@ def integers(table: pa.Table, name: str, default: int = 0) -> np.ndarray:
         raise SchemaError(name, "int64", str(arr.type))
     if pa.types.is_uint64(arr.type):  # values beyond int64 become its largest (a range check catches them)
         arr = pc.min_element_wise(arr, pa.scalar(2**63 - 1, pa.uint64()))
-    return arr.fill_null(default).cast(pa.int64()).to_numpy()
+    if arr.null_count:  # fill_null copies even when there is nothing to fill
+        arr = arr.fill_null(default)
+    return (arr if arr.type == pa.int64() else arr.cast(pa.int64())).to_numpy()
 
 
 # --------------------------------------------------------------------------- outputs

@@ -198,6 +198,37 @@ def test_id_index_tells_colliding_strings_apart(monkeypatch):
     assert index.slots(words, add=True).tolist() == [0, 1, 2, 0, 3, 1]
     assert index.slots(pa.array(["ba", "ab"])).tolist() == [-1, 2]
     assert index.ids().to_pylist() == ["a", "b", "ab", ""]
+    # ids sharing their first 16 bytes (kept in the table entry) are told apart in the arena;
+    # a trailing NUL makes another id (the length is compared too)
+    long = pa.array(["x" * 16 + "tail-a", "x" * 16 + "tail-b", "x" * 16 + "tail-a", "a\x00", "x" * 16])
+    assert index.slots(long, add=True).tolist() == [4, 5, 4, 6, 7]
+    assert index.slots(pa.array(["x" * 16 + "tail-c", "x" * 16 + "tail-b"])).tolist() == [-1, 5]
+
+
+def test_checking_hashes_ids_as_the_index_does():
+    """The claims check hashes person ids once and the index uses those hashes: the same hash."""
+    from wzmedins import tables
+    from wzmedins.settle.ids import hash_strings
+
+    words = pa.array(["p1", "", "\u3000", "患者-7", "x" * 300, None, " \t"])
+    missing, too_long, hashes = tables.scan_ids(words)
+    assert missing.tolist() == [False, True, True, False, False, False, True]
+    assert too_long.tolist() == [False, False, False, False, True, False, False]
+    offsets, data = tables.string_buffers(words)
+    again = np.empty(len(words), dtype=np.uint64)
+    hash_strings(offsets, data, np.arange(len(words)), again)
+    assert (again[:5] == hashes[:5]).all()
+
+
+def test_id_index_grows_while_finding():
+    """Room follows the distinct ids met (not the rows of a batch), and slots survive growth."""
+    index = IdIndex("person_id")
+    words = pa.array([f"person-{i % 3000:05d}-with-a-long-name" for i in range(20_000)])
+    slots = index.slots(words, add=True)
+    assert index.n == 3000 and slots[:3000].tolist() == list(range(3000))
+    assert (slots == np.arange(20_000) % 3000).all()
+    assert index.table.shape[0] <= 8192  # about twice the ids held, not the 20 000 rows
+    assert index.ids(np.array([2999, 0])).to_pylist() == [words[2999].as_py(), words[0].as_py()]
 
 
 def test_id_index_grows_and_keeps_slots():
@@ -228,3 +259,20 @@ def test_enum_columns_as_codes_whatever_their_dictionary():
         coded = plain.set_column(5, "visit_type", pa.DictionaryArray.from_arrays(
             pa.array([1, 0], index), pa.array(["outpatient", "inpatient"])))  # fmt: skip
         assert wz.settle(coded, POLICY).settled.to_pylist() == want
+
+
+def test_a_batch_state_is_its_own_when_read_after_later_batches():
+    """Each result's state is built when first read, yet shows the store as that batch left it
+    (worked by hand: the resident inpatient deductible at a primary hospital is 300 yuan)."""
+    settler = wz.Settler(POLICY)
+    first = settler.settle(claim("c1", "p", dt.date(2022, 3, 1), 20_000))  # 200 yuan: all deductible
+    second = settler.settle(claim("c2", "p", dt.date(2022, 3, 2), 50_000))  # tops it up to 300 yuan
+    read_now = second.state["inpatient_deductible_used"].to_pylist()
+    settler.settle(claim("c3", "p", dt.date(2022, 3, 3), 50_000))
+    assert first.state["inpatient_deductible_used"].to_pylist() == [20_000]
+    assert read_now == second.state["inpatient_deductible_used"].to_pylist() == [30_000]
+    assert first.state["last_date"].to_pylist() == [dt.date(2022, 3, 1)]
+    one_shot = wz.settle(claim("c1", "p", dt.date(2022, 3, 1), 20_000), POLICY)
+    assert one_shot.state.select(["person_id", "inpatient_deductible_used"]).to_pylist() == [
+        {"person_id": "p", "inpatient_deductible_used": 20_000}
+    ]

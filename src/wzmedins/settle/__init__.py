@@ -81,7 +81,7 @@ def settle(
     if state is not None:
         settler.load_state(state)
     out = settler.settle(claims, carry=carry, known_claim_ids=known_claim_ids, originals=originals)
-    return SettleResult(out.settled, out.rejected, settler.state())
+    return SettleResult(out.settled, out.rejected, settler.state)  # built when first read
 
 
 def settle_stream(

@@ -71,6 +71,7 @@ class ClaimColumns:
     rev_kind: np.ndarray  # reversals.ORDINARY, IN_BATCH or EARLIER
     rev_index: np.ndarray  # the original's batch row, or its row in ``originals``
     originals: Originals
+    person_hash: np.ndarray | None = None  # a hash per row of person_id (the person index's)
 
     @property
     def accepted(self) -> np.ndarray:
@@ -89,6 +90,7 @@ class ClaimColumns:
 
 REQUIRED = ("claim_id", "person_id", "settle_date", "scheme", "category", "visit_type", "facility_level", "total_cost")
 AMOUNTS = ("total_cost", "self_pay", "class_b_self_pay")
+READ = (*REQUIRED, *AMOUNTS, "seq", "area", "assistance", "reverses")  # the columns checked here
 
 
 def explain(table: pa.Table, rows: np.ndarray, codes: np.ndarray) -> list[str | None]:
@@ -158,12 +160,12 @@ def claim_columns(claims, policy: Policy, *, known_claim_ids: pa.Array | None = 
     repeating one, or an earlier accepted row of this batch, is ``DUPLICATE_CLAIM_ID``.
     ``originals`` are settled rows of earlier batches that reversals may name.
     """
-    table = _reversals_only(t.to_table(claims))
+    table = t.contiguous(_reversals_only(t.to_table(claims)), READ)
     n = table.num_rows
     core = np.full(n, t.NO_REASON, dtype=np.int16)  # the checks a reversal row must pass
     out_of_range = np.zeros(n, dtype=bool)  # values no claim can hold: this reason comes first
-    claim_id = t.ids(table, "claim_id", core, out_of_range=out_of_range)
-    person_id = t.ids(table, "person_id", core, out_of_range=out_of_range)
+    claim_id, claim_hash = t.ids(table, "claim_id", core, out_of_range=out_of_range, with_hashes=True)
+    person_id, person_hash = t.ids(table, "person_id", core, out_of_range=out_of_range, with_hashes=True)
     date = t.dates(table, "settle_date", core, out_of_range=out_of_range)
     reason = core.copy()
     seq = t.integers(table, "seq", 0)
@@ -198,12 +200,13 @@ def claim_columns(claims, policy: Policy, *, known_claim_ids: pa.Array | None = 
     # NaN and out-of-range values are what is wrong with a row whatever else is: forced, not ranked
     t.force(reason, out_of_range, "VALUE_OUT_OF_RANGE")
     t.force(reason, t.not_a_number(table, AMOUNTS) & t.null_mask(reverses), "NOT_A_NUMBER")
-    _flag_duplicates(claim_id, reason, known_claim_ids)
+    _flag_duplicates(claim_id, claim_hash, reason, known_claim_ids)
     cols = ClaimColumns(
         table, claim_id, person_id, date, t.year_of(date), seq, profile, scheme, category, visit,
         level, area, assistance, total, self_pay, class_b, reason, reverses,
         np.zeros(n, dtype=np.int8), np.full(n, -1, dtype=np.int64),
         Originals(None if originals is None else t.to_table(originals), claim_id.type, person_id.type),
+        person_hash,
     )  # fmt: skip
     if reverses.null_count < n:
         cols.rev_kind, cols.rev_index = resolve_reversals(cols, reverses, cols.originals)
@@ -238,7 +241,7 @@ def check_balances(table: pa.Table, what: str) -> None:
 
 def _reversals_only(table: pa.Table) -> pa.Table:
     """A batch of nothing but reversals needs no claim columns: they come from the originals."""
-    rev = t.column(table, "reverses", "")
+    rev = t.column(table, "reverses", t.ID_EXPECTED)
     if rev is None or rev.null_count > 0 or table.num_rows == 0:
         return table
     for name, kind in CLAIM_FIELDS.items():
@@ -247,14 +250,15 @@ def _reversals_only(table: pa.Table) -> pa.Table:
     return table
 
 
-def _flag_duplicates(claim_id: pa.Array, reason: np.ndarray, known: pa.Array | None) -> None:
+def _flag_duplicates(claim_id: pa.Array, hashes: np.ndarray, reason: np.ndarray, known: pa.Array | None) -> None:
     """Among rows that passed every other check, all but the first of an id are duplicates."""
     ok = np.flatnonzero(reason == t.NO_REASON)
     if len(ok) == 0:
         return
-    ids = claim_id if len(ok) == len(reason) else claim_id.take(pa.array(ok))
+    every = len(ok) == len(reason)
+    ids = claim_id if every else claim_id.take(pa.array(ok))
     dup = np.zeros(len(ok), dtype=bool)
-    if not t.all_distinct(ids):  # rare: find the repeats exactly
+    if not t.all_distinct(ids, hashes if every else hashes[ok]):  # rare: find the repeats exactly
         codes = pc.dictionary_encode(ids).indices.to_numpy()
         by_code = np.argsort(codes, kind="stable")
         first_of_run = np.ones(len(codes), dtype=bool)

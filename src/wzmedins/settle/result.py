@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -15,14 +15,32 @@ OUTPUT_COLUMNS = {name: j for j, name in enumerate(OUTPUT_FIELDS)}
 PAYERS = ("account_current", "fund", "critical_illness", "medical_assistance", "account_hist", "cash")
 
 
-@dataclass
 class SettleResult:
     """What a batch came to: ``settled`` (accepted claims, input order), ``rejected`` (row,
-    claim_id, reason, message) and ``state`` (one row per person and year, to carry on)."""
+    claim_id, reason, message) and ``state`` (one row per person and year, to carry on).
 
-    settled: pa.Table
-    rejected: pa.Table
-    state: pa.Table
+    ``state`` may be given as a function that builds it: it is then built on first use (the
+    table is an Arrow copy of the store's rows; a caller that never reads it never pays)."""
+
+    __slots__ = ("settled", "rejected", "_state")
+
+    def __init__(self, settled: pa.Table, rejected: pa.Table, state: pa.Table | Callable[[], pa.Table]):
+        self.settled = settled
+        self.rejected = rejected
+        self._state = state
+
+    @property
+    def state(self) -> pa.Table:
+        if callable(self._state):
+            self._state = self._state()
+        return self._state
+
+    @state.setter
+    def state(self, value: pa.Table) -> None:
+        self._state = value
+
+    def __repr__(self) -> str:
+        return f"SettleResult(settled={self.settled.num_rows} rows, rejected={self.rejected.num_rows} rows)"
 
     def totals(self) -> dict[str, int]:
         """Sum in fen of each payer column and of total cost.

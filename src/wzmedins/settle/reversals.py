@@ -47,7 +47,7 @@ class Originals:
             self.year = self.visit = self.level = np.zeros(0, dtype=np.int64)
             return
         self.person_id = t.ids(table, "person_id").cast(person_type)
-        rev = t.column(table, "reverses", "")
+        rev = t.column(table, "reverses", t.ID_EXPECTED)
         self.reverses = pa.nulls(n, id_type) if rev is None else rev.cast(id_type)
         self.values = np.stack(
             [

@@ -12,6 +12,7 @@ person-years the batch touched.
 from __future__ import annotations
 
 import time
+import weakref
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,7 @@ from .memory import ClaimMemory, labels
 from .result import SettleResult, metadata
 from .reversals import IN_BATCH
 from .state import ACCOUNT_FIELDS, STATE_FIELDS, int_matrix
+from .year_rows import YearRows
 
 NO_DATE = np.iinfo(np.int64).min  # "no last claim": nothing is before it
 YEAR_BITS = 16
@@ -41,7 +43,9 @@ def _keys(slots: np.ndarray, years: np.ndarray) -> np.ndarray:
     """The int64 key of a person-year."""
     if len(years) and (years.min() < 0 or years.max() >= 1 << YEAR_BITS):
         raise SchemaError("year", f"a year from 0 to {(1 << YEAR_BITS) - 1}", str(int(years.max())))
-    return (slots.astype(np.int64) << YEAR_BITS) | years.astype(np.int64)
+    keys = np.left_shift(slots, YEAR_BITS, dtype=np.int64)  # one array made, not three
+    keys |= years
+    return keys
 
 
 def order_by_person(codes: np.ndarray, year: np.ndarray, date: np.ndarray, seq: np.ndarray) -> np.ndarray:
@@ -108,19 +112,20 @@ class Settler:
         self.policy = policy
         self.threads = thread_count(threads)
         self.persons = IdIndex("person_id")
-        self.years = IdIndex("person_id, year", kind="int")  # person-year key -> row
+        self.years = YearRows(YEAR_BITS)  # person-year key -> row
         self.row_slot = np.zeros(0, dtype=np.int64)
         self.row_year = np.zeros(0, dtype=np.int64)
         self.values = np.zeros((0, k.N_STATE), dtype=np.int64)
         self.last_date = np.zeros(0, dtype=np.int64)
         self.last_seq = np.zeros(0, dtype=np.int64)
         self.opened = np.zeros(0, dtype=np.uint8)
-        self.account_rows = IdIndex("person_id, year", kind="int")
+        self.account_rows = YearRows(YEAR_BITS)
         self.account_values = np.zeros((0, 2), dtype=np.int64)
         self.claims = ClaimMemory() if remember_claims else None
         self._scratch = np.zeros(0, dtype=np.int64)
         self._buffers: dict[str, np.ndarray] = {}
         self.kernel_seconds = 0.0  # time spent in the compiled loop, for benchmarks/bench_store.py
+        self._snapshots: weakref.WeakSet[_StateSnapshot] = weakref.WeakSet()  # results' states not built yet
         if accounts is not None:
             self.load_accounts(accounts)
 
@@ -148,6 +153,7 @@ class Settler:
     def load_accounts(self, table: Any) -> None:
         """Add opening balances ``(person_id, year, current_balance, hist_balance)``; a
         person-year already held is a SchemaError, a negative balance too."""
+        self._freeze_snapshots()
         table = t.to_table(table)
         check_balances(table, "accounts")
         slots = self.persons.slots(t.ids(table, "person_id"), add=True)
@@ -165,6 +171,7 @@ class Settler:
     def load_state(self, table: Any) -> None:
         """Seed the store with carried state (a ``state`` table of an earlier run); a row
         replaces what the store holds for its person-year."""
+        self._freeze_snapshots()
         table = t.to_table(table)
         if table.num_rows == 0:
             return
@@ -192,17 +199,13 @@ class Settler:
     # ----------------------------------------------------------------- snapshots
 
     def _state_table(self, rows: np.ndarray) -> pa.Table:
-        person_type = self.persons.arrow_type
-        cols = {"person_id": self.persons.ids(self.row_slot[rows]), "year": pa.array(self.row_year[rows], pa.int32())}
-        values = self.values[rows]
-        for j, name in enumerate(STATE_FIELDS):
-            cols[name] = pa.array(values[:, j].astype(np.int32 if name.startswith("admissions") else np.int64))
-        last = self.last_date[rows]
-        none = last == NO_DATE
-        cols["last_date"] = pa.array(np.where(none, 0, last).astype(np.int32), mask=none).cast(pa.date32())
-        cols["last_seq"] = pa.array(np.where(none, 0, self.last_seq[rows]), mask=none)
-        meta = metadata(self.policy)
-        return pa.table(cols, schema=state_schema(person_type)).replace_schema_metadata(meta)
+        return _StateSnapshot(self, rows)()
+
+    def _freeze_snapshots(self) -> None:
+        """Copy the rows of every batch's ``state`` not built yet, before the store changes them."""
+        for snapshot in list(self._snapshots):
+            snapshot.freeze()
+        self._snapshots.clear()
 
     def state(self) -> pa.Table:
         """Every person-year in the store, as a ``state`` table (interfaces.md "state")."""
@@ -236,6 +239,7 @@ class Settler:
         SettleResult
             ``settled``, ``rejected``, and ``state``: the person-years this batch touched.
         """
+        self._freeze_snapshots()
         table = t.to_table(claims)
         known, orig = known_claim_ids, None if originals is None else t.to_table(originals)
         if self.claims is not None and len(self.claims):
@@ -249,8 +253,12 @@ class Settler:
                     orig = mine if orig is None else pa.concat_tables(
                         [orig.select(mine.column_names).cast(mine.schema), mine])  # fmt: skip
         cols = claim_columns(table, self.policy, known_claim_ids=known, originals=orig)
-        late = self._check_order(cols)
-        return self._run(cols, late, tuple(carry))
+        self.persons.hint(cols.person_id, cols.person_hash)  # hashed while checked: not hashed again
+        try:
+            late = self._check_order(cols)
+            return self._run(cols, late, tuple(carry))
+        finally:
+            self.persons.hint(cols.person_id, None)
 
     def _check_order(self, cols: ClaimColumns) -> np.ndarray:
         """The order rule: flag back-dated rows (``late``), rejecting them where the profile
@@ -360,24 +368,65 @@ class Settler:
         return np.unique(np.concatenate([[0], cuts, [m]])).astype(np.int64)
 
     def _result(self, cols, late, out, slots, touched, carry) -> SettleResult:
+        """The settled table from the kernel's output rows (numpy buffers handed to Arrow as
+        they are); when every row was accepted, the input columns are taken whole."""
         accepted = cols.accepted
-        take = pa.array(accepted)
-        columns = {
-            "claim_id": cols.claim_id.take(take),
-            "person_id": cols.person_id.take(take),
-            "year": pa.array(cols.year[accepted]),
-        }
+        every = len(accepted) == len(cols.reason)
+        take = None if every else pa.array(accepted)
+
+        def rows(arr):
+            return arr if every else arr.take(take)
+
+        def pick(values: np.ndarray) -> np.ndarray:
+            return values if every else values[accepted]
+
+        columns = {"claim_id": rows(cols.claim_id), "person_id": rows(cols.person_id)}
+        columns["year"] = pa.array(pick(cols.year))
         for j, name in enumerate(k.OUTPUT_FIELDS):
             columns[name] = pa.array(out[j].astype(np.int32) if name == "ratio_bp" else out[j])
-        columns["visit_type"] = labels(cols.visit[accepted], VISIT_TYPES)
-        columns["facility_level"] = labels(cols.level[accepted], FACILITY_LEVELS)
-        columns["reverses"] = cols.reverses.take(take)
-        columns[LATE_COLUMN] = pa.array(late[accepted])
+        visit, level = pick(cols.visit), pick(cols.level)
+        columns["visit_type"] = labels(visit, VISIT_TYPES)
+        columns["facility_level"] = labels(level, FACILITY_LEVELS)
+        columns["reverses"] = rows(cols.reverses)
+        columns[LATE_COLUMN] = pa.array(pick(late))
         for name in carry:
-            columns[name] = t.required(cols.table, name, "a column to carry").take(take)
-        meta = metadata(self.policy)
-        settled = pa.table(columns).replace_schema_metadata(meta)
+            columns[name] = rows(t.required(cols.table, name, "a column to carry"))
+        settled = pa.table(columns).replace_schema_metadata(metadata(self.policy))
         if self.claims is not None and len(accepted):
-            self.claims.add(columns["claim_id"], slots, cols.year[accepted], cols.visit[accepted],
-                            cols.level[accepted], np.ascontiguousarray(out.T), columns["reverses"])  # fmt: skip
-        return SettleResult(settled, cols.rejected(), self._state_table(touched))
+            self.claims.add(columns["claim_id"], slots, pick(cols.year), visit, level, np.ascontiguousarray(out.T),
+                            columns["reverses"])  # fmt: skip
+        snapshot = _StateSnapshot(self, touched)
+        self._snapshots.add(snapshot)
+        return SettleResult(settled, cols.rejected(), snapshot)
+
+
+class _StateSnapshot:
+    """A batch's ``state`` (the person-years it touched), built when first read. Until the
+    store changes (the next batch, a load), it reads the store's rows where they are; the store
+    calls ``freeze`` first, which copies them. A result dropped unread costs nothing."""
+
+    def __init__(self, settler: Settler, rows: np.ndarray):
+        self.settler, self.rows, self.frozen = settler, rows, None
+
+    def freeze(self) -> None:
+        if self.frozen is None:
+            st, rows = self.settler, self.rows
+            self.frozen = (st.row_slot[rows], st.row_year[rows], st.values[rows], st.last_date[rows], st.last_seq[rows])
+
+    def __call__(self) -> pa.Table:
+        st, rows = self.settler, self.rows
+        if self.frozen is None:
+            slot, year, values, last, last_seq = (st.row_slot[rows], st.row_year[rows], st.values[rows],
+                                                  st.last_date[rows], st.last_seq[rows])  # fmt: skip
+        else:
+            slot, year, values, last, last_seq = self.frozen
+        persons = st.persons  # a person's id never changes: read from the index whenever
+        cols = {"person_id": persons.ids(slot), "year": pa.array(year.astype(np.int32))}
+        for j, name in enumerate(STATE_FIELDS):
+            cols[name] = pa.array(values[:, j].astype(np.int32 if name.startswith("admissions") else np.int64))
+        none = last == NO_DATE
+        masked = none if none.any() else None
+        cols["last_date"] = pa.array(np.where(none, 0, last).astype(np.int32), mask=masked).cast(pa.date32())
+        cols["last_seq"] = pa.array(np.where(none, 0, last_seq), mask=masked)
+        meta = metadata(st.policy)
+        return pa.table(cols, schema=state_schema(persons.arrow_type)).replace_schema_metadata(meta)
