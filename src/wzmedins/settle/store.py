@@ -290,14 +290,19 @@ class Settler:
     def _run(self, cols: ClaimColumns, late: np.ndarray, carry: tuple[str, ...]) -> SettleResult:
         accepted = cols.accepted
         m = len(accepted)
-        slots = self.persons.slots(cols.person_id, rows=accepted, add=True)[accepted]
-        year = cols.year[accepted]
+        every = m == len(cols.reason)
+
+        def pick(values: np.ndarray) -> np.ndarray:  # the accepted rows' values (no copy when all are)
+            return values if every else values[accepted]
+
+        slots = pick(self.persons.slots(cols.person_id, rows=accepted, add=True))
+        year = pick(cols.year)
         rows, is_new = self._rows(slots, year, "claims")
         if len(self._scratch) < self.persons.n:
             self._scratch = _grow(self._scratch, self.persons.n)
             self._scratch[:] = -1
         codes, _ = k.local_codes(slots, self._scratch)
-        order = order_by_person(codes, year, cols.date[accepted], cols.seq[accepted])
+        order = order_by_person(codes, year, pick(cols.date), pick(cols.seq))
 
         idx = accepted[order]  # input row of each claim in settlement order
         sorted_rows = rows[order]
