@@ -36,13 +36,18 @@ CLAIM_SCHEMA = pa.schema([
 
 @dataclass
 class Outcome:
-    """What became of one claim: its ``settled`` row (a one-row table) or its ``rejected`` row,
-    and the person's ``state`` rows after its group."""
+    """What became of one claim: its ``settled`` row or its ``rejected`` row (dicts), and the
+    person's ``state`` rows after its group (dicts, one per year)."""
 
-    settled: pa.Table | None
+    settled: dict | None
     rejected: dict | None
-    state: pa.Table
+    state: list[dict]
     batch_id: str
+
+    def state_of_year(self) -> dict | None:
+        """The state row of the settled claim's year."""
+        year = self.settled["year"] if self.settled is not None else None
+        return next((s for s in self.state if s["year"] == year), None)
 
 
 @dataclass
@@ -138,17 +143,18 @@ class Writer:
             batch = batch.drop_columns(["reverses"])
         batch_id = f"svc-{uuid.uuid4().hex}"
         out: SettleResult = self.ledger.settle(batch, batch_id=batch_id)
+        # plain rows, once per group: the answers are built from them outside this thread
         rejected = {r["row"]: r for r in out.rejected.to_pylist()}
-        state_person = out.state["person_id"].cast(pa.string()).to_pylist()
-        k = 0
+        settled = iter(out.settled.to_pylist())
+        states: dict[str, list[dict]] = {}
+        for s in out.state.to_pylist():
+            states.setdefault(str(s["person_id"]), []).append(s)
         for i, job in enumerate(group):
-            person = job.claim["person_id"]
-            state = out.state.filter(pa.array([p == person for p in state_person], pa.bool_()))
+            state = states.get(str(job.claim["person_id"]), [])
             if i in rejected:
                 _resolve(job, Outcome(None, rejected[i], state, batch_id))
             else:
-                _resolve(job, Outcome(out.settled.slice(k, 1), None, state, batch_id))
-                k += 1
+                _resolve(job, Outcome(next(settled), None, state, batch_id))
 
 
 def _resolve(job: Job, outcome: Outcome) -> None:
