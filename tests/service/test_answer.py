@@ -12,7 +12,7 @@ import pytest
 import wzmedins as wz
 from wzmedins.platform import from_platform, load_codes, proc_info, to_platform
 from wzmedins.platform.proc_info import state_before
-from wzmedins.service.answer import answer, explanation
+from wzmedins.service.answer import GroupTexts, answer, explanation, explanations
 
 POLICY = wz.load_policy("wenzhou-2022")
 CODES = load_codes()
@@ -90,3 +90,23 @@ def test_worked_example_by_hand():
     assert info["medfee_sumamt"] == info["fund_pay_sumamt"] + info["psn_part_amt"]
     assert info["psn_part_amt"] == info["acct_pay"] + info["psn_cash_pay"]
     assert got["setldetail"][0]["setl_proc_info"].startswith("政策范围内 eligible 50000.00; 起付线 deductible 800.00")
+
+
+def test_a_groups_explanations_equal_each_claims_own():
+    claims = _claims()
+    first = wz.settle(claims.slice(0, 1).drop_columns(["row"]), POLICY)  # E1's year already under way
+    group = claims.slice(1, 2).drop_columns(["row"])  # E1's second claim and R1's first: one group
+    out = wz.settle(group, POLICY, state=first.state)
+    rows, inputs = out.settled.to_pylist(), group.to_pylist()
+    states = {(s["person_id"], s["year"]): s for s in out.state.to_pylist()}
+    items = [(r, c, states[(r["person_id"], r["year"])]) for r, c in zip(rows, inputs, strict=True)]
+    together = explanations(items, POLICY)
+    alone = {r["claim_id"]: explanation(r, c, POLICY, state=s) for r, c, s in items}
+    assert together == alone and len(together) == 2
+    # E1 is a dibao (psn_idet_type 22): assistance pays; R1's 3000 yuan has nothing self-paid
+    assert "医疗救助 assistance" in together["H1:1"] and together["H1:2"].startswith("政策范围内 eligible 3000.00;")
+    texts = GroupTexts()
+    texts.items.extend(items)
+    assert [texts.text(r, c, POLICY, state=s) for r, c, s in items] == [together["H1:1"], together["H1:2"]]
+    with pytest.raises(ValueError, match="one claim per person"):
+        explanations(items + items[:1], POLICY)

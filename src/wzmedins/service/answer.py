@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import threading
 from typing import Any
 
 import pyarrow as pa
 
-from ..explain import explain, explain_text
+from ..errors import WzmedinsError
+from ..explain import explain_many, explain_text
 from ..platform.codes import CodeLists
 from ..platform.outbound import SETLINFO_MONEY
 from ..platform.proc_info import CLAIM_INPUTS, MONEY, ExplanationMismatch, state_before
@@ -120,19 +122,57 @@ def explanation(row: dict, claim: dict, policy, *, state: dict | None) -> str | 
     """The twin's ``setl_proc_info`` text of one settled claim (not a reversal: None), from the
     claim's inputs and the person-year's state after it; the twin's amounts are checked against
     the settled row (:class:`~wzmedins.platform.proc_info.ExplanationMismatch`)."""
-    if row.get("reverses") is not None:
-        return None
-    inputs = {k: claim.get(k) for k in CLAIM_INPUTS}
-    inputs["settle_date"] = claim["settle_date"]
-    claims = pa.Table.from_pylist([inputs]).drop_columns([k for k in CLAIM_INPUTS if inputs[k] is None])
-    before = None if state is None else pa.Table.from_pylist([state_before(state, row)])
-    steps = explain(claims, policy, claim_id=row["claim_id"], state=before)
-    got = {r["output"]: r["amount"] for r in steps.select(["output", "amount"]).to_pylist() if r["output"] in MONEY}
-    wrong = [k for k in MONEY if k in got and got[k] != row[k]]
-    if wrong:
-        raise ExplanationMismatch(f"claim {row['claim_id']}: the explanation gives {wrong[0]} {got[wrong[0]]}, "
-                                  f"the settlement {row[wrong[0]]}")  # fmt: skip
-    return explain_text(steps)
+    return explanations([(row, claim, state)], policy).get(str(row["claim_id"]))
 
 
-__all__ = ["answer", "explanation"]
+def explanations(items: list[tuple[dict, dict, dict | None]], policy) -> dict[str, str]:
+    """The ``setl_proc_info`` texts of claims of different persons, from one run of the twin:
+    ``items`` holds each claim's settled row, its inputs and its person-year's state after it.
+    Reversals have no text (the statement's sentences serve them)."""
+    items = [(row, claim, state) for row, claim, state in items if row.get("reverses") is None]
+    if not items:
+        return {}
+    if len({str(row["person_id"]) for row, _, _ in items}) != len(items):
+        raise ValueError("explanations: at most one claim per person (each one's state before is derived)")
+    inputs = [{k: claim.get(k) for k in CLAIM_INPUTS} for _, claim, _ in items]
+    claims = pa.Table.from_pylist(inputs)
+    claims = claims.drop_columns([k for k in CLAIM_INPUTS if claims[k].null_count == claims.num_rows])
+    before = [state_before(state, row) for row, _, state in items if state is not None]
+    steps = explain_many(claims, policy, claim_ids=[row["claim_id"] for row, _, _ in items],
+                         state=pa.Table.from_pylist(before) if before else None)  # fmt: skip
+    out = {}
+    for row, _, _ in items:
+        done = steps[row["claim_id"]]
+        got = {r["output"]: r["amount"] for r in done.select(["output", "amount"]).to_pylist() if r["output"] in MONEY}
+        wrong = [k for k in MONEY if k in got and got[k] != row[k]]
+        if wrong:
+            raise ExplanationMismatch(f"claim {row['claim_id']}: the explanation gives {wrong[0]} "
+                                      f"{got[wrong[0]]}, the settlement {row[wrong[0]]}")  # fmt: skip
+        out[str(row["claim_id"])] = explain_text(done)
+    return out
+
+
+class GroupTexts:
+    """The explanations of one committed group (one claim per person), made in one run of the
+    twin by whichever of the group's answers asks first, outside the writer's thread. Should the
+    group's run fail, each claim is explained on its own (only the claim at fault fails)."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[dict, dict, dict | None]] = []
+        self._lock = threading.Lock()
+        self._texts: dict[str, str] | None = None
+
+    def text(self, row: dict, claim: dict, policy, *, state: dict | None) -> str | None:
+        with self._lock:
+            if self._texts is None:
+                try:
+                    self._texts = explanations(self.items, policy)
+                except (WzmedinsError, ValueError):
+                    self._texts = {}
+        key = str(row["claim_id"])
+        if key in self._texts or row.get("reverses") is not None:
+            return self._texts.get(key)
+        return explanation(row, claim, policy, state=state)
+
+
+__all__ = ["answer", "explanation", "explanations", "GroupTexts"]

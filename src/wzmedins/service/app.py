@@ -314,7 +314,10 @@ def create_app(config: ServiceConfig) -> FastAPI:
     def answer_from_outcome(svc: Service, outcome, echo: dict) -> dict:
         # one claim's answer from plain rows (answer.py): no Arrow tables per claim
         row, state = outcome.settled, outcome.state_of_year()
-        text = explanation(row, echo, svc.policy, state=state)
+        if outcome.texts is not None:  # the group's claims explained together, once
+            text = outcome.texts.text(row, echo, svc.policy, state=state)
+        else:
+            text = explanation(row, echo, svc.policy, state=state)
         return answer(row, echo, svc.codes, state=state, explanation=text)
 
     def answer_from_stored(svc: Service, row: dict) -> dict:

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from ..ledger import Ledger
 from ..settle import SettleResult
+from .answer import GroupTexts
 
 log = logging.getLogger("wzmedins.service")
 
@@ -43,6 +44,7 @@ class Outcome:
     rejected: dict | None
     state: list[dict]
     batch_id: str
+    texts: GroupTexts | None = None  # the group's explanations, made once when first asked
 
     def state_of_year(self) -> dict | None:
         """The state row of the settled claim's year."""
@@ -149,12 +151,17 @@ class Writer:
         states: dict[str, list[dict]] = {}
         for s in out.state.to_pylist():
             states.setdefault(str(s["person_id"]), []).append(s)
+        texts = GroupTexts()
+        outcomes = []
         for i, job in enumerate(group):
             state = states.get(str(job.claim["person_id"]), [])
             if i in rejected:
-                _resolve(job, Outcome(None, rejected[i], state, batch_id))
+                outcomes.append(Outcome(None, rejected[i], state, batch_id))
             else:
-                _resolve(job, Outcome(next(settled), None, state, batch_id))
+                outcomes.append(Outcome(next(settled), None, state, batch_id, texts))
+                texts.items.append((outcomes[-1].settled, job.claim, outcomes[-1].state_of_year()))
+        for job, outcome in zip(group, outcomes, strict=True):
+            _resolve(job, outcome)
 
 
 def _resolve(job: Job, outcome: Outcome) -> None:
