@@ -14,8 +14,8 @@ import decimal
 import json
 import logging
 import os
+import sys
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +31,7 @@ from ..platform.outbound import dumps
 from ..policy import Policy, load_policy
 from .answer import answer, explanation
 from .auth import Caller, KeyStore
-from .guard import BodyLimit, Metrics, RateLimit
+from .guard import AccessLog, BodyLimit, Metrics, RateLimit
 from .models import ReverseCall, SettleCall
 from .stores import open_ledger
 from .writer import CLAIM_SCHEMA, Outcome, Writer
@@ -62,6 +62,7 @@ class ServiceConfig:
     max_group: int = 256
     timeout: float = 10.0
     lock_timeout: float = 30.0
+    switch_interval: float = 0.0005  # seconds: the interpreter's thread switch interval (sys.setswitchinterval)
 
 
 class JSONYuan(Response):
@@ -200,6 +201,10 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        # The writer thread waits on the database a few dozen times a commit; each time it wakes
+        # it must win the interpreter lock back from the threads building answers, which keep it
+        # up to the switch interval (5 ms by default): a commit then took several times its SQL.
+        sys.setswitchinterval(config.switch_interval)
         holder["service"] = Service(config)
         log.info("serving ledger %s, policy %s", holder["service"].ledger.store.display, holder["service"].policy.name)
         try:
@@ -247,19 +252,16 @@ def create_app(config: ServiceConfig) -> FastAPI:
         return JSONResponse({"infcode": -1, "err_msg": f"{first['field']}: {first['message']}", "errors": errors},
                             status_code=status)  # fmt: skip
 
-    @app.middleware("http")
-    async def access_log(request: Request, call_next):
-        started = time.perf_counter()
-        response = await call_next(request)
-        seconds = time.perf_counter() - started
-        route = _route(request)
+    def access_log(scope, status: int, seconds: float) -> None:
+        route = getattr(scope.get("route"), "path", "unmatched")
         if "service" in holder:
-            holder["service"].metrics.request(request.method, route, response.status_code, seconds)
-        caller = request.scope.get("wz_caller")
+            holder["service"].metrics.request(scope["method"], route, status, seconds)
+        caller = scope.get("wz_caller")
         # the route template, never the path: a path may hold a person's id
-        log.info("%s %s %d %.1fms institution=%s", request.method, route, response.status_code, seconds * 1000,
+        log.info("%s %s %d %.1fms institution=%s", scope["method"], route, status, seconds * 1000,
                  caller.code if caller else "-")  # fmt: skip
-        return response
+
+    app.add_middleware(AccessLog, on_done=access_log)
 
     def on_too_large(scope):
         log.warning("refused 413 body too large")
