@@ -8,7 +8,6 @@ import collections
 import concurrent.futures
 import datetime as dt
 import os
-import queue
 import signal
 import time
 
@@ -19,7 +18,7 @@ import pytest
 import wzmedins as wz
 from wzmedins.ledger.store import PAUSE_ENV, PAUSE_SECONDS_ENV
 from wzmedins.service.stores import open_ledger
-from wzmedins.service.writer import Writer
+from wzmedins.service.writer import Inbox, Writer
 
 from .conftest import Server, postgres_location, settle_call, uid
 
@@ -46,7 +45,7 @@ def test_a_group_of_claims_is_one_commit(location):
     try:
         writer = Writer.__new__(Writer)  # the writer's steps without its thread, so the group is known
         writer.ledger, writer.max_group, writer.on_group = ledger, 256, None
-        writer._held, writer._queue = collections.deque(), queue.Queue()
+        writer._held, writer._queue = collections.deque(), Inbox()
         # p1 twice: its second claim must wait for the next group
         claims = [_claim(0, "p1", 200_000), _claim(1, "p2", 50_000), _claim(2, "p1", 300_000), _claim(3, "p3", 900)]
         futures = [writer.submit(c) for c in claims]

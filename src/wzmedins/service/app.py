@@ -31,6 +31,7 @@ from ..platform.outbound import dumps
 from ..policy import Policy, load_policy
 from .answer import answer, explanation
 from .auth import Caller, KeyStore
+from .combine import Combiner
 from .guard import AccessLog, BodyLimit, Metrics, RateLimit
 from .models import ReverseCall, SettleCall
 from .stores import open_ledger
@@ -117,7 +118,18 @@ class Service:
         self.writer = Writer(self.ledger, max_group=config.max_group, on_group=self.metrics.group)
         # recent answers and their claims, for retries without a trip to the database
         self.answers: collections.OrderedDict[str, dict] = collections.OrderedDict()
+        self.mapper = Combiner(self.map_records)
         self.recent: dict[str, dict] = {}
+
+    def map_records(self, records: list[dict]) -> list[dict | Rejected]:
+        """Platform records to claims rows (or a :class:`Rejected` each), in one ``from_platform``."""
+        mapped = from_platform(records, codes=self.codes, settle_date=_today())
+        out: list[dict | Rejected] = [None] * len(records)  # type: ignore[list-item]
+        for r in mapped.rejected.to_pylist():
+            out[r["row"]] = Rejected(r["reason"], r["message"])
+        for row in mapped.claims.to_pylist():
+            out[row["row"]] = row
+        return out
 
     def _warm_up(self) -> None:
         """Compile the kernels before the first call: a cold first settlement would keep the first
@@ -300,19 +312,16 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
     def mapped_claim(svc: Service, data, who: Caller, claim_id: str) -> tuple[dict, dict]:
         """The call's claim (the columns of ``CLAIM_SCHEMA``) and its mapped row (with the
-        platform fields the answer echoes)."""
+        platform fields the answer echoes); concurrent calls are mapped together."""
         record = data.model_dump(exclude_none=True)
         record["setl_id"] = claim_id
         record["fixmedins_code"] = who.code
         if who.hosp_lv:
             record["hosp_lv"] = who.hosp_lv  # the institution's registered level, not the caller's word
-        mapped = from_platform([record], codes=svc.codes, settle_date=_today())
-        if mapped.rejected.num_rows:
-            r = mapped.rejected.to_pylist()[0]
-            raise Rejected(r["reason"], r["message"])
-        row = mapped.claims.to_pylist()[0]
-        return {k: row.get(k) for k in CLAIM_SCHEMA.names}, row
-
+        out = svc.mapper(record)
+        if isinstance(out, Rejected):
+            raise out
+        return {k: out.get(k) for k in CLAIM_SCHEMA.names}, out
     def answer_from_outcome(svc: Service, outcome, echo: dict) -> dict:
         # one claim's answer from plain rows (answer.py): no Arrow tables per claim
         row, state = outcome.settled, outcome.state_of_year()

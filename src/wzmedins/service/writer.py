@@ -59,6 +59,39 @@ class Job:
     enqueued: float = field(default_factory=time.perf_counter)
 
 
+class Inbox:
+    """The writer's queue: one consumer, many producers. ``put`` appends to a deque (atomic, no
+    lock) and wakes the consumer only when it sleeps, so the event loop never waits on a lock
+    the writer holds (``queue.Queue`` took a lock on every put and get)."""
+
+    def __init__(self) -> None:
+        self._items: collections.deque = collections.deque()
+        self._ready = threading.Event()
+
+    def put(self, item) -> None:
+        self._items.append(item)
+        if not self._ready.is_set():  # appended first: a consumer that clears the flag still finds it
+            self._ready.set()
+
+    def get(self):
+        while True:
+            try:
+                return self._items.popleft()
+            except IndexError:
+                pass
+            self._ready.wait()
+            self._ready.clear()
+
+    def get_nowait(self):
+        try:
+            return self._items.popleft()
+        except IndexError:
+            raise queue.Empty from None
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+
 class Writer:
     """The ledger's single writer: :meth:`submit` a claim (a dict with the columns of
     ``CLAIM_SCHEMA``), get a future of its :class:`Outcome`."""
@@ -67,7 +100,7 @@ class Writer:
         self.ledger = ledger
         self.max_group = max_group
         self.on_group = on_group  # metrics hook: called with (group size, seconds)
-        self._queue: queue.Queue[Job | None] = queue.Queue()
+        self._queue = Inbox()
         self._held: collections.deque[Job] = collections.deque()
         self._thread = threading.Thread(target=self._run, name="wzmedins-writer", daemon=True)
         self._thread.start()
