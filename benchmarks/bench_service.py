@@ -5,7 +5,9 @@ PostgreSQL. Checks afterwards that every claim was stored exactly once. Measures
     PYTHONPATH=src:. python benchmarks/bench_service.py [--claims 600] [--clients 1 10 50] [--persons 200]
 
 The server runs as its own process (``wzmedins serve``); the clients are asyncio tasks in this
-process. On a 2-core machine both share the cores: the figures include the client's own cost.
+process, each with one keep-alive connection (a minimal HTTP/1.1 client, so that the clients
+take little of the cores they share with the server). On a 2-core machine both share the
+cores: the figures include the client's own cost.
 """
 
 from __future__ import annotations
@@ -21,13 +23,40 @@ import tempfile
 import time
 import uuid
 
-import httpx
-
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from tests.service.conftest import Server, settle_call  # noqa: E402
 
 import wzmedins as wz  # noqa: E402
+
+
+class Connection:
+    """A minimal HTTP/1.1 keep-alive client over asyncio streams: the benchmark's clients share
+    the server's two cores, and httpx costs several times the server's own work per call."""
+
+    def __init__(self, host: str, port: int, key: str):
+        self.host, self.port, self.key = host, port, key
+        self.reader = self.writer = None
+
+    async def post(self, path: str, body: dict) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        data = json.dumps(body).encode()
+        self.writer.write(f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nX-API-Key: {self.key}\r\n"
+                          f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n".encode() + data)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+        length = next((int(v) for k, v in headers.items() if k.lower() == "content-length"), None)
+        if length is None:
+            raise RuntimeError("the benchmark's client reads only answers with a Content-Length")
+        await self.reader.readexactly(length)
+        return int(lines[0].split(" ", 2)[1])
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            await self.writer.wait_closed()
 
 
 async def load(url: str, key: str, calls: list[dict], clients: int) -> tuple[list[float], list[int], float]:
@@ -36,18 +65,22 @@ async def load(url: str, key: str, calls: list[dict], clients: int) -> tuple[lis
         queue.put_nowait(call)
     latencies: list[float] = []
     statuses: list[int] = []
+    host, port = url.split("://", 1)[1].rsplit(":", 1)
 
     async def client():
-        async with httpx.AsyncClient(base_url=url, headers={"X-API-Key": key}, timeout=60) as http:
+        http = Connection(host, int(port), key)
+        try:
             while True:
                 try:
                     call = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
                 started = time.perf_counter()
-                r = await http.post("/v1/settle", json=call)
+                status = await http.post("/v1/settle", call)
                 latencies.append(time.perf_counter() - started)
-                statuses.append(r.status_code)
+                statuses.append(status)
+        finally:
+            await http.close()
 
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))

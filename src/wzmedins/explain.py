@@ -115,7 +115,56 @@ def explain(
     historical account account_hist               0 ND
     cash               cash                 1556000 -
     """
-    trace = _trace(claims, policy, claim_id, state, accounts, known_claim_ids, originals)
+    return explain_many(claims, policy, claim_ids=[claim_id], state=state, accounts=accounts,
+                        known_claim_ids=known_claim_ids, originals=originals)[claim_id]  # fmt: skip
+
+
+def explain_many(
+    claims: Any,
+    policy,
+    *,
+    claim_ids: Any,
+    state: Any = None,
+    accounts: Any = None,
+    known_claim_ids: Any = None,
+    originals: Any = None,
+) -> dict[Any, pa.Table]:
+    """The steps of several claims of one batch, from one run of the twin: ``{claim_id: steps}``
+    with the tables :func:`explain` gives one at a time (the settlement service explains a
+    whole group of claims at once this way).
+
+    Raises
+    ------
+    NotSettledError
+        When a claim is not in the batch or was rejected.
+
+    Examples
+    --------
+    >>> import datetime as dt, pyarrow as pa, wzmedins as wz
+    >>> claims = pa.table({"claim_id": ["a", "b"], "person_id": ["p1", "p2"],
+    ...     "settle_date": [dt.date(2022, 3, 1)] * 2, "scheme": ["resident"] * 2, "category": ["adult"] * 2,
+    ...     "visit_type": ["outpatient", "inpatient"], "facility_level": ["primary", "tertiary"],
+    ...     "total_cost": [20_000, 5_000_000]})
+    >>> steps = explain_many(claims, wz.load_policy("wenzhou-2022"), claim_ids=["a", "b"])
+    >>> for c in ("a", "b"):
+    ...     print(explain_text(steps[c]).split("; ")[1])
+    起付线 deductible 200.00 [deductible_outpatient.resident FZ]
+    起付线 deductible 800.00 [deductible_inpatient.resident FZ]
+    """
+    traces = {claim_id: Trace() for claim_id in claim_ids}
+    out = reference_settle(
+        claims, policy, state=state, accounts=accounts, known_claim_ids=known_claim_ids, originals=originals,
+        trace=traces,
+    )  # fmt: skip
+    for claim_id, trace in traces.items():
+        if trace.row is None:
+            rejected = [r for r in out.rejected.to_pylist() if r["claim_id"] == str(claim_id)]
+            reason = f"rejected {rejected[0]['reason']}: {rejected[0]['message']}" if rejected else "no such claim_id"
+            raise NotSettledError(claim_id, reason)
+    return {claim_id: _steps_table(trace, policy, claim_id) for claim_id, trace in traces.items()}
+
+
+def _steps_table(trace: Trace, policy, claim_id: Any) -> pa.Table:
     rows = []
     for step in trace:
         label, note = source_of(trace.profile, step["parameter"])
@@ -128,19 +177,6 @@ def explain(
         b"wzmedins.claim_id": str(claim_id).encode(),
     }
     return pa.Table.from_pylist(rows, schema=EXPLAIN_SCHEMA).replace_schema_metadata(meta)
-
-
-def _trace(claims, policy, claim_id, state, accounts, known_claim_ids, originals) -> Trace:
-    trace = Trace()
-    out = reference_settle(
-        claims, policy, state=state, accounts=accounts, known_claim_ids=known_claim_ids, originals=originals,
-        trace={claim_id: trace},
-    )  # fmt: skip
-    if trace.row is None:
-        rejected = [r for r in out.rejected.to_pylist() if r["claim_id"] == str(claim_id)]
-        reason = f"rejected {rejected[0]['reason']}: {rejected[0]['message']}" if rejected else "no such claim_id"
-        raise NotSettledError(claim_id, reason)
-    return trace
 
 
 def _yuan(fen: int) -> str:
@@ -190,4 +226,4 @@ def explain_text(steps: pa.Table | Any, policy=None, *, claim_id: Any = None, **
     return "; ".join(parts)
 
 
-__all__ = ["EXPLAIN_SCHEMA", "explain", "explain_text"]
+__all__ = ["EXPLAIN_SCHEMA", "explain", "explain_many", "explain_text"]

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import collections
 import os
-import queue
 import time
 
 import pytest
 
 from wzmedins.service.auth import KeyFileError, KeyStore, add_key, hash_key
 from wzmedins.service.guard import RateLimit
-from wzmedins.service.writer import Writer
+from wzmedins.service.writer import Inbox, Writer
 
 
 def test_rate_limit_bursts_then_refuses():
@@ -40,10 +39,51 @@ def test_keys_are_hashed_and_reloaded(tmp_path):
 def test_writer_groups_one_claim_per_person():
     writer = Writer.__new__(Writer)  # the grouping alone, without the thread or a ledger
 
-    writer.max_group, writer._held, writer._queue = 3, collections.deque(), queue.Queue()
+    writer.max_group, writer._held, writer._queue = 3, collections.deque(), Inbox()
     for i, person in enumerate(["a", "a", "b", "c", "d", "b"]):
         writer._queue.put(type("J", (), {"claim": {"person_id": person, "i": i}})())
     group, _ = writer._next_group()
     assert [j.claim["i"] for j in group] == [0, 2, 3]
     group, _ = writer._next_group()
     assert [j.claim["i"] for j in group] == [1, 4, 5]  # the held claim first, in arrival order
+
+
+def test_combiner_maps_concurrent_items_together_and_each_gets_its_own():
+    import threading
+
+    from wzmedins.service.combine import Combiner
+
+    batches: list[list[int]] = []
+    gate = threading.Event()
+
+    def work(items):
+        batches.append(list(items))
+        if len(batches) == 1:
+            gate.wait(5)  # hold the first batch while the others queue up behind it
+        if 13 in items:
+            raise ValueError("thirteen")
+        return [x * 10 for x in items]
+
+    combine = Combiner(work)
+    results: dict[int, object] = {}
+
+    def call(x):
+        try:
+            results[x] = combine(x)
+        except ValueError as e:
+            results[x] = str(e)
+
+    first = threading.Thread(target=call, args=(1,))
+    first.start()
+    while not batches:
+        time.sleep(0.01)
+    others = [threading.Thread(target=call, args=(x,)) for x in (2, 13, 4)]
+    for t in others:
+        t.start()
+    time.sleep(0.2)
+    gate.set()
+    for t in [first, *others]:
+        t.join(5)
+    assert results == {1: 10, 2: 20, 13: "thirteen", 4: 40}
+    assert batches[0] == [1] and sorted(batches[1]) == [2, 4, 13]  # the three waiting: one batch
+    assert sorted(map(tuple, batches[2:])) == [(2,), (4,), (13,)]  # it failed: each alone

@@ -14,8 +14,8 @@ import decimal
 import json
 import logging
 import os
+import sys
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,15 +26,16 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
-from ..platform import from_platform, load_codes, proc_info, to_platform
+from ..platform import from_platform, load_codes, to_platform
 from ..platform.outbound import dumps
-from ..platform.proc_info import state_before
 from ..policy import Policy, load_policy
+from .answer import answer, explanation
 from .auth import Caller, KeyStore
-from .guard import BodyLimit, Metrics, RateLimit
+from .combine import Combiner
+from .guard import AccessLog, BodyLimit, Metrics, RateLimit
 from .models import ReverseCall, SettleCall
 from .stores import open_ledger
-from .writer import CLAIM_SCHEMA, Writer
+from .writer import CLAIM_SCHEMA, Outcome, Writer
 
 log = logging.getLogger("wzmedins.service")
 CHINA = dt.timezone(dt.timedelta(hours=8))  # settlement days are China's (no daylight saving)
@@ -62,6 +63,7 @@ class ServiceConfig:
     max_group: int = 256
     timeout: float = 10.0
     lock_timeout: float = 30.0
+    switch_interval: float = 0.0005  # seconds: the interpreter's thread switch interval (sys.setswitchinterval)
 
 
 class JSONYuan(Response):
@@ -116,7 +118,18 @@ class Service:
         self.writer = Writer(self.ledger, max_group=config.max_group, on_group=self.metrics.group)
         # recent answers and their claims, for retries without a trip to the database
         self.answers: collections.OrderedDict[str, dict] = collections.OrderedDict()
+        self.mapper = Combiner(self.map_records)
         self.recent: dict[str, dict] = {}
+
+    def map_records(self, records: list[dict]) -> list[dict | Rejected]:
+        """Platform records to claims rows (or a :class:`Rejected` each), in one ``from_platform``."""
+        mapped = from_platform(records, codes=self.codes, settle_date=_today())
+        out: list[dict | Rejected] = [None] * len(records)  # type: ignore[list-item]
+        for r in mapped.rejected.to_pylist():
+            out[r["row"]] = Rejected(r["reason"], r["message"])
+        for row in mapped.claims.to_pylist():
+            out[row["row"]] = row
+        return out
 
     def _warm_up(self) -> None:
         """Compile the kernels before the first call: a cold first settlement would keep the first
@@ -200,6 +213,10 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        # The writer thread waits on the database a few dozen times a commit; each time it wakes
+        # it must win the interpreter lock back from the threads building answers, which keep it
+        # up to the switch interval (5 ms by default): a commit then took several times its SQL.
+        sys.setswitchinterval(config.switch_interval)
         holder["service"] = Service(config)
         log.info("serving ledger %s, policy %s", holder["service"].ledger.store.display, holder["service"].policy.name)
         try:
@@ -247,19 +264,16 @@ def create_app(config: ServiceConfig) -> FastAPI:
         return JSONResponse({"infcode": -1, "err_msg": f"{first['field']}: {first['message']}", "errors": errors},
                             status_code=status)  # fmt: skip
 
-    @app.middleware("http")
-    async def access_log(request: Request, call_next):
-        started = time.perf_counter()
-        response = await call_next(request)
-        seconds = time.perf_counter() - started
-        route = _route(request)
+    def access_log(scope, status: int, seconds: float) -> None:
+        route = getattr(scope.get("route"), "path", "unmatched")
         if "service" in holder:
-            holder["service"].metrics.request(request.method, route, response.status_code, seconds)
-        caller = request.scope.get("wz_caller")
+            holder["service"].metrics.request(scope["method"], route, status, seconds)
+        caller = scope.get("wz_caller")
         # the route template, never the path: a path may hold a person's id
-        log.info("%s %s %d %.1fms institution=%s", request.method, route, response.status_code, seconds * 1000,
+        log.info("%s %s %d %.1fms institution=%s", scope["method"], route, status, seconds * 1000,
                  caller.code if caller else "-")  # fmt: skip
-        return response
+
+    app.add_middleware(AccessLog, on_done=access_log)
 
     def on_too_large(scope):
         log.warning("refused 413 body too large")
@@ -296,29 +310,26 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
     # ---------------------------------------------------------------- answers
 
-    def mapped_claim(svc: Service, data, who: Caller, claim_id: str) -> tuple[dict, pa.Table]:
+    def mapped_claim(svc: Service, data, who: Caller, claim_id: str) -> tuple[dict, dict]:
+        """The call's claim (the columns of ``CLAIM_SCHEMA``) and its mapped row (with the
+        platform fields the answer echoes); concurrent calls are mapped together."""
         record = data.model_dump(exclude_none=True)
         record["setl_id"] = claim_id
         record["fixmedins_code"] = who.code
         if who.hosp_lv:
             record["hosp_lv"] = who.hosp_lv  # the institution's registered level, not the caller's word
-        mapped = from_platform([record], codes=svc.codes, settle_date=_today())
-        if mapped.rejected.num_rows:
-            r = mapped.rejected.to_pylist()[0]
-            raise Rejected(r["reason"], r["message"])
-        row = mapped.claims.to_pylist()[0]
-        return {k: row.get(k) for k in CLAIM_SCHEMA.names}, mapped.claims
-
-    def answer_from_outcome(svc: Service, outcome, claims: pa.Table) -> dict:
-        settled = outcome.settled
-        row = settled.to_pylist()[0]
-        after = [x for x in outcome.state.to_pylist() if x["year"] == row["year"]]
-        # the person's year before this claim (what the twin needs to explain it): the state
-        # after it, with what the claim took given back
-        before = pa.Table.from_pylist([state_before(after[0], row)]) if after else None
-        explanations = proc_info(settled, claims, policy=svc.policy, state_before=before)
-        answer = to_platform(settled, claims, codes=svc.codes, state=outcome.state, explanations=explanations)
-        return answer.records()[0]
+        out = svc.mapper(record)
+        if isinstance(out, Rejected):
+            raise out
+        return {k: out.get(k) for k in CLAIM_SCHEMA.names}, out
+    def answer_from_outcome(svc: Service, outcome, echo: dict) -> dict:
+        # one claim's answer from plain rows (answer.py): no Arrow tables per claim
+        row, state = outcome.settled, outcome.state_of_year()
+        if outcome.texts is not None:  # the group's claims explained together, once
+            text = outcome.texts.text(row, echo, svc.policy, state=state)
+        else:
+            text = explanation(row, echo, svc.policy, state=state)
+        return answer(row, echo, svc.codes, state=state, explanation=text)
 
     def answer_from_stored(svc: Service, row: dict) -> dict:
         settled = pa.Table.from_pylist([row])
@@ -354,10 +365,10 @@ def create_app(config: ServiceConfig) -> FastAPI:
         if not same_call(stored, claim, dated):
             raise Refused(409, "msgid reused", f"message {msgid} was already settled with different content: "
                           "give a new call a new msgid")  # fmt: skip
-        answer = svc.answers.get(claim_id) or await svc.read(answer_from_stored, svc, stored)
-        return JSONYuan({"infcode": 0, "msgid": msgid, "replayed": True, "output": answer})
+        output = svc.answers.get(claim_id) or await svc.read(answer_from_stored, svc, stored)
+        return JSONYuan({"infcode": 0, "msgid": msgid, "replayed": True, "output": output})
 
-    async def settle_claim(svc: Service, claim: dict, claims: pa.Table, dated: bool, msgid: str) -> Response:
+    async def settle_claim(svc: Service, claim: dict, echo: dict, dated: bool, msgid: str) -> Response:
         claim_id = claim["claim_id"]
         if claim_id in svc.answers:  # a retry of a call answered lately; older ones: the ledger says
             return await replay(svc, claim_id, claim, dated, msgid)
@@ -377,10 +388,10 @@ def create_app(config: ServiceConfig) -> FastAPI:
                 if done is not None:
                     return done
             return rejected_response(msgid, outcome.rejected["reason"], outcome.rejected["message"])
-        answer = await run_in_threadpool(answer_from_outcome, svc, outcome, claims)
+        output = await run_in_threadpool(answer_from_outcome, svc, outcome, echo)
         stored = dict(claim, settle_date=claim["settle_date"], reverses=claim.get("reverses"))
-        svc.remember(claim_id, answer, stored)
-        return JSONYuan({"infcode": 0, "msgid": msgid, "replayed": False, "output": answer})
+        svc.remember(claim_id, output, stored)
+        return JSONYuan({"infcode": 0, "msgid": msgid, "replayed": False, "output": output})
 
     def rejected_response(msgid: str, reason: str, message: str) -> JSONResponse:
         return JSONResponse({"infcode": -1, "msgid": msgid, "reason": reason, "err_msg": message}, status_code=422)
@@ -391,7 +402,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
     async def presettle(call: SettleCall, who: Caller = Depends(caller), svc: Service = Depends(service)):
         claim_id = f"{who.code}:{call.msgid}"
         try:
-            claim, claims = mapped_claim(svc, call.input.data, who, claim_id)
+            claim, echo = await run_in_threadpool(mapped_claim, svc, call.input.data, who, claim_id)
         except Rejected as r:
             return rejected_response(call.msgid, r.reason, r.message)
         state, accounts = await svc.read(svc.person_rows, claim["person_id"])
@@ -408,19 +419,18 @@ def create_app(config: ServiceConfig) -> FastAPI:
         if out.rejected.num_rows:
             r = out.rejected.to_pylist()[0]
             return rejected_response(call.msgid, r["reason"], r["message"])
-        from .writer import Outcome
-
-        answer = await run_in_threadpool(answer_from_outcome, svc, Outcome(out.settled, None, out.state, ""), claims)
-        return JSONYuan({"infcode": 0, "msgid": call.msgid, "output": answer})
+        outcome = Outcome(out.settled.to_pylist()[0], None, out.state.to_pylist(), "")
+        output = await run_in_threadpool(answer_from_outcome, svc, outcome, echo)
+        return JSONYuan({"infcode": 0, "msgid": call.msgid, "output": output})
 
     @app.post("/v1/settle", summary="Settle (2207 outpatient, 2304 inpatient): stored in the ledger")
     async def settle(call: SettleCall, who: Caller = Depends(caller), svc: Service = Depends(service)):
         claim_id = f"{who.code}:{call.msgid}"
         try:
-            claim, claims = mapped_claim(svc, call.input.data, who, claim_id)
+            claim, echo = await run_in_threadpool(mapped_claim, svc, call.input.data, who, claim_id)
         except Rejected as r:
             return rejected_response(call.msgid, r.reason, r.message)
-        return await settle_claim(svc, claim, claims, call.input.data.setl_time is not None, call.msgid)
+        return await settle_claim(svc, claim, echo, call.input.data.setl_time is not None, call.msgid)
 
     @app.post("/v1/reverse", summary="Reverse a settlement (2208 outpatient, 2305 inpatient)")
     async def reverse(call: ReverseCall, who: Caller = Depends(caller), svc: Service = Depends(service)):
@@ -432,10 +442,9 @@ def create_app(config: ServiceConfig) -> FastAPI:
         day = dt.date.fromisoformat(data.setl_time[:10]) if data.setl_time else _today()
         claim = {"claim_id": f"{who.code}:{call.msgid}", "person_id": data.psn_no or original["person_id"],
                  "settle_date": day, "seq": 0, "reverses": data.setl_id}  # fmt: skip
-        claims = pa.table({"claim_id": [claim["claim_id"]], "settle_date": pa.array([day], pa.date32()),
-                           "seq": [0], "scheme": [original["scheme"]], "fixmedins_code": [who.code],
-                           "mdtrt_id": [data.mdtrt_id]})  # fmt: skip
-        return await settle_claim(svc, claim, claims, data.setl_time is not None, call.msgid)
+        echo = {"claim_id": claim["claim_id"], "settle_date": day, "seq": 0, "scheme": original["scheme"],
+                "fixmedins_code": who.code, "mdtrt_id": data.mdtrt_id}  # fmt: skip
+        return await settle_claim(svc, claim, echo, data.setl_time is not None, call.msgid)
 
     # ---------------------------------------------------------------- look-ups
 
@@ -445,8 +454,8 @@ def create_app(config: ServiceConfig) -> FastAPI:
         row = await svc.read(svc.settled_row, setl_id)
         if row is None:
             raise Refused(404, "unknown settlement", "no such settlement")
-        answer = svc.answers.get(setl_id) or await svc.read(answer_from_stored, svc, row)
-        return JSONYuan({"infcode": 0, "output": answer})
+        output = svc.answers.get(setl_id) or await svc.read(answer_from_stored, svc, row)
+        return JSONYuan({"infcode": 0, "output": output})
 
     @app.get("/v1/persons/{psn_no}", summary="A person's year: accumulators and balances (yuan)")
     async def person(psn_no: str, request: Request, who: Caller = Depends(caller), svc: Service = Depends(service)):

@@ -54,6 +54,32 @@ class _TooLarge(Exception):
     pass
 
 
+class AccessLog:
+    """ASGI middleware: calls ``on_done(scope, status, seconds)`` when a response has been sent
+    (a plain ASGI wrapper: Starlette's ``BaseHTTPMiddleware`` costs about a millisecond a call)."""
+
+    def __init__(self, app, *, on_done):
+        self.app = app
+        self.on_done = on_done
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        status = 500
+
+        async def sending(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            self.on_done(scope, status, time.perf_counter() - started)
+
+
 class RateLimit:
     """A token bucket per institution: ``rate`` calls a second on average, bursts of ``burst``."""
 

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from ..ledger import Ledger
 from ..settle import SettleResult
+from .answer import GroupTexts
 
 log = logging.getLogger("wzmedins.service")
 
@@ -36,13 +37,19 @@ CLAIM_SCHEMA = pa.schema([
 
 @dataclass
 class Outcome:
-    """What became of one claim: its ``settled`` row (a one-row table) or its ``rejected`` row,
-    and the person's ``state`` rows after its group."""
+    """What became of one claim: its ``settled`` row or its ``rejected`` row (dicts), and the
+    person's ``state`` rows after its group (dicts, one per year)."""
 
-    settled: pa.Table | None
+    settled: dict | None
     rejected: dict | None
-    state: pa.Table
+    state: list[dict]
     batch_id: str
+    texts: GroupTexts | None = None  # the group's explanations, made once when first asked
+
+    def state_of_year(self) -> dict | None:
+        """The state row of the settled claim's year."""
+        year = self.settled["year"] if self.settled is not None else None
+        return next((s for s in self.state if s["year"] == year), None)
 
 
 @dataclass
@@ -50,6 +57,39 @@ class Job:
     claim: dict
     future: concurrent.futures.Future = field(default_factory=concurrent.futures.Future)
     enqueued: float = field(default_factory=time.perf_counter)
+
+
+class Inbox:
+    """The writer's queue: one consumer, many producers. ``put`` appends to a deque (atomic, no
+    lock) and wakes the consumer only when it sleeps, so the event loop never waits on a lock
+    the writer holds (``queue.Queue`` took a lock on every put and get)."""
+
+    def __init__(self) -> None:
+        self._items: collections.deque = collections.deque()
+        self._ready = threading.Event()
+
+    def put(self, item) -> None:
+        self._items.append(item)
+        if not self._ready.is_set():  # appended first: a consumer that clears the flag still finds it
+            self._ready.set()
+
+    def get(self):
+        while True:
+            try:
+                return self._items.popleft()
+            except IndexError:
+                pass
+            self._ready.wait()
+            self._ready.clear()
+
+    def get_nowait(self):
+        try:
+            return self._items.popleft()
+        except IndexError:
+            raise queue.Empty from None
+
+    def qsize(self) -> int:
+        return len(self._items)
 
 
 class Writer:
@@ -60,7 +100,7 @@ class Writer:
         self.ledger = ledger
         self.max_group = max_group
         self.on_group = on_group  # metrics hook: called with (group size, seconds)
-        self._queue: queue.Queue[Job | None] = queue.Queue()
+        self._queue = Inbox()
         self._held: collections.deque[Job] = collections.deque()
         self._thread = threading.Thread(target=self._run, name="wzmedins-writer", daemon=True)
         self._thread.start()
@@ -138,17 +178,23 @@ class Writer:
             batch = batch.drop_columns(["reverses"])
         batch_id = f"svc-{uuid.uuid4().hex}"
         out: SettleResult = self.ledger.settle(batch, batch_id=batch_id)
+        # plain rows, once per group: the answers are built from them outside this thread
         rejected = {r["row"]: r for r in out.rejected.to_pylist()}
-        state_person = out.state["person_id"].cast(pa.string()).to_pylist()
-        k = 0
+        settled = iter(out.settled.to_pylist())
+        states: dict[str, list[dict]] = {}
+        for s in out.state.to_pylist():
+            states.setdefault(str(s["person_id"]), []).append(s)
+        texts = GroupTexts()
+        outcomes = []
         for i, job in enumerate(group):
-            person = job.claim["person_id"]
-            state = out.state.filter(pa.array([p == person for p in state_person], pa.bool_()))
+            state = states.get(str(job.claim["person_id"]), [])
             if i in rejected:
-                _resolve(job, Outcome(None, rejected[i], state, batch_id))
+                outcomes.append(Outcome(None, rejected[i], state, batch_id))
             else:
-                _resolve(job, Outcome(out.settled.slice(k, 1), None, state, batch_id))
-                k += 1
+                outcomes.append(Outcome(next(settled), None, state, batch_id, texts))
+                texts.items.append((outcomes[-1].settled, job.claim, outcomes[-1].state_of_year()))
+        for job, outcome in zip(group, outcomes, strict=True):
+            _resolve(job, outcome)
 
 
 def _resolve(job: Job, outcome: Outcome) -> None:
