@@ -276,3 +276,18 @@ def test_a_batch_state_is_its_own_when_read_after_later_batches():
     assert one_shot.state.select(["person_id", "inpatient_deductible_used"]).to_pylist() == [
         {"person_id": "p", "inpatient_deductible_used": 20_000}
     ]
+
+
+def test_settlement_order_is_a_stable_sort_by_person_year_date_seq():
+    from wzmedins.settle.store import order_by_person
+
+    rng = np.random.default_rng(7)
+    for t in range(300):
+        m = int(rng.integers(1, 200))
+        codes = rng.integers(0, 15, m)
+        year = rng.integers(2021, 2024, m).astype(np.int32)
+        date = rng.integers(18_000, 19_500, m).astype(np.int32)
+        wide = (10, 2**40, 2**61)[t % 3]  # the last does not pack into 62 bits: the plain sort
+        seq = rng.integers(-wide, wide, m)
+        want = np.lexsort((np.arange(m), seq, date, year, codes))
+        assert order_by_person(codes, year, date, seq).tolist() == want.tolist()

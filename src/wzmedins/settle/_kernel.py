@@ -273,6 +273,35 @@ def scatter_columns(values, dest, out, parts):
 
 
 @kernel
+def order_key(codes, year, date, seq):
+    """The settlement order's key within a person, (year, date, seq) packed into one int64 in
+    two passes, and the number of person codes; (-1 for the count when the three do not fit
+    in 62 bits: the caller sorts them as they are)."""
+    m = codes.shape[0]
+    y0, y1, d0, d1, q0, q1, c1 = year[0], year[0], date[0], date[0], seq[0], seq[0], codes[0]
+    for i in range(m):
+        y0, y1 = min(y0, year[i]), max(y1, year[i])
+        d0, d1 = min(d0, date[i]), max(d1, date[i])
+        q0, q1 = min(q0, seq[i]), max(q1, seq[i])
+        c1 = max(c1, codes[i])
+    span = np.int64(d1) - d0 + 1
+    top = (np.int64(y1) - y0) * span + span  # above every packed (year, date)
+    bq = 1
+    while bq < 63 and (np.int64(1) << bq) <= np.int64(q1) - q0:
+        bq += 1
+    byd = 1
+    while byd < 63 and (np.int64(1) << byd) <= top:
+        byd += 1
+    key = np.empty(m, dtype=np.int64)
+    if bq + byd > 62:
+        return key, -1
+    for i in range(m):
+        yd = (np.int64(year[i]) - y0) * span + (np.int64(date[i]) - d0)
+        key[i] = (yd << bq) | (np.int64(seq[i]) - q0)
+    return key, np.int64(c1) + 1
+
+
+@kernel
 def person_order(codes, key, n_persons):
     """Stable order of rows by (person code, key): a counting sort by person, then each
     person's few rows sorted by key (insertion sort, or merge sort for long runs)."""

@@ -60,15 +60,11 @@ def order_by_person(codes: np.ndarray, year: np.ndarray, date: np.ndarray, seq: 
     """
     if len(codes) == 0:
         return np.zeros(0, dtype=np.int64)
-    d = date.astype(np.int64)
-    y = year.astype(np.int64)
-    q = seq.astype(np.int64)
-    d0, y0, q0 = d.min(), y.min(), q.min()
-    yd = (y - y0) * (int(d.max() - d0) + 1) + (d - d0)
-    bq, byd = max(int(q.max() - q0).bit_length(), 1), max(int(yd.max()).bit_length(), 1)
-    if bq + byd <= 62:
-        return k.person_order(codes, (yd << bq) | (q - q0), int(codes.max()) + 1)
-    return np.lexsort((q, yd, codes))
+    key, n_codes = k.order_key(codes, year, date, seq)
+    if n_codes >= 0:
+        return k.person_order(codes, key, n_codes)
+    yd = (year.astype(np.int64) - year.min()) * (int(date.max()) - int(date.min()) + 1) + date
+    return np.lexsort((seq, yd, codes))  # (year, date, seq) do not pack into 62 bits: rare
 
 
 class Settler:
