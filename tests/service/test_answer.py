@@ -86,7 +86,10 @@ def test_worked_example_by_hand():
     got = answer(row, echo, CODES, state=state, explanation=text)
     info = got["setlinfo"]
     assert (info["act_pay_dedc"], info["hifp_pay"], info["psn_cash_pay"]) == (
-        decimal.Decimal("800.00"), decimal.Decimal("34440.00"), decimal.Decimal("15560.00"))
+        decimal.Decimal("800.00"),
+        decimal.Decimal("34440.00"),
+        decimal.Decimal("15560.00"),
+    )
     assert info["medfee_sumamt"] == info["fund_pay_sumamt"] + info["psn_part_amt"]
     assert info["psn_part_amt"] == info["acct_pay"] + info["psn_cash_pay"]
     assert got["setldetail"][0]["setl_proc_info"].startswith("政策范围内 eligible 50000.00; 起付线 deductible 800.00")

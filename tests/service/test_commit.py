@@ -65,8 +65,9 @@ def test_a_group_of_claims_is_one_commit(location):
         want = wz.settle(pa.Table.from_pylist(claims).drop_columns(["reverses"]), POLICY).settled.to_pylist()
         assert [o.settled["claim_id"] for o in outcomes] == ["g0", "g1", "g2", "g3"]
         for o, w in zip(outcomes, want, strict=True):
-            assert {k: o.settled[k] for k in ("fund", "deductible", "cash")} == {k: w[k] for k in
-                                                                                ("fund", "deductible", "cash")}
+            assert {k: o.settled[k] for k in ("fund", "deductible", "cash")} == {
+                k: w[k] for k in ("fund", "deductible", "cash")
+            }
             assert [s["person_id"] for s in o.state] == [w["person_id"]]
         assert outcomes[2].state[0]["inpatient_deductible_used"] == want[0]["deductible"] + want[2]["deductible"]
         assert [r["fund"] for r in stored] == [w["fund"] for w in want]
@@ -120,4 +121,3 @@ def test_killed_between_settle_and_commit_loses_and_doubles_nothing(backend, tmp
 def _post(server: Server, call: dict):
     with httpx.Client(base_url=server.url, headers={"X-API-Key": server.keys["H1"]}, timeout=60) as http:
         return http.post("/v1/settle", json=call)
-

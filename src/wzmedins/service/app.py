@@ -322,6 +322,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
         if isinstance(out, Rejected):
             raise out
         return {k: out.get(k) for k in CLAIM_SCHEMA.names}, out
+
     def answer_from_outcome(svc: Service, outcome, echo: dict) -> dict:
         # one claim's answer from plain rows (answer.py): no Arrow tables per claim
         row, state = outcome.settled, outcome.state_of_year()
