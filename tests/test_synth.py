@@ -169,3 +169,18 @@ def test_mix_is_a_parameter():
 def test_bad_sizes_raise():
     with pytest.raises(ValueError):
         list(synth.claim_batches(10, n_persons=0))
+
+
+def test_rows_do_not_depend_on_the_threads():
+    one = synth.claims(120_000, seed=8, batch_size=120_000, threads=1)
+    two = synth.claims(120_000, seed=8, batch_size=120_000, threads=2)
+    assert one.equals(two)
+
+
+def test_the_compiled_persons_are_the_numpy_persons(sample):
+    """Every claim's scheme, category and assistance are those of persons(its person number)."""
+    number = np.array([int(p[2:]) for p in sample.column("person_id").to_pylist()])
+    attrs = persons(number, seed=11)
+    for name in ("scheme", "category", "assistance"):
+        got = sample.column(name).combine_chunks().indices.to_numpy()
+        assert (got == attrs[name]).all(), name
