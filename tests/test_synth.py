@@ -184,3 +184,23 @@ def test_the_compiled_persons_are_the_numpy_persons(sample):
     for name in ("scheme", "category", "assistance"):
         got = sample.column(name).combine_chunks().indices.to_numpy()
         assert (got == attrs[name]).all(), name
+
+
+def test_stays_depend_only_on_the_stay():
+    """A stay's hospital, DRG code and length are a hash of its claim: the same in any batch;
+    other rows get nulls; admit_date = settle_date - los."""
+    from wzmedins.synth.stays import add_stays
+
+    world = synth.drg.generate(10, seed=1, n_hospitals=8)
+    claims = synth.claims(20_000, seed=4)
+    whole = add_stays(claims, world["hospitals"], world["catalog"], seed=4)
+    inpatient = pc.equal(claims.column("visit_type").cast(pa.string()), "inpatient")
+    alone = add_stays(claims.filter(inpatient), world["hospitals"], world["catalog"], seed=4)
+    assert whole.filter(inpatient).equals(alone)
+    others = whole.filter(pc.invert(inpatient))
+    for name in ("hospital_id", "drg_code", "los", "admit_date"):
+        assert others.column(name).null_count == others.num_rows, name
+    los = alone.column("los").to_numpy()
+    settle = alone.column("settle_date").cast(pa.int32()).to_numpy()
+    days = settle - alone.column("admit_date").cast(pa.int32()).to_numpy()
+    assert (los >= 1).all() and (days == los).all()
