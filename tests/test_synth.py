@@ -204,3 +204,11 @@ def test_stays_depend_only_on_the_stay():
     settle = alone.column("settle_date").cast(pa.int32()).to_numpy()
     days = settle - alone.column("admit_date").cast(pa.int32()).to_numpy()
     assert (los >= 1).all() and (days == los).all()
+
+
+def test_a_daily_feed_never_goes_back_in_date_and_seq(sample):
+    days = sample.column("settle_date").cast(pa.int32()).to_numpy().astype(np.int64)
+    seq = sample.column("seq").to_numpy()
+    key = days * 4 + seq
+    assert (np.diff(key) >= 0).all()
+    assert set(np.unique(seq).tolist()) == {0, 1, 2, 3}

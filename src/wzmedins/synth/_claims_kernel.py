@@ -171,6 +171,11 @@ def generate(
         d = min(_bisect_right(day_cum, where), n_days - 1)
         day[r] = first_day + d
         u, state = _next(state)
-        seq[r] = np.int64(u * 4.0)
+        if daily:  # seq 0-3 by the claim's place within its day: (settle_date, seq) never goes back
+            start = day_cum[d - 1] if d > 0 else 0.0
+            within = (where - start) / (day_cum[d] - start) if day_cum[d] > start else 0.0
+            seq[r] = min(max(np.int64(within * 4.0), 0), 3)
+        else:
+            seq[r] = np.int64(u * 4.0)
         _digits(claim_chars, r * claim_width, claim_prefix, i, 10)
         _digits(person_chars, r * person_width, person_prefix, cand, 10)
