@@ -80,6 +80,9 @@ def _run(args: argparse.Namespace) -> int:
                 f"  {f['scheme']:9s} 收支差 delta {fen_to_yuan(f['delta']):>18s} yuan   "
                 f"结余 balance {fen_to_yuan(f['balance']):>18s}   储备 reserve {fen_to_yuan(f['reserve']):>16s}"
             )
+        stages = ", ".join(f"{k} {v:.1f}" for k, v in r.timings.items())
+        print(f"  stages (s): {stages}; peak RSS {max(r.peak_rss_mb.values(), default=0):,} MB")
+        print("  claims stage (s): " + ", ".join(f"{k} {v:.1f}" for k, v in r.claims_timings.items()))
         failed = [c["name"] for c in r.checks if not c["ok"]]
         print("  checks: " + ("all held" if not failed else "FAILED: " + "; ".join(failed)))
     print(f"report: {path}")

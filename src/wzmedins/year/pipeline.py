@@ -10,6 +10,7 @@ here settles, scores or clears by itself.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -46,6 +47,8 @@ class YearResult:
     bundle: Bundle
     tables: dict[str, pa.Table] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    peak_rss_mb: dict[str, int] = field(default_factory=dict)  # the process's peak so far, after each stage
+    claims_timings: dict[str, float] = field(default_factory=dict)  # the claims stage by step, seconds
     checks: list[dict] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     out: Path | None = None
@@ -72,6 +75,17 @@ def _stage(result: YearResult, name: str, progress=None):
         progress(f"{name} …")
     yield
     result.timings[name] = round(time.perf_counter() - start, 3)
+    result.peak_rss_mb[name] = peak_rss_mb()
+
+
+def peak_rss_mb() -> int:
+    """The peak resident memory of this process so far, in MB (0 where the OS does not say)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on Windows
+        return 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak // 1024 if sys.platform != "darwin" else peak // (1024 * 1024))
 
 
 def run(
@@ -197,19 +211,33 @@ def _claims(inputs: YearInputs, b: Bundle, result: YearResult) -> YearTally:
     folder = None if result.out is None else result.out / "settled"
     if folder is not None:
         folder.mkdir(exist_ok=True)
+    spent = dict.fromkeys(("read or generate", "settle", "fold", "wait for the writer"), 0.0)
+    clock = time.perf_counter
     with ThreadPoolExecutor(1) as writer:
         writing = None
-        for i, batch in enumerate(inputs.claims()):
+        batches = iter(inputs.claims())
+        i = 0
+        while True:
+            t0 = clock()
+            batch = next(batches, None)
+            t1 = clock()
+            spent["read or generate"] += t1 - t0
+            if batch is None:
+                break
             n_in += batch.num_rows
             carry = [c for c in CARRY if c in batch.schema.names]
             out = settler.settle(batch, carry=carry)
             settled = out.settled
+            t2 = clock()
+            spent["settle"] += t2 - t1
             if out.rejected.num_rows:
                 rejected.append(out.rejected)
             if folder is not None:
                 if writing is not None:
                     writing.result()  # one part in flight: memory stays one batch ahead
                 writing = writer.submit(write_part, settled, folder / f"part-{i:05d}.parquet")
+            t3 = clock()
+            spent["wait for the writer"] += t3 - t2
             payers.append(
                 pl.from_arrow(settled.select(["scheme", "visit_type", "area", "total_cost", *PAYERS]))
                 .with_columns(pl.col(c).cast(pl.Utf8) for c in ("scheme", "visit_type", "area"))
@@ -217,8 +245,13 @@ def _claims(inputs: YearInputs, b: Bundle, result: YearResult) -> YearTally:
                 .agg(pl.len().alias("n_claims"), *[pl.col(c).sum() for c in ("total_cost", *PAYERS)])
             )
             tally.add(settled)
+            spent["fold"] += clock() - t3
+            i += 1
+        t0 = clock()
         if writing is not None:
             writing.result()
+        spent["wait for the writer"] += clock() - t0
+    result.claims_timings = {k: round(v, 3) for k, v in spent.items()}
     keys = ["scheme", "visit_type", "area"]
     agg = pl.concat(payers).group_by(keys).sum().sort(keys) if payers else None
     result.tables["payers"] = agg.to_arrow() if agg is not None else pa.table({})

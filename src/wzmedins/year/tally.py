@@ -44,8 +44,16 @@ def add_fund(cell, fund, totals, rows):
             rows[cell[i]] += 1
 
 
+def _one(arr) -> pa.Array:
+    """A column as one Arrow array, without copying when it has one chunk."""
+    if isinstance(arr, pa.ChunkedArray):
+        return arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
+    return arr
+
+
 def _strings(arr) -> pa.Array:
-    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    """Ids as one plain Arrow array (string or integer), without copying when already so."""
+    arr = _one(arr)
     if pa.types.is_dictionary(arr.type):
         arr = arr.dictionary_decode()
     if pa.types.is_integer(arr.type) or pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
@@ -55,7 +63,7 @@ def _strings(arr) -> pa.Array:
 
 def _codes(arr, vocab) -> np.ndarray:
     """Index of each value in ``vocab``; -1 for a null or a value outside it."""
-    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    arr = _one(arr)
     if pa.types.is_dictionary(arr.type):
         per_value = pc.index_in(arr.dictionary.cast(pa.string()), value_set=pa.array(vocab)).fill_null(-1)
         codes = per_value.to_numpy(zero_copy_only=False).astype(np.int64)[arr.indices.fill_null(0).to_numpy()]
@@ -64,52 +72,90 @@ def _codes(arr, vocab) -> np.ndarray:
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
+def _numbers(column) -> np.ndarray:
+    """An integer column as int64 numpy (nulls as 0: ``fund`` and ``year`` of settled rows have none)."""
+    arr = _one(column)
+    if arr.null_count:
+        arr = arr.fill_null(0)
+    return arr.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+
+
+def _months(dates) -> np.ndarray:
+    """Month 1-12 of each date32 (0 for a null), by numpy's calendar."""
+    arr = _one(dates)
+    valid = None if arr.null_count == 0 else arr.is_valid().to_numpy(zero_copy_only=False)
+    arr = arr if arr.type == pa.date32() else arr.cast(pa.date32())
+    days = np.frombuffer(arr.buffers()[1], np.int32, len(arr), arr.offset * 4)  # nulls masked below
+    month = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12 + 1
+    return month if valid is None else np.where(valid, month, 0)
+
+
 class Enrolled:
-    """Each enrolled person-year's county and scheme, looked up by person id in O(batch).
+    """Each enrolled person-year's county and scheme, and whether the person signed with a
+    family doctor, looked up by person id in O(batch) (one index of the persons, built once).
 
     Examples
     --------
     >>> enrolment = pa.table({"person_id": ["a", "b", "a"], "year": [2022, 2022, 2022],
     ...     "county": ["ruian", "lucheng", "ouhai"], "scheme": ["employee", "resident", "resident"]})
-    >>> e = Enrolled(enrolment, counties=("lucheng", "ruian", "ouhai"))
-    >>> county, scheme = e.lookup(pa.array(["b", "a", "x"]), np.array([2022, 2022, 2022]))
-    >>> county.tolist(), scheme.tolist()          # the first row of a person-year counts; -1: none
-    ([0, 1, -1], [1, 0, -1])
+    >>> e = Enrolled(enrolment, counties=("lucheng", "ruian", "ouhai"), signed=pa.array(["b", "s"]))
+    >>> county, scheme, signed = e.lookup(pa.array(["b", "a", "x", "s"]), np.array([2022] * 4))
+    >>> county.tolist(), scheme.tolist(), signed.tolist()   # the first row of a person-year counts
+    ([0, 1, -1, -1], [1, 0, -1, -1], [True, False, False, True])
     """
 
-    def __init__(self, enrolment: pa.Table, *, counties: tuple[str, ...]):
+    def __init__(self, enrolment: pa.Table, *, counties: tuple[str, ...], signed: pa.Array | None = None):
         self.counties = tuple(counties)
-        self.by_year: dict[int, tuple[IdIndex, np.ndarray, np.ndarray]] = {}
+        self.index = IdIndex("person_id")
         years = enrolment.column("year").cast(pa.int64()).to_numpy(zero_copy_only=False)
-        ids = _strings(enrolment.column("person_id"))
+        slots = self.index.slots(_strings(enrolment.column("person_id")), add=True)
+        signed_slots = np.zeros(0, np.int64) if signed is None else self.index.slots(_strings(signed), add=True)
         county = _codes(enrolment.column("county"), self.counties)
         scheme = _codes(enrolment.column("scheme"), SCHEMES)
+        self.signed = np.zeros(self.index.n, bool)
+        self.signed[signed_slots[signed_slots >= 0]] = True
+        self.by_year: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for y in np.unique(years):
             rows = np.flatnonzero(years == y)
-            index = IdIndex("person_id")
-            slots = index.slots(ids.take(pa.array(rows)), add=True)
-            _, first = np.unique(slots, return_index=True)  # the first row of each person-year
-            c = np.full(index.n, -1, np.int64)
-            s = np.full(index.n, -1, np.int64)
-            c[slots[first]] = county[rows[first]]
-            s[slots[first]] = scheme[rows[first]]
-            self.by_year[int(y)] = (index, c, s)
+            _, first = np.unique(slots[rows], return_index=True)  # the first row of each person-year
+            rows = rows[first]
+            c = np.full(self.index.n, -1, np.int64)
+            s = np.full(self.index.n, -1, np.int64)
+            c[slots[rows]] = county[rows]
+            s[slots[rows]] = scheme[rows]
+            self.by_year[int(y)] = (c, s)
 
-    def lookup(self, person_id, year: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _slots(self, ids: pa.Array) -> np.ndarray:
+        """Slots of ``ids`` (-1: unknown), looked up on every core: the index is only read."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from .._jit import threads
+
+        n = len(ids)
+        parts = max(1, min(threads(), n // 100_000))
+        if parts == 1:
+            return self.index.slots(ids)
+        bounds = np.linspace(0, n, parts + 1).astype(np.int64)
+        with ThreadPoolExecutor(parts) as pool:
+            found = list(pool.map(lambda k: self.index.slots(ids.slice(bounds[k], bounds[k + 1] - bounds[k])),
+                                  range(parts)))  # fmt: skip
+        return np.concatenate(found)
+
+    def lookup(self, person_id, year: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """County code (into ``counties``) and scheme code (into ``vocab.SCHEMES``) of each
-        row's person-year; -1 where there is none."""
+        row's person-year, -1 where there is none; and whether the person signed."""
         ids = _strings(person_id)
-        county = np.full(len(ids), -1, np.int64)
-        scheme = np.full(len(ids), -1, np.int64)
-        for y, (index, c, s) in self.by_year.items():
-            rows = np.flatnonzero(year == y)
-            if len(rows) == 0:
-                continue
-            slot = index.slots(ids, rows=rows)[rows]
-            known = slot >= 0
-            county[rows[known]] = c[slot[known]]
-            scheme[rows[known]] = s[slot[known]]
-        return county, scheme
+        slot = self._slots(ids)
+        known = slot >= 0
+        county = np.full(len(slot), -1, np.int64)
+        scheme = np.full(len(slot), -1, np.int64)
+        for y, (c, s) in self.by_year.items():
+            at = known & (year == y)
+            county[at] = c[slot[at]]
+            scheme[at] = s[slot[at]]
+        signed = np.zeros(len(slot), bool)
+        signed[known] = self.signed[slot[known]]
+        return county, scheme, signed
 
 
 class YearTally:
@@ -117,15 +163,13 @@ class YearTally:
 
     def __init__(self, enrolment: pa.Table, *, counties: tuple[str, ...], signed_persons: pa.Array,
                  capitation_visits: tuple[str, ...]):  # fmt: skip
-        self.enrolled = Enrolled(enrolment, counties=counties)
+        self.enrolled = Enrolled(enrolment, counties=counties, signed=signed_persons)
         self.counties = self.enrolled.counties
         self.totals: dict[int, np.ndarray] = {}  # year -> [county, scheme, month, kind] fen
         self.rows: dict[int, np.ndarray] = {}  # year -> claims in each cell
         self.unplaced: list[pa.Table] = []
         self.inpatient: list[pa.Table] = []
         self.capitation: list[pa.Table] = []
-        self.signed = IdIndex("person_id")
-        self.signed.slots(_strings(signed_persons).unique(), add=True)
         self.capitation_visits = tuple(capitation_visits)
 
     def add(self, settled: pa.Table) -> None:
@@ -134,12 +178,12 @@ class YearTally:
         n = settled.num_rows
         if n == 0:
             return
-        year = settled.column("year").cast(pa.int64()).to_numpy(zero_copy_only=False)
-        fund = settled.column("fund").cast(pa.int64()).to_numpy(zero_copy_only=False)
+        year = _numbers(settled.column("year"))
+        fund = _numbers(settled.column("fund"))
         visit = _codes(settled.column("visit_type"), VISIT_TYPES)
         inpatient = visit == VISIT_TYPES.index("inpatient")
-        month = pc.month(settled.column("settle_date")).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
-        county, scheme = self.enrolled.lookup(settled.column("person_id"), year)
+        month = _months(settled.column("settle_date"))
+        county, scheme, signed = self.enrolled.lookup(settled.column("person_id"), year)
         placed = (county >= 0) & (scheme >= 0) & (month >= 1) & (month <= MONTHS)
         kind = np.where(inpatient, 0, 1)
         cell = ((county * len(SCHEMES) + scheme) * MONTHS + (month - 1)) * len(KINDS) + kind
@@ -152,13 +196,11 @@ class YearTally:
             self.unplaced.append(settled.filter(pa.array(~placed)))
         if inpatient.any():
             self.inpatient.append(settled.filter(pa.array(inpatient)))
-        in_scope = np.isin(visit, [VISIT_TYPES.index(v) for v in self.capitation_visits if v in VISIT_TYPES])
-        if in_scope.any():
-            rows = np.flatnonzero(in_scope)
-            rows = rows[self.signed.slots(_strings(settled.column("person_id")), rows=rows)[rows] >= 0]
-            if len(rows):
-                cols = [c for c in CAPITATION_COLUMNS if c in settled.column_names]
-                self.capitation.append(settled.select(cols).take(pa.array(rows)))
+        scope = [VISIT_TYPES.index(v) for v in self.capitation_visits if v in VISIT_TYPES]
+        rows = np.flatnonzero(signed & np.isin(visit, scope))
+        if len(rows):
+            cols = [c for c in CAPITATION_COLUMNS if c in settled.column_names]
+            self.capitation.append(settled.select(cols).take(pa.array(rows)))
 
     def spending(self) -> pl.DataFrame:
         """``county``, ``scheme``, ``year``, ``month``, ``claims``, ``drg``, ``capitation``,
