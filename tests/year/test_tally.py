@@ -89,3 +89,25 @@ def test_rows_without_enrolment_are_left_to_wz_fund_expenditure(settled_year):
                             moved.to_arrow(), b.fund, year=inputs.year)  # fmt: skip
     assert set(e.rejected.column("reason").to_pylist()) == {"UNKNOWN_COUNTY"}
     assert e.rejected.num_rows == unplaced.num_rows
+
+
+def test_the_person_lookup_on_every_core_equals_a_plain_lookup():
+    """Large batches are looked up in slices on several threads: same answer as one dict."""
+    import numpy as np
+
+    from wzmedins.year.tally import Enrolled
+
+    n = 5_000
+    ids = [f"P{i:06d}" for i in range(n)]
+    counties = ("a", "b", "c")
+    enrolment = pa.table({"person_id": ids, "year": [2022] * n, "county": [counties[i % 3] for i in range(n)],
+                          "scheme": ["resident" if i % 2 else "employee" for i in range(n)]})  # fmt: skip
+    e = Enrolled(enrolment, counties=counties, signed=pa.array(ids[::7]))
+    rng = np.random.default_rng(1)
+    asked = [f"P{int(i):06d}" for i in rng.integers(0, n + 500, 250_000)]  # some nobody enrolled
+    county, scheme, signed = e.lookup(pa.array(asked), np.full(len(asked), 2022))
+    number = np.array([int(a[1:]) for a in asked])
+    known = number < n
+    assert (county == np.where(known, number % 3, -1)).all()
+    assert (scheme == np.where(known, np.where(number % 2 == 1, 1, 0), -1)).all()
+    assert (signed == (known & (number % 7 == 0))).all()
