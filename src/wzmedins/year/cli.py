@@ -51,6 +51,12 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         metavar="NAME=PATH",
         help=f"a Parquet input in place of the synthetic one; NAME one of {', '.join(INPUTS)}",
     )
+    y.add_argument(
+        "--remember-claims",
+        action="store_true",
+        help="keep every claim id across batches (duplicates and reversals of earlier batches found; "
+        "about 150 bytes a claim)",
+    )
     y.add_argument("--out", required=True, help="folder for the tables, figures and report.html")
     y.set_defaults(func=_run)
     return y
@@ -66,10 +72,10 @@ def _run(args: argparse.Namespace) -> int:
     def say(line: str) -> None:
         print(f"  {line}", file=sys.stderr)
 
-    res = run(inputs, bundle=args.bundle, out=args.out, progress=say)
+    res = run(inputs, bundle=args.bundle, out=args.out, progress=say, remember_claims=args.remember_claims)
     other = None
     if args.whatif:
-        other = run(inputs, bundle=args.whatif, out=None, progress=say)
+        other = run(inputs, bundle=args.whatif, out=None, progress=say, remember_claims=args.remember_claims)
     path = render(res, args.out, whatif=other)
     for r in (res, other):
         if r is None:

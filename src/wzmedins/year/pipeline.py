@@ -96,6 +96,7 @@ def run(
     year: int = 2022,
     out: str | os.PathLike | None = None,
     progress=None,
+    remember_claims: bool = False,
 ) -> YearResult:
     """Run one city-year under ``bundle``.
 
@@ -113,6 +114,11 @@ def run(
         and every result table as Parquet. Without it the settled claims stay in memory.
     progress
         A callable taking a line of text, told when each stage starts.
+    remember_claims
+        Keep every settled claim's id in the state store, so an id repeated in a later batch is
+        ``DUPLICATE_CLAIM_ID`` and a reversal finds its original in an earlier batch (about 150
+        bytes a claim: 15 GB for a city-year). Off by default, as for ``wzmedins settle`` on
+        files: within a batch both are always checked.
 
     Examples
     --------
@@ -131,7 +137,7 @@ def run(
     with _stage(result, "contributions", progress):
         _contributions(inputs, b, result)
     with _stage(result, "claims", progress):
-        tally = _claims(inputs, b, result)
+        tally = _claims(inputs, b, result, remember_claims=remember_claims)
     with _stage(result, "budget", progress):
         _budget(inputs, b, result, tally)
     with _stage(result, "drg", progress):
@@ -195,13 +201,13 @@ def _contributions(inputs: YearInputs, b: Bundle, result: YearResult) -> None:
     result.counts["residents"] = inputs["residents"].num_rows
 
 
-def _claims(inputs: YearInputs, b: Bundle, result: YearResult) -> YearTally:
+def _claims(inputs: YearInputs, b: Bundle, result: YearResult, *, remember_claims: bool) -> YearTally:
     """Stream the year's claims through one state store; fold each settled batch once into what
     later stages need (:class:`~wzmedins.year.tally.YearTally`) and write it to
     ``OUT/settled/`` on a second thread while the next batch is settled."""
     import wzmedins as wz
 
-    settler = wz.Settler(b.policy, accounts=result.tables["accounts"])
+    settler = wz.Settler(b.policy, accounts=result.tables["accounts"], remember_claims=remember_claims)
     signed = inputs["signings"].column("person_id")
     tally = YearTally(result.tables["enrolment"], counties=tuple(b.fund.counties), signed_persons=signed,
                       capitation_visits=tuple(b.capitation.visit_types))  # fmt: skip
