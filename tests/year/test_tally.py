@@ -111,3 +111,28 @@ def test_the_person_lookup_on_every_core_equals_a_plain_lookup():
     assert (county == np.where(known, number % 3, -1)).all()
     assert (scheme == np.where(known, np.where(number % 2 == 1, 1, 0), -1)).all()
     assert (signed == (known & (number % 7 == 0))).all()
+
+
+def test_payers_equal_a_group_by_of_all_claims(settled_year):
+    from wzmedins.contract import PAYERS
+
+    inputs, res, settled = settled_year
+    keys = ["scheme", "visit_type", "area"]
+    want = (
+        pl.from_arrow(settled.select([*keys, "total_cost", *PAYERS]))
+        .with_columns(pl.col(c).cast(pl.Utf8) for c in keys)
+        .group_by(keys)
+        .agg(pl.len().cast(pl.Int64).alias("n_claims"), *[pl.col(c).sum() for c in ("total_cost", *PAYERS)])
+        .sort(keys)
+    )
+    got = _tally(inputs, res, settled, 4_000).payers()
+    assert got.select(want.columns).equals(want)
+    assert int(want["n_claims"].sum()) == settled.num_rows
+    # a word outside the house's vocabularies is grouped as it is, not lost
+    odd = settled.slice(0, 10).set_column(settled.column_names.index("area"), "area", pa.array(["moon"] * 10))
+    tally = _tally(inputs, res, settled.slice(10), 4_000)
+    tally.add(odd)
+    got = tally.payers()
+    assert int(got["n_claims"].sum()) == settled.num_rows
+    assert int(got.filter(pl.col("area") == "moon")["n_claims"].sum()) == 10
+    assert {c: int(got[c].sum()) for c in PAYERS} == {c: int(want[c].sum()) for c in PAYERS}

@@ -23,7 +23,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ..contract import PAYERS
 from ..rounding import half_up
 from .bundle import Bundle, load_bundle
 from .inputs import YearInputs, person_counties, synthetic
@@ -212,7 +211,6 @@ def _claims(inputs: YearInputs, b: Bundle, result: YearResult, *, remember_claim
     tally = YearTally(result.tables["enrolment"], counties=tuple(b.fund.counties), signed_persons=signed,
                       capitation_visits=tuple(b.capitation.visit_types))  # fmt: skip
     rejected: list[pa.Table] = []
-    payers: list[pl.DataFrame] = []
     n_in = 0
     folder = None if result.out is None else result.out / "settled"
     if folder is not None:
@@ -244,12 +242,6 @@ def _claims(inputs: YearInputs, b: Bundle, result: YearResult, *, remember_claim
                 writing = writer.submit(write_part, settled, folder / f"part-{i:05d}.parquet")
             t3 = clock()
             spent["wait for the writer"] += t3 - t2
-            payers.append(
-                pl.from_arrow(settled.select(["scheme", "visit_type", "area", "total_cost", *PAYERS]))
-                .with_columns(pl.col(c).cast(pl.Utf8) for c in ("scheme", "visit_type", "area"))
-                .group_by("scheme", "visit_type", "area")
-                .agg(pl.len().alias("n_claims"), *[pl.col(c).sum() for c in ("total_cost", *PAYERS)])
-            )
             tally.add(settled)
             spent["fold"] += clock() - t3
             i += 1
@@ -258,9 +250,7 @@ def _claims(inputs: YearInputs, b: Bundle, result: YearResult, *, remember_claim
             writing.result()
         spent["wait for the writer"] += clock() - t0
     result.claims_timings = {k: round(v, 3) for k, v in spent.items()}
-    keys = ["scheme", "visit_type", "area"]
-    agg = pl.concat(payers).group_by(keys).sum().sort(keys) if payers else None
-    result.tables["payers"] = agg.to_arrow() if agg is not None else pa.table({})
+    result.tables["payers"] = tally.payers().to_arrow()
     result.tables["rejected_claims"] = pa.concat_tables(rejected) if rejected else _empty_rejected()
     result.counts.update(claims=n_in, rejected=result.tables["rejected_claims"].num_rows)
     result.counts["settled"] = n_in - result.counts["rejected"]

@@ -11,6 +11,7 @@ the claims again:
   byte). Rows it cannot place (no enrolment for the person-year, a county outside the fund
   profile, no month) are kept and given to ``wz.fund.expenditure`` at the end, so the
   reasons of ``claims_unplaced`` are the library's;
+- the claims, costs and payers' amounts per scheme, visit type and area (the ``payers`` table);
 - the inpatient rows, for the DRG cases (a few percent of the claims);
 - the signed persons' claims of the capitation's visit types, for ``wz.capitation.settle``.
 
@@ -26,12 +27,24 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._jit import kernel
+from ..contract import PAYERS
 from ..settle.ids import IdIndex
-from ..vocab import SCHEMES, VISIT_TYPES
+from ..vocab import AREAS, SCHEMES, VISIT_TYPES
 
 MONTHS = 12
 KINDS = (True, False)  # inpatient, other: the kind axis of the tally
 CAPITATION_COLUMNS = ("claim_id", "person_id", "year", "fund", "visit_type", "community_id", "settle_date", "reverses")
+
+
+@kernel
+def add_money(cell, money, totals):
+    """``totals[cell[i], 0] += 1`` and ``totals[cell[i], 1 + k] += money[k][i]`` for each row
+    (int64 fen; ``money`` is a 2-D array, one row per column summed)."""
+    for i in range(cell.shape[0]):
+        c = cell[i]
+        totals[c, 0] += 1
+        for k in range(money.shape[0]):
+            totals[c, 1 + k] += money[k, i]
 
 
 @kernel
@@ -171,6 +184,8 @@ class YearTally:
         self.inpatient: list[pa.Table] = []
         self.capitation: list[pa.Table] = []
         self.capitation_visits = tuple(capitation_visits)
+        self.payer_totals = np.zeros((len(SCHEMES) * len(VISIT_TYPES) * len(AREAS), 2 + len(PAYERS)), np.int64)
+        self.payer_frames: list[pl.DataFrame] = []  # batches with a value outside the vocabularies
 
     def add(self, settled: pa.Table) -> None:
         """Fold one batch of settled claims (``person_id``, ``year``, ``fund``, ``settle_date``,
@@ -183,6 +198,7 @@ class YearTally:
         visit = _codes(settled.column("visit_type"), VISIT_TYPES)
         inpatient = visit == VISIT_TYPES.index("inpatient")
         month = _months(settled.column("settle_date"))
+        self._payers(settled, visit)
         county, scheme, signed = self.enrolled.lookup(settled.column("person_id"), year)
         placed = (county >= 0) & (scheme >= 0) & (month >= 1) & (month <= MONTHS)
         kind = np.where(inpatient, 0, 1)
@@ -201,6 +217,38 @@ class YearTally:
         if len(rows):
             cols = [c for c in CAPITATION_COLUMNS if c in settled.column_names]
             self.capitation.append(settled.select(cols).take(pa.array(rows)))
+
+    def _payers(self, settled: pa.Table, visit: np.ndarray) -> None:
+        scheme = _codes(settled.column("scheme"), SCHEMES)
+        area = _codes(settled.column("area"), AREAS)
+        if (scheme < 0).any() or (visit < 0).any() or (area < 0).any():  # not the house's words: let polars group
+            self.payer_frames.append(
+                pl.from_arrow(settled.select(["scheme", "visit_type", "area", "total_cost", *PAYERS]))
+                .with_columns(pl.col(c).cast(pl.Utf8) for c in ("scheme", "visit_type", "area"))
+                .group_by("scheme", "visit_type", "area")
+                .agg(pl.len().cast(pl.Int64).alias("n_claims"), *[pl.col(c).sum() for c in ("total_cost", *PAYERS)])
+            )
+            return
+        cell = (scheme * len(VISIT_TYPES) + visit) * len(AREAS) + area
+        money = np.stack([_numbers(settled.column(c)) for c in ("total_cost", *PAYERS)])
+        add_money(cell, money, self.payer_totals)
+
+    def payers(self) -> pl.DataFrame:
+        """``scheme``, ``visit_type``, ``area``, ``n_claims``, ``total_cost`` and each payer's
+        amount (fen), one row per combination met, sorted."""
+        cells = np.flatnonzero(self.payer_totals[:, 0])
+        s, rest = np.divmod(cells, len(VISIT_TYPES) * len(AREAS))
+        v, a = np.divmod(rest, len(AREAS))
+        t = self.payer_totals[cells]
+        df = pl.DataFrame({
+            "scheme": pl.Series([SCHEMES[i] for i in s], dtype=pl.Utf8),
+            "visit_type": pl.Series([VISIT_TYPES[i] for i in v], dtype=pl.Utf8),
+            "area": pl.Series([AREAS[i] for i in a], dtype=pl.Utf8),
+            "n_claims": pl.Series(t[:, 0], dtype=pl.Int64),
+            **{c: pl.Series(t[:, 1 + k], dtype=pl.Int64) for k, c in enumerate(("total_cost", *PAYERS))},
+        })  # fmt: skip
+        keys = ["scheme", "visit_type", "area"]
+        return pl.concat([df, *self.payer_frames]).group_by(keys).sum().sort(keys)
 
     def spending(self) -> pl.DataFrame:
         """``county``, ``scheme``, ``year``, ``month``, ``claims``, ``drg``, ``capitation``,
