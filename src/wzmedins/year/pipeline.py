@@ -250,6 +250,7 @@ def _claims(inputs: YearInputs, b: Bundle, result: YearResult, *, remember_claim
             writing.result()
         spent["wait for the writer"] += clock() - t0
     result.claims_timings = {k: round(v, 3) for k, v in spent.items()}
+    tally.enrolled = None  # the persons' index is done with: free it for the later stages
     result.tables["payers"] = tally.payers().to_arrow()
     result.tables["rejected_claims"] = pa.concat_tables(rejected) if rejected else _empty_rejected()
     result.counts.update(claims=n_in, rejected=result.tables["rejected_claims"].num_rows)
