@@ -88,6 +88,7 @@ def _run(args: argparse.Namespace) -> int:
             )
         stages = ", ".join(f"{k} {v:.1f}" for k, v in r.timings.items())
         print(f"  stages (s): {stages}; peak RSS {max(r.peak_rss_mb.values(), default=0):,} MB")
+        print("  CPU (s, all threads): " + ", ".join(f"{k} {v:.1f}" for k, v in r.cpu_seconds.items()))
         print("  claims stage (s): " + ", ".join(f"{k} {v:.1f}" for k, v in r.claims_timings.items()))
         failed = [c["name"] for c in r.checks if not c["ok"]]
         print("  checks: " + ("all held" if not failed else "FAILED: " + "; ".join(failed)))

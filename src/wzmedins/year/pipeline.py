@@ -48,6 +48,7 @@ class YearResult:
     timings: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: dict[str, int] = field(default_factory=dict)  # the process's peak so far, after each stage
     claims_timings: dict[str, float] = field(default_factory=dict)  # the claims stage by step, seconds
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # CPU time of the process per stage, all threads
     checks: list[dict] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     out: Path | None = None
@@ -69,11 +70,12 @@ class YearResult:
 
 @contextmanager
 def _stage(result: YearResult, name: str, progress=None):
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     if progress is not None:
         progress(f"{name} …")
     yield
     result.timings[name] = round(time.perf_counter() - start, 3)
+    result.cpu_seconds[name] = round(time.process_time() - cpu, 3)
     result.peak_rss_mb[name] = peak_rss_mb()
 
 
