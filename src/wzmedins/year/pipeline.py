@@ -382,8 +382,10 @@ def _expenditure(inputs: YearInputs, b: Bundle, result: YearResult) -> None:
     empty = pa.table({"person_id": pa.array([], pa.string()), "year": pa.array([], pa.int32()),
                       "month": pa.array([], pa.int64()), "fund": pa.array([], pa.int64()),
                       "visit_type": pa.array([], pa.string())})  # fmt: skip
-    paid = wz.fund.expenditure(
-        empty, result.tables["enrolment"], b.fund, year=inputs.year,
+    nobody = pa.table({"person_id": pa.array([], pa.string()), "year": pa.array([], pa.int32()),
+                       "county": pa.array([], pa.string()), "scheme": pa.array([], pa.string())})  # fmt: skip
+    paid = wz.fund.expenditure(  # the claims were placed by the fold: no enrolment needed here
+        empty, nobody, b.fund, year=inputs.year,
         drg=result.tables["drg_hospitals"], hospital_county=inputs["hospitals"].select(["hospital_id", "county"]),
         capitation=result.tables["capitation_communities"],
         community_county=inputs["communities"].select(["community_id", "county"]),
