@@ -217,40 +217,57 @@ def _claims(inputs: YearInputs, b: Bundle, result: YearResult, *, remember_claim
     folder = None if result.out is None else result.out / "settled"
     if folder is not None:
         folder.mkdir(exist_ok=True)
-    spent = dict.fromkeys(("read or generate", "settle", "fold", "wait for the writer"), 0.0)
+    # three threads in a pipeline: the next batch is read or generated, this one settled, the
+    # last one folded and written; one batch in flight each, so memory stays a few batches
+    waits = dict.fromkeys(("wait for the claims", "settle", "wait for fold and write"), 0.0)
+    busy = {"read or generate": 0.0, "fold": 0.0, "write": 0.0}
     clock = time.perf_counter
-    with ThreadPoolExecutor(1) as writer:
-        writing = None
-        batches = iter(inputs.claims())
+    batches = iter(inputs.claims())
+
+    def produce():
+        t = clock()
+        batch = next(batches, None)
+        busy["read or generate"] += clock() - t
+        return batch
+
+    def consume(settled: pa.Table, i: int) -> None:
+        t = clock()
+        tally.add(settled)
+        busy["fold"] += clock() - t
+        if folder is not None:
+            t = clock()
+            write_part(settled, folder / f"part-{i:05d}.parquet")
+            busy["write"] += clock() - t
+
+    with ThreadPoolExecutor(1) as reader, ThreadPoolExecutor(1) as folder_writer:
+        coming = reader.submit(produce)
+        behind = None
         i = 0
         while True:
             t0 = clock()
-            batch = next(batches, None)
+            batch = coming.result()
             t1 = clock()
-            spent["read or generate"] += t1 - t0
+            waits["wait for the claims"] += t1 - t0
             if batch is None:
                 break
+            coming = reader.submit(produce)
             n_in += batch.num_rows
             carry = [c for c in CARRY if c in batch.schema.names]
             out = settler.settle(batch, carry=carry)
-            settled = out.settled
             t2 = clock()
-            spent["settle"] += t2 - t1
+            waits["settle"] += t2 - t1
             if out.rejected.num_rows:
                 rejected.append(out.rejected)
-            if folder is not None:
-                if writing is not None:
-                    writing.result()  # one part in flight: memory stays one batch ahead
-                writing = writer.submit(write_part, settled, folder / f"part-{i:05d}.parquet")
-            t3 = clock()
-            spent["wait for the writer"] += t3 - t2
-            tally.add(settled)
-            spent["fold"] += clock() - t3
+            if behind is not None:
+                behind.result()  # batches are folded in order, one at a time
+            behind = folder_writer.submit(consume, out.settled, i)
+            waits["wait for fold and write"] += clock() - t2
             i += 1
         t0 = clock()
-        if writing is not None:
-            writing.result()
-        spent["wait for the writer"] += clock() - t0
+        if behind is not None:
+            behind.result()
+        waits["wait for fold and write"] += clock() - t0
+    spent = {**waits, **{f"{k} (background)": v for k, v in busy.items()}}
     result.claims_timings = {k: round(v, 3) for k, v in spent.items()}
     tally.enrolled = None  # the persons' index is done with: free it for the later stages
     result.tables["payers"] = tally.payers().to_arrow()
