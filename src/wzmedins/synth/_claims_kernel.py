@@ -179,3 +179,18 @@ def generate(
             seq[r] = np.int64(u * 4.0)
         _digits(claim_chars, r * claim_width, claim_prefix, i, 10)
         _digits(person_chars, r * person_width, person_prefix, cand, 10)
+
+
+@kernel
+def pick_all(cum, u, out):
+    """:func:`_pick` for every ``u[i]`` (``cum`` normalised cumulative shares)."""
+    for i in range(u.shape[0]):
+        out[i] = _pick(cum, u[i])
+
+
+@kernel
+def fixed_ids(prefix, numbers, width, out):
+    """``prefix`` and each number zero-padded to ``width`` digits, one after the other in ``out``."""
+    size = prefix.shape[0] + width
+    for i in range(numbers.shape[0]):
+        _digits(out, i * size, prefix, numbers[i], width)

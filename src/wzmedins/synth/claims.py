@@ -147,9 +147,15 @@ def _uniforms(seed: int, person: np.ndarray, salt: int) -> tuple[np.ndarray, np.
 
 
 def _pick(u: np.ndarray, shares) -> np.ndarray:
-    """Index of the bucket of each uniform ``u`` under the given shares."""
+    """Index of the bucket of each uniform ``u`` under the given shares (compiled: the first
+    bucket whose cumulative share passes ``u``, at most the last)."""
+    from ._claims_kernel import pick_all
+
     cum = np.cumsum(np.asarray(shares, dtype=np.float64))
-    return np.minimum(np.searchsorted(cum / cum[-1], u, side="right"), len(cum) - 1)
+    u = np.ascontiguousarray(u, dtype=np.float64)
+    out = np.empty(u.shape, dtype=np.int64)
+    pick_all(cum / cum[-1], u.reshape(-1), out.reshape(-1))
+    return out
 
 
 def persons(person: np.ndarray, *, seed: int = 0, mix: Mix = DEFAULT_MIX) -> dict[str, np.ndarray]:
@@ -194,16 +200,14 @@ def _fixed_ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
     >>> _fixed_ids("WZ", np.array([7, 12345]), 6).to_pylist()
     ['WZ000007', 'WZ012345']
     """
-    numbers = np.asarray(numbers, dtype=np.int64)
+    from ._claims_kernel import fixed_ids
+
+    numbers = np.ascontiguousarray(numbers, dtype=np.int64)
     n = len(numbers)
-    head = np.frombuffer(prefix.encode(), dtype=np.uint8)
+    head = np.frombuffer(prefix.encode(), dtype=np.uint8).copy()
     size = len(head) + width
-    chars = np.empty((n, size), dtype=np.uint8)
-    chars[:, : len(head)] = head
-    rest = numbers.copy()
-    for col in range(size - 1, len(head) - 1, -1):
-        chars[:, col] = 48 + rest % 10
-        rest //= 10
+    chars = np.empty(n * size, dtype=np.uint8)
+    fixed_ids(head, numbers, np.int64(width), chars)
     offsets = np.arange(0, (n + 1) * size, size, dtype=np.int32)
     return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(chars)])
 
