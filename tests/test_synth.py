@@ -169,3 +169,46 @@ def test_mix_is_a_parameter():
 def test_bad_sizes_raise():
     with pytest.raises(ValueError):
         list(synth.claim_batches(10, n_persons=0))
+
+
+def test_rows_do_not_depend_on_the_threads():
+    one = synth.claims(120_000, seed=8, batch_size=120_000, threads=1)
+    two = synth.claims(120_000, seed=8, batch_size=120_000, threads=2)
+    assert one.equals(two)
+
+
+def test_the_compiled_persons_are_the_numpy_persons(sample):
+    """Every claim's scheme, category and assistance are those of persons(its person number)."""
+    number = np.array([int(p[2:]) for p in sample.column("person_id").to_pylist()])
+    attrs = persons(number, seed=11)
+    for name in ("scheme", "category", "assistance"):
+        got = sample.column(name).combine_chunks().indices.to_numpy()
+        assert (got == attrs[name]).all(), name
+
+
+def test_stays_depend_only_on_the_stay():
+    """A stay's hospital, DRG code and length are a hash of its claim: the same in any batch;
+    other rows get nulls; admit_date = settle_date - los."""
+    from wzmedins.synth.stays import add_stays
+
+    world = synth.drg.generate(10, seed=1, n_hospitals=8)
+    claims = synth.claims(20_000, seed=4)
+    whole = add_stays(claims, world["hospitals"], world["catalog"], seed=4)
+    inpatient = pc.equal(claims.column("visit_type").cast(pa.string()), "inpatient")
+    alone = add_stays(claims.filter(inpatient), world["hospitals"], world["catalog"], seed=4)
+    assert whole.filter(inpatient).equals(alone)
+    others = whole.filter(pc.invert(inpatient))
+    for name in ("hospital_id", "drg_code", "los", "admit_date"):
+        assert others.column(name).null_count == others.num_rows, name
+    los = alone.column("los").to_numpy()
+    settle = alone.column("settle_date").cast(pa.int32()).to_numpy()
+    days = settle - alone.column("admit_date").cast(pa.int32()).to_numpy()
+    assert (los >= 1).all() and (days == los).all()
+
+
+def test_a_daily_feed_never_goes_back_in_date_and_seq(sample):
+    days = sample.column("settle_date").cast(pa.int32()).to_numpy().astype(np.int64)
+    seq = sample.column("seq").to_numpy()
+    key = days * 4 + seq
+    assert (np.diff(key) >= 0).all()
+    assert set(np.unique(seq).tolist()) == {0, 1, 2, 3}

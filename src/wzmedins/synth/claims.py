@@ -1,8 +1,9 @@
 """Seeded synthetic claims (模拟结算数据) for tests, demos and capacity planning.
 
-Claims are generated in fixed blocks of ``BLOCK`` rows, each from its own random stream keyed by
-``(seed, year, block number)``, and cut into record batches of any size: the data depend on the
-seed and the sizes, never on ``batch_size``, and 10^8 claims never sit in memory at once.
+Each claim number has its own random stream, keyed by ``(seed, year, claim number)``, and the
+rows are made by a compiled generator (:mod:`._claims_kernel`) straight into record batches of
+any size, on every core: the data depend on the seed and the sizes, never on ``batch_size`` or
+the threads, and 10^8 claims never sit in memory at once.
 
 A person's attributes (scheme, category, assistance class, chronic or special patient) are a
 hash of ``(seed, person number)``, so every batch agrees on them without sharing state.
@@ -29,7 +30,8 @@ from ..vocab import (
     VISIT_TYPES,
 )
 
-BLOCK = 1 << 16  # rows per random stream; part of the data's definition, do not change lightly
+BLOCK = 1 << 16  # a convenient batch size for tests (rows do not depend on how they are cut)
+ROW_SALT = 0x434C_4D53  # the claims' per-row streams, apart from every other hash of the seed
 
 CLAIMS_SCHEMA = pa.schema(
     [
@@ -145,9 +147,15 @@ def _uniforms(seed: int, person: np.ndarray, salt: int) -> tuple[np.ndarray, np.
 
 
 def _pick(u: np.ndarray, shares) -> np.ndarray:
-    """Index of the bucket of each uniform ``u`` under the given shares."""
+    """Index of the bucket of each uniform ``u`` under the given shares (compiled: the first
+    bucket whose cumulative share passes ``u``, at most the last)."""
+    from ._claims_kernel import pick_all
+
     cum = np.cumsum(np.asarray(shares, dtype=np.float64))
-    return np.minimum(np.searchsorted(cum / cum[-1], u, side="right"), len(cum) - 1)
+    u = np.ascontiguousarray(u, dtype=np.float64)
+    out = np.empty(u.shape, dtype=np.int64)
+    pick_all(cum / cum[-1], u.reshape(-1), out.reshape(-1))
+    return out
 
 
 def persons(person: np.ndarray, *, seed: int = 0, mix: Mix = DEFAULT_MIX) -> dict[str, np.ndarray]:
@@ -192,16 +200,14 @@ def _fixed_ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
     >>> _fixed_ids("WZ", np.array([7, 12345]), 6).to_pylist()
     ['WZ000007', 'WZ012345']
     """
-    numbers = np.asarray(numbers, dtype=np.int64)
+    from ._claims_kernel import fixed_ids
+
+    numbers = np.ascontiguousarray(numbers, dtype=np.int64)
     n = len(numbers)
-    head = np.frombuffer(prefix.encode(), dtype=np.uint8)
+    head = np.frombuffer(prefix.encode(), dtype=np.uint8).copy()
     size = len(head) + width
-    chars = np.empty((n, size), dtype=np.uint8)
-    chars[:, : len(head)] = head
-    rest = numbers.copy()
-    for col in range(size - 1, len(head) - 1, -1):
-        chars[:, col] = 48 + rest % 10
-        rest //= 10
+    chars = np.empty(n * size, dtype=np.uint8)
+    fixed_ids(head, numbers, np.int64(width), chars)
     offsets = np.arange(0, (n + 1) * size, size, dtype=np.int32)
     return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(chars)])
 
@@ -224,105 +230,106 @@ def _enum(codes: np.ndarray, vocab: tuple[str, ...]) -> pa.DictionaryArray:
 # ------------------------------------------------------------------ claims
 
 
-def _block(
-    block: int,
-    n_rows: int,
-    n_claims: int,
-    n_persons: int,
-    seed: int,
-    year: int,
-    mix: Mix,
-    daily: bool,
-    communities=None,
-) -> pa.Table:
-    """Rows ``block * BLOCK`` ... ``+ n_rows`` of the claims of (seed, year)."""
-    rng = np.random.default_rng([seed, year, block])
-    # persons: a skewed draw (a few heavy users), permuted so heavy users are spread over ids,
-    # then thinned by activity (retired, elderly, chronic and special patients visit more)
-    stride = _stride(n_persons)
-    top = mix.activity_cap  # weights above it are cut: fewer candidates thrown away
-    chosen, accepted = [], 0
-    draw = 2 * n_rows + 64
-    while accepted < n_rows:
-        raw = np.floor(n_persons * rng.random(draw) ** mix.activity_skew).astype(np.int64)
-        cand = (raw * stride + seed) % n_persons
-        p = persons(cand, seed=seed, mix=mix)
-        w = np.asarray(mix.activity)[p["category"]]
-        w = w * np.where(p["chronic"], mix.chronic_activity, 1.0) * np.where(p["special"], mix.special_activity, 1.0)
-        keep = cand[rng.random(draw) * top < np.minimum(w, top)]
-        chosen.append(keep)
-        accepted += len(keep)
-        # next draw sized by the acceptance seen so far, with a margin
-        draw = int(1.2 * (n_rows - accepted) * draw / max(len(keep), 1)) + 64
-    person = np.concatenate(chosen)[:n_rows]
-    attrs = persons(person, seed=seed, mix=mix)
+def _mix_arrays(mix: Mix, seed: int, year: int, n_claims: int, n_persons: int, daily: bool) -> dict:
+    """The mix as the arrays and scalars of :func:`._claims_kernel.generate` (cumulative shares
+    normalised as :func:`_pick` does)."""
 
-    u = rng.random(n_rows)
-    visit = np.where(
-        attrs["special"],
-        _pick(u, mix.visit_share_special),
-        np.where(attrs["chronic"], _pick(u, mix.visit_share_chronic), _pick(u, mix.visit_share_plain)),
-    ).astype(np.int8)
-    level_cum = np.cumsum(np.asarray(mix.level_share), axis=1)
-    level_cum /= level_cum[:, -1:]
-    u = rng.random(n_rows)
-    level = (u[:, None] >= level_cum[visit][:, :-1]).sum(axis=1).astype(np.int8)
-    area = _pick(rng.random(n_rows), mix.area_share).astype(np.int8)
+    def cum(shares) -> np.ndarray:
+        c = np.cumsum(np.asarray(shares, dtype=np.float64), axis=-1)
+        return c / c[..., -1:]
 
-    median = np.asarray(mix.cost_median)[visit, level]
-    sigma = np.asarray(mix.cost_sigma)[visit]
-    cata = rng.random(n_rows) < np.asarray(mix.catastrophic_share)[visit]
-    median = np.where(cata, mix.catastrophic_median, median)
-    sigma = np.where(cata, mix.catastrophic_sigma, sigma)
-    yuan = median * np.exp(sigma * rng.standard_normal(n_rows))
-    total = np.clip(np.rint(yuan * 100), 100, 10**10).astype(np.int64)
-    # split in integer fen: share in bp, floor division
-    sp_bp = np.where(
-        rng.random(n_rows) < np.asarray(mix.self_pay_chance)[visit],
-        rng.integers(0, np.asarray(mix.self_pay_max_bp)[visit] + 1),
-        0,
-    ).astype(np.int64)
-    cb_bp = np.where(
-        rng.random(n_rows) < np.asarray(mix.class_b_chance)[visit],
-        rng.integers(0, np.asarray(mix.class_b_max_bp)[visit] + 1),
-        0,
-    ).astype(np.int64)
-    self_pay = total * sp_bp // 10_000
-    class_b = total * cb_bp // 10_000
+    def key(salt: int) -> np.uint64:
+        return splitmix64(np.array([seed * 1_000_003 + salt], dtype=np.uint64))[0]
 
     first = _days(year, 1, 1)
     n_days = _days(year + 1, 1, 1) - first
     day_weight = 1.0 + mix.winter_peak * np.cos(2 * math.pi * (np.arange(n_days) - 14) / n_days)
-    claim_no = block * BLOCK + np.arange(n_rows, dtype=np.int64)
-    if daily:  # a daily settlement feed: claim i falls on the day where (i + jitter) / n lands
-        cum = np.cumsum(day_weight) / day_weight.sum()
-        where = (claim_no + rng.random(n_rows)) / n_claims
-        day = np.minimum(np.searchsorted(cum, where, side="right"), n_days - 1)
-    else:
-        day = rng.choice(n_days, size=n_rows, p=day_weight / day_weight.sum())
-    day = day.astype(np.int32) + first
-    seq = rng.integers(0, 4, n_rows).astype(np.int64)
+    row_key = splitmix64(np.array([(seed * 1_000_003 + year) * 65_537 + ROW_SALT], dtype=np.uint64))[0]
+    f64 = np.float64
+    return dict(
+        n_claims=np.int64(n_claims), n_persons=np.int64(n_persons), seed=np.int64(seed),
+        stride=np.int64(_stride(n_persons)), row_key=row_key, daily=bool(daily),
+        key1=key(1), key2=key(2), category_cum=cum(mix.category_share), assistance_cum=cum(mix.assistance_share),
+        chronic_share=np.asarray(mix.chronic_share, f64), special_share=f64(mix.special_share),
+        activity=np.asarray(mix.activity, f64), scheme_of=np.asarray(CATEGORY_SCHEME, np.int8),
+        chronic_activity=f64(mix.chronic_activity), special_activity=f64(mix.special_activity),
+        activity_cap=f64(mix.activity_cap), activity_skew=f64(mix.activity_skew),
+        visit_plain=cum(mix.visit_share_plain), visit_chronic=cum(mix.visit_share_chronic),
+        visit_special=cum(mix.visit_share_special), level_cum=cum(mix.level_share), area_cum=cum(mix.area_share),
+        cost_median=np.asarray(mix.cost_median, f64), cost_sigma=np.asarray(mix.cost_sigma, f64),
+        catastrophic_share=np.asarray(mix.catastrophic_share, f64), catastrophic_median=f64(mix.catastrophic_median),
+        catastrophic_sigma=f64(mix.catastrophic_sigma), self_pay_chance=np.asarray(mix.self_pay_chance, f64),
+        self_pay_max_bp=np.asarray(mix.self_pay_max_bp, np.int64), class_b_chance=np.asarray(mix.class_b_chance, f64),
+        class_b_max_bp=np.asarray(mix.class_b_max_bp, np.int64), day_cum=np.cumsum(day_weight) / day_weight.sum(),
+        first_day=np.int64(first), claim_prefix=np.frombuffer(f"C{year}".encode(), np.uint8).copy(),
+        person_prefix=np.frombuffer(b"WZ", np.uint8).copy(),
+    )  # fmt: skip
 
+
+def _rows(start: int, n_rows: int, arrays: dict, threads: int) -> dict[str, np.ndarray]:
+    """Claims ``start … start + n_rows − 1`` as numpy arrays, made on ``threads`` threads (the
+    compiled generator releases the GIL; rows do not depend on the chunks)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ._claims_kernel import generate
+
+    cw, pw = len(arrays["claim_prefix"]) + 10, len(arrays["person_prefix"]) + 10
+    out = {
+        "person": np.empty(n_rows, np.int64),
+        **{k: np.empty(n_rows, np.int8) for k in ("scheme", "category", "assistance", "visit", "level", "area")},
+        "day": np.empty(n_rows, np.int32),
+        **{k: np.empty(n_rows, np.int64) for k in ("seq", "total", "self_pay", "class_b")},
+        "claim_chars": np.empty(n_rows * cw, np.uint8),
+        "person_chars": np.empty(n_rows * pw, np.uint8),
+    }
+    chunks = max(1, min(threads, n_rows // 50_000))
+    bounds = np.linspace(0, n_rows, chunks + 1).astype(np.int64)
+
+    def one(k: int) -> None:
+        lo, hi = int(bounds[k]), int(bounds[k + 1])
+        part = {n: (a[lo * cw : hi * cw] if n == "claim_chars" else a[lo * pw : hi * pw] if n == "person_chars"
+                    else a[lo:hi]) for n, a in out.items()}  # fmt: skip
+        generate(first_claim=np.int64(start + lo), n_rows=np.int64(hi - lo), **arrays, **part)
+
+    if chunks == 1:
+        one(0)
+    else:
+        with ThreadPoolExecutor(chunks) as pool:
+            list(pool.map(one, range(chunks)))
+    return out
+
+
+def _strings(chars: np.ndarray, n: int, width: int) -> pa.Array:
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(chars)])
+
+
+def _batch(
+    start: int, n_rows: int, arrays: dict, year: int, seed: int, communities=None, threads: int = 1
+) -> pa.RecordBatch:
+    """Rows ``start`` … ``start + n_rows − 1`` of the claims, as one record batch."""
+    r = _rows(start, n_rows, arrays, threads)
     columns = [
-        _fixed_ids(f"C{year}", claim_no, 10),
-        person_ids(person),
-        pa.array(day, pa.int32()).cast(pa.date32()),
-        pa.array(seq, pa.int64()),
-        _enum(attrs["scheme"], SCHEMES),
-        _enum(attrs["category"], CATEGORIES),
-        _enum(attrs["assistance"], ASSISTANCE),
-        _enum(visit, VISIT_TYPES),
-        _enum(level, FACILITY_LEVELS),
-        _enum(area, AREAS),
-        pa.array(total, pa.int64()),
-        pa.array(self_pay, pa.int64()),
-        pa.array(class_b, pa.int64()),
+        _strings(r["claim_chars"], n_rows, len(arrays["claim_prefix"]) + 10),
+        _strings(r["person_chars"], n_rows, len(arrays["person_prefix"]) + 10),
+        pa.Array.from_buffers(pa.date32(), n_rows, [None, pa.py_buffer(r["day"])]),
+        pa.array(r["seq"], pa.int64()),
+        _enum(r["scheme"], SCHEMES),
+        _enum(r["category"], CATEGORIES),
+        _enum(r["assistance"], ASSISTANCE),
+        _enum(r["visit"], VISIT_TYPES),
+        _enum(r["level"], FACILITY_LEVELS),
+        _enum(r["area"], AREAS),
+        pa.array(r["total"], pa.int64()),
+        pa.array(r["self_pay"], pa.int64()),
+        pa.array(r["class_b"], pa.int64()),
     ]
     if communities is None:
-        return pa.table(columns, schema=CLAIMS_SCHEMA)
+        return pa.RecordBatch.from_arrays(columns, schema=CLAIMS_SCHEMA)
     # drawn by hashing (seed, claim number): the other columns are the same with or without it
-    columns.append(communities.facility_communities(claim_no, person, level, area, seed=seed))
-    return pa.table(columns, schema=COMMUNITY_CLAIMS_SCHEMA)
+    claim_no = np.arange(start, start + n_rows, dtype=np.int64)
+    columns.append(communities.facility_communities(claim_no, r["person"], r["level"], r["area"], seed=seed))
+    return pa.RecordBatch.from_arrays(columns, schema=COMMUNITY_CLAIMS_SCHEMA)
 
 
 def _days(year: int, month: int, day: int) -> int:
@@ -358,6 +365,7 @@ def claim_batches(
     daily: bool = True,
     mix: Mix = DEFAULT_MIX,
     communities=None,
+    threads: int | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Stream ``n_claims`` synthetic claims for ``year`` as Arrow record batches.
 
@@ -386,6 +394,9 @@ def claim_batches(
     communities : wzmedins.synth.signings.Layout, optional
         Add the facility's ``community_id`` (``synth.signings.WENZHOU``); the other columns
         are unchanged.
+    threads : int, optional
+        Threads making each batch (default ``wzmedins._jit.threads()``: every core, or
+        ``WZMEDINS_THREADS``); the data do not depend on it.
 
     Examples
     --------
@@ -400,19 +411,12 @@ def claim_batches(
     n_persons = default_persons(n_claims) if n_persons is None else int(n_persons)
     if n_persons < 1:
         raise ValueError("n_persons must be >= 1")
-    cached: tuple[int, pa.Table] | None = None
+    from .._jit import threads as _threads
+
+    arrays = _mix_arrays(mix, seed, year, n_claims, n_persons, daily)
     for start in range(0, n_claims, batch_size):
-        stop = min(start + batch_size, n_claims)
-        parts = []
-        for block in range(start // BLOCK, (stop - 1) // BLOCK + 1):
-            if cached is None or cached[0] != block:
-                rows = min(BLOCK, n_claims - block * BLOCK)
-                cached = (block, _block(block, rows, n_claims, n_persons, seed, year, mix, daily, communities))
-            lo = max(start - block * BLOCK, 0)
-            hi = min(stop - block * BLOCK, BLOCK)
-            parts.append(cached[1].slice(lo, hi - lo))
-        table = pa.concat_tables(parts).combine_chunks()
-        yield from table.to_batches(max_chunksize=batch_size)
+        n_rows = min(batch_size, n_claims - start)
+        yield _batch(start, n_rows, arrays, year, seed, communities, _threads(threads))
 
 
 def claims(n_claims: int, **options) -> pa.Table:

@@ -56,6 +56,17 @@ def _uniform(seed: int, ids: pa.Array, salt: int) -> np.ndarray:
     return (mixed >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
 
+def _codes(column: pa.ChunkedArray, vocab: tuple[str, ...]) -> np.ndarray:
+    """Index of each value in ``vocab`` (-1: not in it, or null); a dictionary column is looked
+    up once per dictionary value, not per row."""
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if pa.types.is_dictionary(arr.type):
+        per_value = pc.index_in(arr.dictionary.cast(pa.string()), value_set=pa.array(vocab)).fill_null(-1)
+        codes = per_value.to_numpy(zero_copy_only=False).astype(np.int64)[arr.indices.fill_null(0).to_numpy()]
+        return np.where(arr.indices.is_valid().to_numpy(zero_copy_only=False), codes, -1)
+    return pc.index_in(arr.cast(pa.string()), value_set=pa.array(vocab)).fill_null(-1).to_numpy(zero_copy_only=False)
+
+
 def add_stays(
     claims: pa.Table | pa.RecordBatch,
     hospitals: pa.Table,
@@ -71,24 +82,22 @@ def add_stays(
     """
     t = pa.Table.from_batches([claims]) if isinstance(claims, pa.RecordBatch) else claims
     n = t.num_rows
-    visit = t.column("visit_type")
-    visit = visit.cast(pa.string()) if pa.types.is_dictionary(visit.type) else visit
-    inpatient = pc.equal(visit, "inpatient").fill_null(False).to_numpy(zero_copy_only=False)
-    level = t.column("facility_level")
-    level = level.cast(pa.string()) if pa.types.is_dictionary(level.type) else level
-    level_code = pc.index_in(level, value_set=pa.array(FACILITY_LEVELS)).fill_null(0).to_numpy(zero_copy_only=False)
-    ids = t.column("claim_id").combine_chunks()
+    inpatient = _codes(t.column("visit_type"), ("inpatient",)) == 0
+    level_code = np.maximum(_codes(t.column("facility_level"), FACILITY_LEVELS), 0)
+    rows = np.flatnonzero(inpatient)  # only the stays draw numbers: the other rows get nulls
+    ids = t.column("claim_id").combine_chunks().take(pa.array(rows))
     u_h, u_g, u_l = (_uniform(seed, ids, SALT + k) for k in range(3))
+    level_code = level_code[rows]
 
     # hospital: one of those of the claim's level
     h_level = pc.index_in(hospitals.column("level"), value_set=pa.array(FACILITY_LEVELS)).to_numpy(zero_copy_only=False)
-    hosp = np.zeros(n, dtype=np.int64)
+    hosp = np.zeros(len(rows), dtype=np.int64)
     for lv in range(len(FACILITY_LEVELS)):
         choices = np.flatnonzero(h_level == lv)
         if len(choices) == 0:
             choices = np.arange(hospitals.num_rows)
-        rows = level_code == lv
-        hosp[rows] = choices[np.minimum((u_h[rows] * len(choices)).astype(np.int64), len(choices) - 1)]
+        at = level_code == lv
+        hosp[at] = choices[np.minimum((u_h[at] * len(choices)).astype(np.int64), len(choices) - 1)]
 
     # DRG: nearest standard cost to the claim's cost times a log-normal factor
     daily = catalog.column("daily_points").is_null().to_numpy(zero_copy_only=False)
@@ -97,21 +106,24 @@ def add_stays(
     std_cost = base_e4 * mix.reference_cost_fen // 1_000_000
     order = np.argsort(std_cost, kind="stable")
     sorted_cost = std_cost[order]
-    cost = t.column("total_cost").to_numpy(zero_copy_only=False).astype(np.float64)
+    cost = t.column("total_cost").to_numpy(zero_copy_only=False)[rows].astype(np.float64)
     z = np.sqrt(-2.0 * np.log(np.maximum(u_g, 1e-12))) * np.cos(2.0 * np.pi * u_l)
     target = cost * np.exp(mix.cost_noise_sigma * z)
     at = np.clip(np.searchsorted(sorted_cost, target), 0, len(sorted_cost) - 1)
     group = groups[order[at]]
     los = (1 + np.floor(np.log(np.maximum(u_l, 1e-12)) / np.log(1.0 - mix.los_p))).astype(np.int64)
 
-    mask = ~inpatient
-    hospital_id = hospitals.column("hospital_id").take(pa.array(hosp)).combine_chunks()
-    drg_code = catalog.column("drg_code").take(pa.array(group)).combine_chunks()
+    def spread(values: np.ndarray) -> pa.Array:  # the stays' values on their rows, null elsewhere
+        full = np.zeros(n, dtype=np.int64)
+        full[rows] = values
+        return pa.array(full, pa.int64(), mask=~inpatient)
+
     settle_day = t.column("settle_date").cast(pa.int32()).to_numpy(zero_copy_only=False)
-    admit = pa.array(settle_day - los, pa.int32(), mask=mask).cast(pa.date32())
+    los_all = spread(los)
+    admit = pa.array(settle_day - los_all.fill_null(0).to_numpy(), pa.int32(), mask=~inpatient).cast(pa.date32())
     return (
-        t.append_column("hospital_id", pc.if_else(pa.array(inpatient), hospital_id, pa.scalar(None, pa.string())))
-        .append_column("drg_code", pc.if_else(pa.array(inpatient), drg_code, pa.scalar(None, pa.string())))
-        .append_column("los", pa.array(los, pa.int64(), mask=mask))
+        t.append_column("hospital_id", hospitals.column("hospital_id").combine_chunks().take(spread(hosp)))
+        .append_column("drg_code", catalog.column("drg_code").combine_chunks().take(spread(group)))
+        .append_column("los", los_all)
         .append_column("admit_date", admit)
     )

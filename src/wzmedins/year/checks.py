@@ -17,7 +17,6 @@ from __future__ import annotations
 import polars as pl
 
 from ..contract import PAYERS
-from ..rounding import half_up
 
 BP = 10_000
 
@@ -29,7 +28,8 @@ def _check(name: str, expected: int, got: int, detail: str = "") -> dict:
 
 def run_checks(result, inputs) -> list[dict]:
     """All checks of a :class:`~wzmedins.year.pipeline.YearResult`."""
-    t = {k: pl.from_arrow(v) for k, v in result.tables.items()}
+    needed = ("payers", "pools", "drg_funds", "capitation_communities", "fund_city", "fund_counties")
+    t = {k: pl.from_arrow(result.tables[k]) for k in needed}  # only these: enrolment and the like are large
     out = []
     p = t["payers"]
     out.append(_check("claims: payers add up to the costs", p["total_cost"].sum(),
@@ -58,18 +58,17 @@ def _capitation_check(result, t, inputs) -> dict:
     signings = pl.from_arrow(inputs["signings"]).select(
         pl.col("person_id").cast(pl.Utf8), pl.col("community_id").cast(pl.Utf8).alias("home")
     )
-    settled = result.scope_claims
-    if settled is None:
+    if result.scope_claims is None:
         return _check("capitation charges = signed persons' in-scope fund payments", 0, 0, "no claims kept")
+    settled = pl.from_arrow(result.scope_claims)
     c = settled.filter(pl.col("visit_type").cast(pl.Utf8).is_in(scope)).with_columns(
         pl.col("person_id").cast(pl.Utf8), pl.col("community_id").cast(pl.Utf8)
     )
     j = c.join(signings, on="person_id", how="inner")
     own = int(j.filter(pl.col("community_id") == pl.col("home"))["fund"].sum())
-    outside = sum(
-        half_up(int(f) * cp.outside_charge_bp, BP)
-        for f in j.filter((pl.col("community_id") != pl.col("home")) | pl.col("community_id").is_null())["fund"]
-    )
+    elsewhere = j.filter((pl.col("community_id") != pl.col("home")) | pl.col("community_id").is_null())["fund"]
+    # half up, claim by claim: (2n + d) // 2d with n = fund · outside_bp (docs/rules/settlement.md §1)
+    outside = int(((2 * elsewhere.cast(pl.Int64) * cp.outside_charge_bp + BP) // (2 * BP)).sum())
     charged = int(t["capitation_communities"]["charges"].sum())
     return _check("capitation charges = signed persons' in-scope fund payments", own + outside, charged)
 

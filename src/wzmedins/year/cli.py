@@ -51,6 +51,12 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         metavar="NAME=PATH",
         help=f"a Parquet input in place of the synthetic one; NAME one of {', '.join(INPUTS)}",
     )
+    y.add_argument(
+        "--remember-claims",
+        action="store_true",
+        help="keep every claim id across batches (duplicates and reversals of earlier batches found; "
+        "about 150 bytes a claim)",
+    )
     y.add_argument("--out", required=True, help="folder for the tables, figures and report.html")
     y.set_defaults(func=_run)
     return y
@@ -66,10 +72,10 @@ def _run(args: argparse.Namespace) -> int:
     def say(line: str) -> None:
         print(f"  {line}", file=sys.stderr)
 
-    res = run(inputs, bundle=args.bundle, out=args.out, progress=say)
+    res = run(inputs, bundle=args.bundle, out=args.out, progress=say, remember_claims=args.remember_claims)
     other = None
     if args.whatif:
-        other = run(inputs, bundle=args.whatif, out=None, progress=say)
+        other = run(inputs, bundle=args.whatif, out=None, progress=say, remember_claims=args.remember_claims)
     path = render(res, args.out, whatif=other)
     for r in (res, other):
         if r is None:
@@ -80,6 +86,10 @@ def _run(args: argparse.Namespace) -> int:
                 f"  {f['scheme']:9s} 收支差 delta {fen_to_yuan(f['delta']):>18s} yuan   "
                 f"结余 balance {fen_to_yuan(f['balance']):>18s}   储备 reserve {fen_to_yuan(f['reserve']):>16s}"
             )
+        stages = ", ".join(f"{k} {v:.1f}" for k, v in r.timings.items())
+        print(f"  stages (s): {stages}; peak RSS {max(r.peak_rss_mb.values(), default=0):,} MB")
+        print("  CPU (s, all threads): " + ", ".join(f"{k} {v:.1f}" for k, v in r.cpu_seconds.items()))
+        print("  claims stage (s): " + ", ".join(f"{k} {v:.1f}" for k, v in r.claims_timings.items()))
         failed = [c["name"] for c in r.checks if not c["ok"]]
         print("  checks: " + ("all held" if not failed else "FAILED: " + "; ".join(failed)))
     print(f"report: {path}")

@@ -10,6 +10,7 @@ here settles, scores or clears by itself.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,20 +19,17 @@ from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ..contract import PAYERS
 from ..rounding import half_up
 from .bundle import Bundle, load_bundle
 from .inputs import YearInputs, person_counties, synthetic
+from .stream import CARRY, settle_claims  # noqa: F401  (CARRY: the columns carried, public here too)
+from .tally import YearTally
 
 BP = 10_000
 SCHEMES = ("employee", "resident")
-# claim inputs the year carries into settled: months, scope, places and the DRG fields
-CARRY = (
-    *("scheme", "settle_date", "visit_type", "facility_level", "area", "total_cost"),
-    *("community_id", "hospital_id", "drg_code", "los", "admit_date"),
-)
 
 
 @dataclass
@@ -43,10 +41,13 @@ class YearResult:
     bundle: Bundle
     tables: dict[str, pa.Table] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    peak_rss_mb: dict[str, int] = field(default_factory=dict)  # the process's peak so far, after each stage
+    claims_timings: dict[str, float] = field(default_factory=dict)  # the claims stage by step, seconds
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # CPU time of the process per stage, all threads
     checks: list[dict] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     out: Path | None = None
-    scope_claims: pl.DataFrame | None = field(default=None, repr=False)
+    scope_claims: pa.Table | None = field(default=None, repr=False)
     spending: pl.DataFrame | None = field(default=None, repr=False)
 
     def __getitem__(self, name: str) -> pa.Table:
@@ -64,11 +65,23 @@ class YearResult:
 
 @contextmanager
 def _stage(result: YearResult, name: str, progress=None):
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     if progress is not None:
         progress(f"{name} …")
     yield
     result.timings[name] = round(time.perf_counter() - start, 3)
+    result.cpu_seconds[name] = round(time.process_time() - cpu, 3)
+    result.peak_rss_mb[name] = peak_rss_mb()
+
+
+def peak_rss_mb() -> int:
+    """The peak resident memory of this process so far, in MB (0 where the OS does not say)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on Windows
+        return 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak // 1024 if sys.platform != "darwin" else peak // (1024 * 1024))
 
 
 def run(
@@ -79,6 +92,7 @@ def run(
     year: int = 2022,
     out: str | os.PathLike | None = None,
     progress=None,
+    remember_claims: bool = False,
 ) -> YearResult:
     """Run one city-year under ``bundle``.
 
@@ -96,6 +110,11 @@ def run(
         and every result table as Parquet. Without it the settled claims stay in memory.
     progress
         A callable taking a line of text, told when each stage starts.
+    remember_claims
+        Keep every settled claim's id in the state store, so an id repeated in a later batch is
+        ``DUPLICATE_CLAIM_ID`` and a reversal finds its original in an earlier batch (about 150
+        bytes a claim: 15 GB for a city-year). Off by default, as for ``wzmedins settle`` on
+        files: within a batch both are always checked.
 
     Examples
     --------
@@ -114,13 +133,13 @@ def run(
     with _stage(result, "contributions", progress):
         _contributions(inputs, b, result)
     with _stage(result, "claims", progress):
-        settled_parts = _claims(inputs, b, result)
+        tally = settle_claims(inputs, b, result, remember_claims=remember_claims)
     with _stage(result, "budget", progress):
-        _budget(inputs, b, result, settled_parts)
+        _budget(inputs, b, result, tally)
     with _stage(result, "drg", progress):
-        _drg(inputs, b, result, settled_parts)
+        _drg(inputs, b, result, tally)
     with _stage(result, "capitation", progress):
-        _capitation(inputs, b, result, settled_parts)
+        _capitation(inputs, b, result, tally)
     with _stage(result, "expenditure", progress):
         _expenditure(inputs, b, result)
     with _stage(result, "fund", progress):
@@ -178,61 +197,7 @@ def _contributions(inputs: YearInputs, b: Bundle, result: YearResult) -> None:
     result.counts["residents"] = inputs["residents"].num_rows
 
 
-def _claims(inputs: YearInputs, b: Bundle, result: YearResult) -> list[pa.Table]:
-    """Stream the year's claims through one state store; keep what later stages need."""
-    import wzmedins as wz
-
-    settler = wz.Settler(b.policy, accounts=result.tables["accounts"])
-    parts: list[pa.Table] = []  # settled rows with the carried inputs (in memory or on disk)
-    rejected: list[pa.Table] = []
-    payers: list[pl.DataFrame] = []
-    n_in = 0
-    folder = None if result.out is None else result.out / "settled"
-    if folder is not None:
-        folder.mkdir(exist_ok=True)
-    for i, batch in enumerate(inputs.claims()):
-        n_in += batch.num_rows
-        carry = [c for c in CARRY if c in batch.schema.names]
-        out = settler.settle(batch, carry=carry)
-        settled = out.settled
-        if out.rejected.num_rows:
-            rejected.append(out.rejected)
-        payers.append(
-            pl.from_arrow(settled.select(["scheme", "visit_type", "area", "total_cost", *PAYERS]))
-            .with_columns(pl.col(c).cast(pl.Utf8) for c in ("scheme", "visit_type", "area"))
-            .group_by("scheme", "visit_type", "area")
-            .agg(pl.len().alias("n_claims"), *[pl.col(c).sum() for c in ("total_cost", *PAYERS)])
-        )
-        if folder is not None:
-            path = folder / f"part-{i:05d}.parquet"
-            pq.write_table(settled, path)
-            parts.append(path)
-        else:
-            parts.append(settled)
-    keys = ["scheme", "visit_type", "area"]
-    agg = pl.concat(payers).group_by(keys).sum().sort(keys) if payers else None
-    result.tables["payers"] = agg.to_arrow() if agg is not None else pa.table({})
-    result.tables["rejected_claims"] = pa.concat_tables(rejected) if rejected else _empty_rejected()
-    result.counts.update(claims=n_in, rejected=result.tables["rejected_claims"].num_rows)
-    result.counts["settled"] = n_in - result.counts["rejected"]
-    return parts
-
-
-def _read_parts(parts: list, columns: list[str] | None, where=None) -> pl.DataFrame:
-    """The settled parts (in memory or Parquet), only ``columns`` (None: all), filtered."""
-    frames = []
-    for p in parts:
-        if isinstance(p, (str, os.PathLike)):
-            t = pq.read_table(p, columns=columns)
-        else:
-            t = p if columns is None else p.select(columns)
-        df = pl.from_arrow(t)
-        df = df.with_columns(pl.col(pl.Categorical).cast(pl.Utf8))  # enum columns as plain strings
-        frames.append(df if where is None else df.filter(where))
-    return pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
-
-
-def _budget(inputs: YearInputs, b: Bundle, result: YearResult, parts: list) -> None:
+def _budget(inputs: YearInputs, b: Bundle, result: YearResult, tally: YearTally) -> None:
     """Budgets per county (docs/rules/fund.md §5: last year's expenditure grown, capped by the
     revenue less the reserve rate) and the pools of each scheme (docs/rules/capitation.md §1).
 
@@ -240,7 +205,7 @@ def _budget(inputs: YearInputs, b: Bundle, result: YearResult, parts: list) -> N
     is this year's claims paid item by item (the year replayed at last year's prices)."""
     import wzmedins as wz
 
-    spent = _claims_spending(inputs, b, result, parts)
+    spent = _claims_spending(inputs, b, result, tally)
     prev = inputs.tables.get("expenditure_prev")
     prev = (pl.from_arrow(prev) if prev is not None else
             spent.group_by("county", "scheme").agg(expenditure=pl.col("expenditure").sum()))  # fmt: skip
@@ -261,21 +226,23 @@ def _budget(inputs: YearInputs, b: Bundle, result: YearResult, parts: list) -> N
     result.tables["pools"] = pa.Table.from_pylist(pools)
 
 
-def _claims_spending(inputs: YearInputs, b: Bundle, result: YearResult, parts: list) -> pl.DataFrame:
-    """The fund's item-based payments per county, scheme, month and kind (inpatient or not)."""
+def _claims_spending(inputs: YearInputs, b: Bundle, result: YearResult, tally: YearTally) -> pl.DataFrame:
+    """The fund's item-based payments per county, scheme, month and kind (inpatient or not):
+    the tally made while settling, and ``wz.fund.expenditure`` on the rows it could not place
+    (their reasons, and anything the library places after all)."""
     import wzmedins as wz
 
-    enrol = result.tables["enrolment"]
-    frames, rejected = [], []
-    cols = [c for c in ("claim_id", "person_id", "year", "fund", "settle_date", "visit_type") if _has(parts, c)]
-    for part in parts:  # one settled part at a time: memory stays flat in the number of claims
-        claims = _read_parts([part], cols)
-        for inpatient in (True, False):
-            kind = claims.filter((pl.col("visit_type") == "inpatient") == inpatient)
-            if kind.is_empty():
+    frames, rejected = [tally.spending()], []
+    unplaced = tally.kept("unplaced")
+    if unplaced is not None:
+        cols = [c for c in ("claim_id", "person_id", "year", "fund", "settle_date") if c in unplaced.column_names]
+        inpatient = pc.equal(unplaced.column("visit_type").cast(pa.string()), "inpatient").fill_null(False)
+        for kind, rows in ((True, inpatient), (False, pc.invert(inpatient))):
+            part = unplaced.filter(rows).select(cols)
+            if part.num_rows == 0:
                 continue
-            e = wz.fund.expenditure(kind.drop("visit_type").to_arrow(), enrol, b.fund, year=inputs.year)
-            frames.append(pl.from_arrow(e.monthly).with_columns(inpatient=pl.lit(inpatient)))
+            e = wz.fund.expenditure(part, result.tables["enrolment"], b.fund, year=inputs.year)
+            frames.append(pl.from_arrow(e.monthly).with_columns(inpatient=pl.lit(kind)))
             rejected.append(pl.from_arrow(e.rejected))
     keys = ["county", "scheme", "year", "month", "inpatient"]
     spent = pl.concat(frames, how="vertical_relaxed").group_by(keys).sum().sort(keys)
@@ -301,11 +268,13 @@ def _pool(result: YearResult, scheme: str, pool: str) -> int:
     return int(t.filter((pl.col("scheme") == scheme) & (pl.col("pool") == pool))["amount"].sum())
 
 
-def _drg(inputs: YearInputs, b: Bundle, result: YearResult, parts: list) -> None:
+def _drg(inputs: YearInputs, b: Bundle, result: YearResult, tally: YearTally) -> None:
     """DRG cases from the settled inpatient claims, scored and cleared against the drg pools."""
     import wzmedins as wz
 
-    inpatient = _read_parts(parts, None, pl.col("visit_type").cast(pl.Utf8) == "inpatient").to_arrow()
+    inpatient = tally.kept("inpatient")
+    if inpatient is None:
+        inpatient = pa.table({"claim_id": pa.array([], pa.string())})
     # the settled rows carry the claims' inputs (scheme, hospital, DRG code, dates): they serve as both
     cases = wz.drg.cases_from_settled(inpatient, inpatient).cases
     scored = wz.drg.score(cases, inputs["drg_catalog"], inputs["drg_coefficients"], b.drg)
@@ -316,20 +285,17 @@ def _drg(inputs: YearInputs, b: Bundle, result: YearResult, parts: list) -> None
     result.counts["drg_cases"] = cases.num_rows
 
 
-def _capitation(inputs: YearInputs, b: Bundle, result: YearResult, parts: list) -> None:
+def _capitation(inputs: YearInputs, b: Bundle, result: YearResult, tally: YearTally) -> None:
+    """The signed persons' in-scope claims (kept while settling) charged to their communities."""
     import wzmedins as wz
 
-    scope = list(b.capitation.visit_types)
-    cols = [c for c in ("claim_id", "person_id", "year", "fund", "visit_type", "community_id", "settle_date")
-            if _has(parts, c)]  # fmt: skip
-    signed = pl.from_arrow(inputs["signings"])["person_id"].cast(pl.Utf8).unique()
-    # only the signed persons' in-scope claims: a fraction of the year, read part by part
-    claims = _read_parts(
-        parts, cols, pl.col("visit_type").is_in(scope) & pl.col("person_id").cast(pl.Utf8).is_in(signed)
-    )
+    claims = tally.kept("capitation")
+    if claims is None:
+        claims = pa.table({"person_id": pa.array([], pa.string()), "year": pa.array([], pa.int32()),
+                           "fund": pa.array([], pa.int64()), "visit_type": pa.array([], pa.string()),
+                           "community_id": pa.array([], pa.string())})  # fmt: skip
     res = wz.capitation.settle(
-        inputs["signings"], claims.to_arrow(), b.capitation, pool=_pool(result, "resident", "capitation"),
-        year=inputs.year,
+        inputs["signings"], claims, b.capitation, pool=_pool(result, "resident", "capitation"), year=inputs.year,
     )  # fmt: skip
     result.tables.update(capitation_communities=res.communities, capitation_persons=res.persons,
                          capitation_rejected=res.rejected)  # fmt: skip
@@ -346,8 +312,10 @@ def _expenditure(inputs: YearInputs, b: Bundle, result: YearResult) -> None:
     empty = pa.table({"person_id": pa.array([], pa.string()), "year": pa.array([], pa.int32()),
                       "month": pa.array([], pa.int64()), "fund": pa.array([], pa.int64()),
                       "visit_type": pa.array([], pa.string())})  # fmt: skip
-    paid = wz.fund.expenditure(
-        empty, result.tables["enrolment"], b.fund, year=inputs.year,
+    nobody = pa.table({"person_id": pa.array([], pa.string()), "year": pa.array([], pa.int32()),
+                       "county": pa.array([], pa.string()), "scheme": pa.array([], pa.string())})  # fmt: skip
+    paid = wz.fund.expenditure(  # the claims were placed by the fold: no enrolment needed here
+        empty, nobody, b.fund, year=inputs.year,
         drg=result.tables["drg_hospitals"], hospital_county=inputs["hospitals"].select(["hospital_id", "county"]),
         capitation=result.tables["capitation_communities"],
         community_county=inputs["communities"].select(["community_id", "county"]),
@@ -419,19 +387,6 @@ def _monthly_rows(cy: pl.DataFrame, exp: pl.DataFrame, year: int) -> pl.DataFram
         rows.append({"county": None, "year": year, "month": m + 1, "revenue": total_rev[m], "expenditure": spent})
     return pl.DataFrame(rows, schema={"county": pl.Utf8, "year": pl.Int32, "month": pl.Int64, "revenue": pl.Int64,
                                       "expenditure": pl.Int64})  # fmt: skip
-
-
-def _has(parts: list, column: str) -> bool:
-    if not parts:
-        return False
-    p = parts[0]
-    names = pq.read_schema(p).names if isinstance(p, (str, os.PathLike)) else p.schema.names
-    return column in names
-
-
-def _empty_rejected() -> pa.Table:
-    return pa.table({"row": pa.array([], pa.int64()), "claim_id": pa.array([], pa.string()),
-                     "reason": pa.array([], pa.string()), "message": pa.array([], pa.string())})  # fmt: skip
 
 
 def batches_of(table: pa.Table, size: int) -> Iterator[pa.RecordBatch]:

@@ -97,7 +97,9 @@ def _summary(r, rep) -> Section:
                      f"{fen_to_yuan(f['balance'])} / {fen_to_yuan(f['reserve'])}"))  # fmt: skip
     s.tables.append(("Key figures", pa.table({"figure": [a for a, _ in rows], "value": [b for _, b in rows]}),
                      "fund_city.parquet, payers.parquet"))  # fmt: skip
-    timing = pa.table({"stage": list(r.timings), "seconds": [f"{v:.2f}" for v in r.timings.values()]})
+    timing = pa.table({"stage": list(r.timings), "seconds": [f"{v:.2f}" for v in r.timings.values()],
+                       "CPU seconds (all threads)": [f"{r.cpu_seconds.get(k, 0):.2f}" for k in r.timings],
+                       "peak RSS so far (MB)": [str(r.peak_rss_mb.get(k, "")) for k in r.timings]})  # fmt: skip
     s.tables.append(("Stage timings", timing, "measured in this run"))
     s.paragraphs.append(
         f"Bundle <b>{html.escape(r.bundle.name)}</b>; profiles: "

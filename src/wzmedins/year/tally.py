@@ -1,0 +1,284 @@
+"""What the later stages of a year need from its claims, gathered as the claims are settled.
+
+The ``claims`` stage hands each settled batch to a :class:`YearTally` once, and never reads
+the claims again:
+
+- the fund's item-based payments per year, county, scheme, month and kind (inpatient or
+  not), placed as ``wz.fund.expenditure`` places them (docs/rules/fund.md §4: the county of
+  the person's enrolment, the month of the ``settle_date``), summed in int64 fen into a
+  dense array: the person's county comes from one index of the enrolment built once
+  (``settle.ids.IdIndex``: ids hashed from the Arrow buffers, collisions told apart byte by
+  byte). Rows it cannot place (no enrolment for the person-year, a county outside the fund
+  profile, no month) are kept and given to ``wz.fund.expenditure`` at the end, so the
+  reasons of ``claims_unplaced`` are the library's;
+- the claims, costs and payers' amounts per scheme, visit type and area (the ``payers`` table);
+- the inpatient rows, for the DRG cases (a few percent of the claims);
+- the signed persons' claims of the capitation's visit types, for ``wz.capitation.settle``.
+
+Memory follows the persons enrolled and the rows kept, not the year's claims. A test holds
+the tally equal, to the fen, to one call of ``wz.fund.expenditure`` on all the claims.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .._jit import kernel
+from ..contract import PAYERS
+from ..settle.ids import IdIndex
+from ..vocab import AREAS, SCHEMES, VISIT_TYPES
+
+MONTHS = 12
+KINDS = (True, False)  # inpatient, other: the kind axis of the tally
+CAPITATION_COLUMNS = ("claim_id", "person_id", "year", "fund", "visit_type", "community_id", "settle_date", "reverses")
+
+
+@kernel
+def add_money(cell, money, totals):
+    """``totals[cell[i], 0] += 1`` and ``totals[cell[i], 1 + k] += money[k][i]`` for each row
+    (int64 fen; ``money`` is a 2-D array, one row per column summed)."""
+    for i in range(cell.shape[0]):
+        c = cell[i]
+        totals[c, 0] += 1
+        for k in range(money.shape[0]):
+            totals[c, 1 + k] += money[k, i]
+
+
+@kernel
+def add_fund(cell, fund, totals, rows):
+    """``totals[cell[i]] += fund[i]`` and ``rows[cell[i]] += 1`` for every row with
+    ``cell[i] >= 0`` (int64 fen)."""
+    for i in range(cell.shape[0]):
+        if cell[i] >= 0:
+            totals[cell[i]] += fund[i]
+            rows[cell[i]] += 1
+
+
+def _one(arr) -> pa.Array:
+    """A column as one Arrow array, without copying when it has one chunk."""
+    if isinstance(arr, pa.ChunkedArray):
+        return arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
+    return arr
+
+
+def _strings(arr) -> pa.Array:
+    """Ids as one plain Arrow array (string or integer), without copying when already so."""
+    arr = _one(arr)
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    if pa.types.is_integer(arr.type) or pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+        return arr
+    return arr.cast(pa.string())
+
+
+def _codes(arr, vocab) -> np.ndarray:
+    """Index of each value in ``vocab``; -1 for a null or a value outside it."""
+    arr = _one(arr)
+    if pa.types.is_dictionary(arr.type):
+        per_value = pc.index_in(arr.dictionary.cast(pa.string()), value_set=pa.array(vocab)).fill_null(-1)
+        codes = per_value.to_numpy(zero_copy_only=False).astype(np.int64)[arr.indices.fill_null(0).to_numpy()]
+        return np.where(arr.indices.is_valid().to_numpy(zero_copy_only=False), codes, -1)
+    found = pc.index_in(arr.cast(pa.string()), value_set=pa.array(list(vocab)))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _numbers(column) -> np.ndarray:
+    """An integer column as int64 numpy (nulls as 0: ``fund`` and ``year`` of settled rows have none)."""
+    arr = _one(column)
+    if arr.null_count:
+        arr = arr.fill_null(0)
+    return arr.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+
+
+def _months(dates) -> np.ndarray:
+    """Month 1-12 of each date32 (0 for a null), by numpy's calendar."""
+    arr = _one(dates)
+    valid = None if arr.null_count == 0 else arr.is_valid().to_numpy(zero_copy_only=False)
+    arr = arr if arr.type == pa.date32() else arr.cast(pa.date32())
+    days = np.frombuffer(arr.buffers()[1], np.int32, len(arr), arr.offset * 4)  # nulls masked below
+    month = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12 + 1
+    return month if valid is None else np.where(valid, month, 0)
+
+
+class Enrolled:
+    """Each enrolled person-year's county and scheme, and whether the person signed with a
+    family doctor, looked up by person id in O(batch) (one index of the persons, built once).
+
+    Examples
+    --------
+    >>> enrolment = pa.table({"person_id": ["a", "b", "a"], "year": [2022, 2022, 2022],
+    ...     "county": ["ruian", "lucheng", "ouhai"], "scheme": ["employee", "resident", "resident"]})
+    >>> e = Enrolled(enrolment, counties=("lucheng", "ruian", "ouhai"), signed=pa.array(["b", "s"]))
+    >>> county, scheme, signed = e.lookup(pa.array(["b", "a", "x", "s"]), np.array([2022] * 4))
+    >>> county.tolist(), scheme.tolist(), signed.tolist()   # the first row of a person-year counts
+    ([0, 1, -1, -1], [1, 0, -1, -1], [True, False, False, True])
+    """
+
+    def __init__(self, enrolment: pa.Table, *, counties: tuple[str, ...], signed: pa.Array | None = None):
+        self.counties = tuple(counties)
+        self.index = IdIndex("person_id")
+        years = enrolment.column("year").cast(pa.int64()).to_numpy(zero_copy_only=False)
+        slots = self.index.slots(_strings(enrolment.column("person_id")), add=True)
+        signed_slots = np.zeros(0, np.int64) if signed is None else self.index.slots(_strings(signed), add=True)
+        county = _codes(enrolment.column("county"), self.counties)
+        scheme = _codes(enrolment.column("scheme"), SCHEMES)
+        self.signed = np.zeros(self.index.n, bool)
+        self.signed[signed_slots[signed_slots >= 0]] = True
+        self.by_year: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for y in np.unique(years):
+            rows = np.flatnonzero(years == y)
+            _, first = np.unique(slots[rows], return_index=True)  # the first row of each person-year
+            rows = rows[first]
+            c = np.full(self.index.n, -1, np.int64)
+            s = np.full(self.index.n, -1, np.int64)
+            c[slots[rows]] = county[rows]
+            s[slots[rows]] = scheme[rows]
+            self.by_year[int(y)] = (c, s)
+
+    def _slots(self, ids: pa.Array) -> np.ndarray:
+        """Slots of ``ids`` (-1: unknown), looked up on every core: the index is only read."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from .._jit import threads
+
+        n = len(ids)
+        parts = max(1, min(threads(), n // 100_000))
+        if parts == 1:
+            return self.index.slots(ids)
+        bounds = np.linspace(0, n, parts + 1).astype(np.int64)
+        with ThreadPoolExecutor(parts) as pool:
+            found = list(pool.map(lambda k: self.index.slots(ids.slice(bounds[k], bounds[k + 1] - bounds[k])),
+                                  range(parts)))  # fmt: skip
+        return np.concatenate(found)
+
+    def lookup(self, person_id, year: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """County code (into ``counties``) and scheme code (into ``vocab.SCHEMES``) of each
+        row's person-year, -1 where there is none; and whether the person signed."""
+        ids = _strings(person_id)
+        slot = self._slots(ids)
+        known = slot >= 0
+        county = np.full(len(slot), -1, np.int64)
+        scheme = np.full(len(slot), -1, np.int64)
+        for y, (c, s) in self.by_year.items():
+            at = known & (year == y)
+            county[at] = c[slot[at]]
+            scheme[at] = s[slot[at]]
+        signed = np.zeros(len(slot), bool)
+        signed[known] = self.signed[slot[known]]
+        return county, scheme, signed
+
+
+class YearTally:
+    """The year's claims folded batch by batch into what the later stages need (module doc)."""
+
+    def __init__(self, enrolment: pa.Table, *, counties: tuple[str, ...], signed_persons: pa.Array,
+                 capitation_visits: tuple[str, ...]):  # fmt: skip
+        self.enrolled = Enrolled(enrolment, counties=counties, signed=signed_persons)
+        self.counties = self.enrolled.counties
+        self.totals: dict[int, np.ndarray] = {}  # year -> [county, scheme, month, kind] fen
+        self.rows: dict[int, np.ndarray] = {}  # year -> claims in each cell
+        self.unplaced: list[pa.Table] = []
+        self.inpatient: list[pa.Table] = []
+        self.capitation: list[pa.Table] = []
+        self.capitation_visits = tuple(capitation_visits)
+        self.payer_totals = np.zeros((len(SCHEMES) * len(VISIT_TYPES) * len(AREAS), 2 + len(PAYERS)), np.int64)
+        self.payer_frames: list[pl.DataFrame] = []  # batches with a value outside the vocabularies
+
+    def add(self, settled: pa.Table) -> None:
+        """Fold one batch of settled claims (``person_id``, ``year``, ``fund``, ``settle_date``,
+        ``visit_type`` and the carried columns)."""
+        n = settled.num_rows
+        if n == 0:
+            return
+        year = _numbers(settled.column("year"))
+        fund = _numbers(settled.column("fund"))
+        visit = _codes(settled.column("visit_type"), VISIT_TYPES)
+        inpatient = visit == VISIT_TYPES.index("inpatient")
+        month = _months(settled.column("settle_date"))
+        self._payers(settled, visit)
+        county, scheme, signed = self.enrolled.lookup(settled.column("person_id"), year)
+        placed = (county >= 0) & (scheme >= 0) & (month >= 1) & (month <= MONTHS)
+        kind = np.where(inpatient, 0, 1)
+        cell = ((county * len(SCHEMES) + scheme) * MONTHS + (month - 1)) * len(KINDS) + kind
+        size = len(self.counties) * len(SCHEMES) * MONTHS * len(KINDS)
+        for y in np.unique(year):
+            at = placed & (year == y)
+            totals = self.totals.setdefault(int(y), np.zeros(size, np.int64))
+            add_fund(np.where(at, cell, -1), fund, totals, self.rows.setdefault(int(y), np.zeros(size, np.int64)))
+        if not placed.all():
+            self.unplaced.append(settled.filter(pa.array(~placed)))
+        if inpatient.any():
+            self.inpatient.append(settled.filter(pa.array(inpatient)))
+        scope = [VISIT_TYPES.index(v) for v in self.capitation_visits if v in VISIT_TYPES]
+        rows = np.flatnonzero(signed & np.isin(visit, scope))
+        if len(rows):
+            cols = [c for c in CAPITATION_COLUMNS if c in settled.column_names]
+            self.capitation.append(settled.select(cols).take(pa.array(rows)))
+
+    def _payers(self, settled: pa.Table, visit: np.ndarray) -> None:
+        scheme = _codes(settled.column("scheme"), SCHEMES)
+        area = _codes(settled.column("area"), AREAS)
+        if (scheme < 0).any() or (visit < 0).any() or (area < 0).any():  # not the house's words: let polars group
+            self.payer_frames.append(
+                pl.from_arrow(settled.select(["scheme", "visit_type", "area", "total_cost", *PAYERS]))
+                .with_columns(pl.col(c).cast(pl.Utf8) for c in ("scheme", "visit_type", "area"))
+                .group_by("scheme", "visit_type", "area")
+                .agg(pl.len().cast(pl.Int64).alias("n_claims"), *[pl.col(c).sum() for c in ("total_cost", *PAYERS)])
+            )
+            return
+        cell = (scheme * len(VISIT_TYPES) + visit) * len(AREAS) + area
+        money = np.stack([_numbers(settled.column(c)) for c in ("total_cost", *PAYERS)])
+        add_money(cell, money, self.payer_totals)
+
+    def payers(self) -> pl.DataFrame:
+        """``scheme``, ``visit_type``, ``area``, ``n_claims``, ``total_cost`` and each payer's
+        amount (fen), one row per combination met, sorted."""
+        cells = np.flatnonzero(self.payer_totals[:, 0])
+        s, rest = np.divmod(cells, len(VISIT_TYPES) * len(AREAS))
+        v, a = np.divmod(rest, len(AREAS))
+        t = self.payer_totals[cells]
+        df = pl.DataFrame({
+            "scheme": pl.Series([SCHEMES[i] for i in s], dtype=pl.Utf8),
+            "visit_type": pl.Series([VISIT_TYPES[i] for i in v], dtype=pl.Utf8),
+            "area": pl.Series([AREAS[i] for i in a], dtype=pl.Utf8),
+            "n_claims": pl.Series(t[:, 0], dtype=pl.Int64),
+            **{c: pl.Series(t[:, 1 + k], dtype=pl.Int64) for k, c in enumerate(("total_cost", *PAYERS))},
+        })  # fmt: skip
+        keys = ["scheme", "visit_type", "area"]
+        return pl.concat([df, *self.payer_frames]).group_by(keys).sum().sort(keys)
+
+    def spending(self) -> pl.DataFrame:
+        """``county``, ``scheme``, ``year``, ``month``, ``claims``, ``drg``, ``capitation``,
+        ``expenditure``, ``inpatient``: the columns of ``wz.fund.expenditure``'s ``monthly``
+        (drg and capitation 0) per kind, cells without claims left out."""
+        frames = []
+        for y, totals in sorted(self.totals.items()):
+            shape = (len(self.counties), len(SCHEMES), MONTHS, len(KINDS))
+            cube = totals.reshape(shape)
+            c, s, m, k = np.nonzero(self.rows[y].reshape(shape))
+            frames.append(pl.DataFrame({
+                "county": pl.Series([self.counties[i] for i in c], dtype=pl.Utf8),
+                "scheme": pl.Series([SCHEMES[i] for i in s], dtype=pl.Utf8),
+                "year": pl.Series(np.full(len(c), y), dtype=pl.Int32),
+                "month": pl.Series(m + 1, dtype=pl.Int32),
+                "claims": pl.Series(cube[c, s, m, k], dtype=pl.Int64),
+                "inpatient": pl.Series(np.asarray(KINDS)[k], dtype=pl.Boolean),
+            }))  # fmt: skip
+        df = pl.concat(frames) if frames else pl.DataFrame(
+            schema={"county": pl.Utf8, "scheme": pl.Utf8, "year": pl.Int32, "month": pl.Int32, "claims": pl.Int64,
+                    "inpatient": pl.Boolean})  # fmt: skip
+        zero = pl.lit(0, pl.Int64)
+        return df.select("county", "scheme", "year", "month", "claims", zero.alias("drg"), zero.alias("capitation"),
+                         pl.col("claims").alias("expenditure"), "inpatient").sort(
+                             "county", "scheme", "year", "month", "inpatient")  # fmt: skip
+
+    def kept(self, name: str) -> pa.Table | None:
+        """The rows kept for a later stage (``inpatient``, ``capitation`` or ``unplaced``), as
+        one table, or None when there were none."""
+        parts = getattr(self, name)
+        if not parts:
+            return None
+        return pa.concat_tables(parts, promote_options="permissive").unify_dictionaries().combine_chunks()
