@@ -14,6 +14,7 @@ import argparse
 import cProfile
 import datetime as dt
 import os
+import resource
 import tempfile
 import time
 import uuid
@@ -23,24 +24,31 @@ from tests.ledger.claims import random_accounts, random_claims
 import wzmedins as wz
 
 
-def run(location: str, days: list, accounts, policy, profile: str | None = None) -> list[float]:
+def cpu_seconds() -> float:
+    """User + system CPU of this process, all its threads (DuckDB's included; not a server's)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(location: str, days: list, accounts, policy, profile: str | None = None) -> tuple[list[float], list[float]]:
     ledger = wz.Ledger(location, policy=policy)
     ledger.load_accounts(accounts)
     profiler = cProfile.Profile() if profile else None
     if profiler:
         profiler.enable()
-    times = []
+    times, cpu = [], []
     for k, batch in enumerate(days):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), cpu_seconds()
         ledger.settle(batch, batch_id=f"day-{k}")
         times.append(time.perf_counter() - start)
+        cpu.append(cpu_seconds() - start_cpu)
     start = time.perf_counter()
     ledger.settle(days[-1], batch_id=f"day-{len(days) - 1}")
     times.append(time.perf_counter() - start)  # the replay of the last batch
     if profiler:
         profiler.disable()
         profiler.dump_stats(profile)
-    return times
+    return times, cpu
 
 
 def main() -> None:
@@ -70,12 +78,13 @@ def main() -> None:
     if a.backend in ("postgres", "both") and os.environ.get("WZMEDINS_PG_URL"):
         targets["postgres"] = f"{os.environ['WZMEDINS_PG_URL']}#bench_{uuid.uuid4().hex[:8]}"
     for name, location in targets.items():
-        times = run(location, days, accounts, policy, f"{a.profile}-{name}.prof" if a.profile else None)
+        times, cpu = run(location, days, accounts, policy, f"{a.profile}-{name}.prof" if a.profile else None)
         settle = times[:-1]
         print(f"{name}: {a.days} batches of {a.claims} claims ({a.persons} persons): "
               + ", ".join(f"{x:.2f}" for x in settle) + " s per batch; "
               f"mean {sum(settle) / len(settle):.2f} s = {a.claims * len(settle) / sum(settle):,.0f} claims/s; "
-              f"replay {times[-1]:.2f} s")  # fmt: skip
+              f"replay {times[-1]:.2f} s; CPU of this process per batch "
+              + ", ".join(f"{x:.2f}" for x in cpu) + f" s (mean {sum(cpu) / len(cpu):.2f})")  # fmt: skip
         if name == "postgres":
             wz.Ledger(location).store.drop()
 
