@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from .. import tables as t
 from . import schema as s
-from . import yearend
+from . import warm, yearend
 from .batch import content_hash, duplicate_keys, id_text
 from .reading import _check_version, _now, check_batch_id
 from .store import BatchConflictError, LedgerError, Tx
@@ -79,6 +79,7 @@ class LedgerAccounts:
                 )
             tx.drop_temp("_wz_accounts")
             tx.upsert("accounts", s.conform(rows, "accounts"), s.KEYS["accounts"])
+            warm.bump(tx)  # a warm store of another Ledger is stale now
         return n
 
     def close_year(self, year: int) -> int:
@@ -108,6 +109,7 @@ class LedgerAccounts:
         self._warm = None  # state or accounts change in SQL: the warm store is stale
         with self.store.transaction(write=True) as tx:
             _check_version(tx)
+            warm.bump(tx)
             return yearend.close_year(tx, int(year))
 
     def adjust_accounts(self, changes: Any, *, batch_id: str, note: str | None = None) -> int:
@@ -149,6 +151,7 @@ class LedgerAccounts:
             late = yearend.LateChanges(tx, rows["person_id"])
             yearend.apply_deltas(tx, rows, batch_id, source="adjustment", why=f"adjustment {batch_id!r}")
             late.carry(tx, rows["person_id"], batch_id)
+            warm.bump(tx)
             recorded = rows.append_column("batch_id", pa.array([batch_id] * rows.num_rows, pa.string()))
             recorded = recorded.append_column("note", pa.array([note] * rows.num_rows, pa.string()))
             tx.append("adjustments", s.conform(recorded, "adjustments"))

@@ -13,6 +13,8 @@ from .. import tables as t
 from ..errors import SchemaError
 
 DEFAULTS = {"area": "local", "assistance": "none"}
+INPUT_COLUMNS = ("settle_date", "seq", "scheme", "category", "visit_type", "facility_level", "area", "assistance",
+                 "total_cost", "self_pay", "class_b_self_pay", "reverses")  # fmt: skip
 
 
 def _canonical(arr: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -126,8 +128,10 @@ def accepted_rows(n_rows: int, rejected: pa.Table) -> np.ndarray:
 
 def claim_inputs(table: pa.Table, rows: np.ndarray) -> dict[str, pa.Array]:
     """The inputs of the accepted ``rows`` that a statement shows: dates, enums, amounts in fen."""
-    take = pa.array(rows, pa.int64())
-    sub = table.take(take)
+    used = [c for c in INPUT_COLUMNS if c in table.column_names]  # only the columns read here are taken
+    sub = table.select(used)
+    if len(rows) != table.num_rows:  # some rows were rejected (rows: increasing positions)
+        sub = sub.take(pa.array(rows, pa.int64()))
     reason = np.full(sub.num_rows, t.NO_REASON)
     out: dict[str, pa.Array] = {
         "settle_date": pa.array(t.dates(sub, "settle_date", reason), pa.int32()).cast(pa.date32()),

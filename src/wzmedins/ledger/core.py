@@ -13,7 +13,7 @@ from ..errors import SchemaError
 from ..policy import Policy, load_policy
 from ..settle import Settler, SettleResult
 from . import schema as s
-from . import voids, yearend
+from . import voids, warm, yearend
 from .accounts import LedgerAccounts
 from .batch import (
     accepted_rows,
@@ -156,19 +156,11 @@ class Ledger(LedgerReading, LedgerAccounts):
                 return self._replay(tx, record.to_pylist()[0], digest, policy, person_col)
             claim_type = self._id_type(tx, "claim_id", claim_col)
             person_type = self._id_type(tx, "person_id", person_col)
-            mark = (policy.fingerprint, *tx.query(  # another writer or new accounts: the warm store is stale
-                "SELECT (SELECT COALESCE(MAX(seqno), 0) FROM batches) AS b, (SELECT COUNT(*) FROM accounts) AS a, "
-                "(SELECT COUNT(*) FROM voids) AS v, (SELECT COUNT(*) FROM adjustments) AS j"
-            ).to_pylist()[0].values())  # fmt: skip
-            settler = self._warm[1] if self._warm and self._warm[0] == mark else Settler(policy, remember_claims=False)
+            mark = warm.mark(tx, policy.fingerprint)  # another writer, new accounts, a void: the warm store is stale
+            kept = self._warm[1] if self._warm and self._warm[0] == mark else None
             self._warm = None  # until this batch commits
-            fresh = None if person_col is None else settler.persons.missing(person_col)  # load only persons it lacks
-            tx.temp("_wz_persons", unique_text(fresh))
-            state = self._person_rows(tx, "state", person_type)
-            accounts = self._person_rows(tx, "accounts", person_type)
-            tx.drop_temp("_wz_persons")
-            settler.load_state(state) if state is not None else None
-            settler.load_accounts(accounts) if accounts is not None else None
+            settler = kept or Settler(policy, remember_claims=False)
+            before = self._load_persons(tx, settler, person_col, person_type, warm_store=kept is not None)
             tx.temp("_wz_claims", unique_text(claim_col))
             known = tx.query("SELECT s.claim_id FROM settled s JOIN _wz_claims c ON s.claim_id = c.id")
             tx.drop_temp("_wz_claims")
@@ -182,8 +174,9 @@ class Ledger(LedgerReading, LedgerAccounts):
                 originals=None if originals is None else self._typed(originals, {
                     "claim_id": claim_type, "person_id": person_type}),
             )  # fmt: skip
-            self._store_result(tx, batch_id, table, out, originals)
+            self._store_result(tx, batch_id, table, out, originals, before)
             carried = late.carry(tx, person_col, batch_id)  # a change of a closed year reaches the years after
+            generation = warm.bump(tx)
             seqno = self._record_batch(tx, {
                 "batch_id": batch_id, "content_hash": digest, "policy": policy.name,
                 "fingerprint": policy.fingerprint, "n_rows": table.num_rows,
@@ -191,7 +184,7 @@ class Ledger(LedgerReading, LedgerAccounts):
                 "settled_schema": _schema_text(out.settled.schema),
             })  # fmt: skip
         if not carried:  # a carry into later years changed state rows in SQL: load them afresh next time
-            self._warm = ((mark[0], seqno, *mark[2:]), settler)
+            self._warm = ((mark[0], generation, seqno), settler)
         return out
 
     def _id_type(self, tx: Tx, name: str, col: pa.Array | None) -> pa.DataType | None:
@@ -208,6 +201,27 @@ class Ledger(LedgerReading, LedgerAccounts):
             return None
         tx.append("meta", pa.table({"key": [key], "value": [kind]}))
         return ID_TYPES[kind]
+
+    def _load_persons(self, tx: Tx, settler: Settler, person_col, person_type, *, warm_store: bool) -> pa.Table:
+        """Read the stored state rows of the batch's persons once (returned, ids as text: what
+        the batch replaces) and load the store with the state and opening accounts of the
+        persons it lacks (all of them when it is not warm)."""
+        persons = unique_text(person_col)
+        tx.temp("_wz_persons", persons)
+        before = warm.stored_state(tx, persons)
+        relation, state = "_wz_persons", before
+        if warm_store and persons.num_rows:
+            fresh = unique_text(settler.persons.missing(person_col))
+            relation, state = "_wz_fresh", warm.of_persons(before, fresh["id"])
+            tx.temp(relation, fresh)
+        state = warm.state_for_store(state, person_type)
+        accounts = warm.accounts_for_store(tx, relation, person_type)
+        tx.drop_temp(relation)
+        if relation != "_wz_persons":
+            tx.drop_temp("_wz_persons")
+        settler.load_state(state) if state is not None else None
+        settler.load_accounts(accounts) if accounts is not None else None
+        return before
 
     def _person_rows(self, tx: Tx, table: str, person_type: pa.DataType | None) -> pa.Table | None:
         fields = STATE_FIELDS if table == "state" else ACCOUNT_FIELDS
@@ -228,7 +242,8 @@ class Ledger(LedgerReading, LedgerAccounts):
         tx.drop_temp("_wz_reverses")
         return s.conform(rows, "settled")
 
-    def _store_result(self, tx: Tx, batch_id: str, table: pa.Table, out: SettleResult, originals) -> None:
+    def _store_result(self, tx: Tx, batch_id: str, table: pa.Table, out: SettleResult, originals,
+                      before: pa.Table) -> None:  # fmt: skip
         rows = accepted_rows(table.num_rows, out.rejected)
         if len(rows) != out.settled.num_rows:
             raise LedgerError(f"internal: {len(rows)} accepted rows but {out.settled.num_rows} settled")
@@ -249,9 +264,9 @@ class Ledger(LedgerReading, LedgerAccounts):
         rejected = out.rejected.append_column("batch_id", pa.array([batch_id] * out.rejected.num_rows, pa.string()))
         tx.append("rejected", s.conform(storable_text(rejected, ("claim_id", "message")), "rejected"))
         state = out.state.set_column(0, "person_id", id_text(out.state["person_id"]))
-        voids.save_state_before(tx, batch_id, state["person_id"])  # what it replaces, so it can be voided
+        voids.save_state_before(tx, batch_id, warm.of_persons(before, state["person_id"]))  # so it can be voided
         state = state.append_column("batch_id", pa.array([batch_id] * state.num_rows, pa.string()))
-        tx.upsert("state", s.conform(state, "state"), s.KEYS["state"])
+        tx.replace("state", s.conform(state, "state"), s.KEYS["state"], warm.stored_mask(state, before))
 
     def _replay(self, tx: Tx, record: dict, digest: str, policy: Policy, person_col) -> SettleResult:
         batch_id = record["batch_id"]

@@ -84,6 +84,18 @@ class DuckDBTx(Tx):
         self.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _wz_upsert")
         self.drop_temp("_wz_upsert")
 
+    def replace(self, table: str, data: pa.Table, keys: Sequence[str], stored) -> None:
+        """Delete the stored rows of the flagged keys only, then insert every row at once."""
+        if data.num_rows == 0:
+            return
+        stored = pa.array(stored, pa.bool_())
+        if stored.true_count:
+            self.temp("_wz_replace", data.filter(stored).select(list(keys)))
+            match = " AND ".join(f'{table}."{k}" = r."{k}"' for k in keys)
+            self.execute(f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM _wz_replace r WHERE {match})")
+            self.drop_temp("_wz_replace")
+        self.append(table, data)
+
 
 class DuckDBStore(Store):
     """A ledger in a DuckDB file at ``path`` (created on first use)."""

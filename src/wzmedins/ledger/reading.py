@@ -15,7 +15,7 @@ from ..contract import STATE_FIELDS  # with the order rule's last (date, seq)
 from ..settle import SettleResult
 from ..settle.state import state_schema
 from . import schema as s
-from . import voids
+from . import voids, warm
 from .batch import unique_text
 from .store import LedgerError, Tx
 
@@ -202,6 +202,7 @@ class LedgerReading:
         check_batch_id(batch_id)
         with self.store.transaction(write=True) as tx:
             _check_version(tx)
+            warm.bump(tx)
             return voids.void(tx, batch_id, note)
 
     def restore(self, batch_id: str) -> int:
@@ -212,6 +213,7 @@ class LedgerReading:
         check_batch_id(batch_id)
         with self.store.transaction(write=True) as tx:
             _check_version(tx)
+            warm.bump(tx)
             return voids.restore(tx, batch_id)
 
     def state(self) -> pa.Table:

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import WzmedinsError
 
@@ -73,6 +74,16 @@ class Tx(ABC):
             f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _wz_upsert ON CONFLICT ({key}) DO UPDATE SET {sets}"
         )
         self.drop_temp("_wz_upsert")
+
+    def replace(self, table: str, data: pa.Table, keys: Sequence[str], stored) -> None:
+        """Insert the rows of ``data``; those flagged in ``stored`` (a boolean array: the
+        caller read that their keys are in ``table``) replace the stored rows, the others are
+        new and are appended without looking for a conflict."""
+        if data.num_rows == 0:
+            return
+        stored = pa.array(stored, pa.bool_())
+        self.append(table, data.filter(pc.invert(stored)))
+        self.upsert(table, data.filter(stored), keys)
 
     @abstractmethod
     def drop_temp(self, name: str) -> None:

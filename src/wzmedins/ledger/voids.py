@@ -13,22 +13,19 @@ from __future__ import annotations
 import pyarrow as pa
 
 from . import schema as s
-from .batch import unique_text
 from .store import LedgerError, Tx
 from .yearend import closed_years, now
 
 STATE_COLS = ", ".join(f'"{c}"' for c in s.STATE)
 
 
-def save_state_before(tx: Tx, batch_id: str, persons: pa.Array) -> None:
-    """Keep the stored state rows of ``persons`` (text ids) before ``batch_id`` replaces them."""
-    tx.temp("_wz_saved_persons", unique_text(persons))
-    tx.execute(
-        f"INSERT INTO state_saved (saved_by, kind, {STATE_COLS}) SELECT $1, 'before', {STATE_COLS} FROM state "
-        "WHERE person_id IN (SELECT id FROM _wz_saved_persons)",
-        (batch_id,),
-    )
-    tx.drop_temp("_wz_saved_persons")
+def save_state_before(tx: Tx, batch_id: str, rows: pa.Table) -> None:
+    """Keep the stored state rows ``rows`` (read by the batch, every column of ``state``) that
+    ``batch_id`` replaces."""
+    if rows.num_rows:
+        saved = rows.append_column("saved_by", pa.array([batch_id] * rows.num_rows, pa.string()))
+        saved = saved.append_column("kind", pa.array(["before"] * rows.num_rows, pa.string()))
+        tx.append("state_saved", s.conform(saved, "state_saved"))
 
 
 def voided(tx: Tx, batch_id: str) -> dict | None:
