@@ -669,6 +669,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _log_to_stderr(verbose=getattr(args, "verbose", False))
+    from .process import tune
+
+    tune()  # allocator settings for streaming (the results do not depend on them)
     try:
         return int(args.func(args) or 0)
     except (WzmedinsError, OSError, ValueError, KeyError, pa.ArrowException) as exc:

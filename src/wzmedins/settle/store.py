@@ -67,6 +67,23 @@ def order_by_person(codes: np.ndarray, year: np.ndarray, date: np.ndarray, seq: 
     return np.lexsort((seq, yd, codes))  # (year, date, seq) do not pack into 62 bits: rare
 
 
+def arrow_empty(shape: tuple[int, ...], dtype) -> np.ndarray:
+    """An uninitialised array in Arrow's memory pool, for outputs handed to Arrow: when the
+    tables made of it are dropped the pool keeps the memory for the next batch, where freed
+    numpy memory of this size goes back to the system and is zeroed again on reuse.
+
+    Examples
+    --------
+    >>> a = arrow_empty((2, 3), np.int64)
+    >>> a[:] = 7
+    >>> a.shape, pa.array(a[1]).to_pylist()
+    ((2, 3), [7, 7, 7])
+    """
+    count = int(np.prod(shape))
+    buf = pa.allocate_buffer(max(count, 1) * np.dtype(dtype).itemsize)
+    return np.frombuffer(buf, dtype=dtype, count=count).reshape(shape)
+
+
 class Settler:
     """Settle batch after batch against state kept in memory (the state store).
 
@@ -336,7 +353,7 @@ class Settler:
             else:
                 k.settle_range(0, m, *args)
             self.kernel_seconds += time.perf_counter() - start
-        out = np.empty((k.N_OUT, m), dtype=np.int64)  # by rank among accepted rows (input order)
+        out = arrow_empty((k.N_OUT, m), np.int64)  # by rank among accepted rows (input order)
         k.scatter_columns(work, order.astype(np.int64, copy=False), out, self._parts(m))
         change = np.ones(m, dtype=bool)  # claims of a person-year are adjacent in settlement order
         change[1:] = sorted_rows[1:] != sorted_rows[:-1]
