@@ -175,6 +175,7 @@ def settle_to_files(
             done.rows += batch.num_rows
             if on_batch is not None:
                 on_batch(result, batch)
+            del result  # a result still held when the next batch settles has its state copied first
         if done.batches == 0 and (out is not None or rejected_out is not None):
             empty = settler.settle(schema.empty_table(), carry=tuple(carry)) if schema is not None else None
             if empty is not None:

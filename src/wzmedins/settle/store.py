@@ -268,12 +268,14 @@ class Settler:
         cols = claim_columns(table, self.policy, known_claim_ids=known, originals=orig)
         self.persons.hint(cols.person_id, cols.person_hash)  # hashed while checked: not hashed again
         try:
-            late = self._check_order(cols)
-            return self._run(cols, late, tuple(carry))
+            # each accepted row's person, looked up once (a late row's person is known already)
+            slots = self.persons.slots(cols.person_id, rows=cols.accepted, add=True)
+            late = self._check_order(cols, slots)
+            return self._run(cols, late, tuple(carry), slots)
         finally:
             self.persons.hint(cols.person_id, None)
 
-    def _check_order(self, cols: ClaimColumns) -> np.ndarray:
+    def _check_order(self, cols: ClaimColumns, person_slots: np.ndarray) -> np.ndarray:
         """The order rule: flag back-dated rows (``late``), rejecting them where the profile
         says so; a reversal in the batch whose original is rejected so has no original."""
         late = np.zeros(len(cols.reason), dtype=bool)
@@ -281,7 +283,7 @@ class Settler:
         accepted = accepted[cols.rev_kind[accepted] == 0]  # reversals are outside the rule
         if self.years.n == 0 or len(accepted) == 0:
             return late
-        slots = self.persons.slots(cols.person_id, rows=accepted)[accepted]
+        slots = person_slots[accepted]
         seen = slots >= 0
         rows = np.full(len(accepted), -1, dtype=np.int64)
         rows[seen] = self.years.keys(_keys(slots[seen], cols.year[accepted][seen]))
@@ -300,7 +302,9 @@ class Settler:
                 t.flag(cols.reason, names & ~t.null_mask(cols.reverses), "UNKNOWN_ORIGINAL")
         return late & (cols.reason == t.NO_REASON)
 
-    def _run(self, cols: ClaimColumns, late: np.ndarray, carry: tuple[str, ...]) -> SettleResult:
+    def _run(
+        self, cols: ClaimColumns, late: np.ndarray, carry: tuple[str, ...], person_slots: np.ndarray
+    ) -> SettleResult:
         accepted = cols.accepted
         m = len(accepted)
         every = m == len(cols.reason)
@@ -308,7 +312,7 @@ class Settler:
         def pick(values: np.ndarray) -> np.ndarray:  # the accepted rows' values (no copy when all are)
             return values if every else values[accepted]
 
-        slots = pick(self.persons.slots(cols.person_id, rows=accepted, add=True))
+        slots = pick(person_slots)
         year = pick(cols.year)
         rows, is_new = self._rows(slots, year, "claims")
         if len(self._scratch) < self.persons.n:
