@@ -96,7 +96,9 @@ def bench_stream(n, batch, persons, policy, report) -> None:
 FILES_CHILD = """
 import resource, sys, time
 import wzmedins as wz
+from wzmedins.process import tune
 from wzmedins.settle.files import settle_to_files
+tune()  # as the command line does
 policy = wz.load_policy("wenzhou-2022")
 start = time.perf_counter()
 done = settle_to_files(sys.argv[1], policy, out=sys.argv[2], rejected_out=sys.argv[3], batch_size=1 << 20,
