@@ -532,7 +532,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------ parser
 
 
-DEFAULT_BATCH = 1_000_000
+DEFAULT_BATCH = 1 << 20  # Parquet's usual row group: batches do not straddle row groups
 
 
 def _positive(text: str) -> int:
@@ -594,7 +594,12 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--state-in", help="state Parquet from an earlier run, to carry on")
     st.add_argument("--state-out", help="write the state after the last claim here")
     st.add_argument("--accounts", help="opening account balances Parquet")
-    st.add_argument("--batch-size", type=_positive, default=None, help="rows per batch (default 1e6)")
+    st.add_argument(
+        "--batch-size",
+        type=_positive,
+        default=None,
+        help="rows per batch (default 2^20 = 1,048,576, the usual Parquet row group)",
+    )
     st.add_argument("--carry", action="append", metavar="COLUMN", help="copy this input column into --out (repeat)")
     st.add_argument("--json", action="store_true", help="print the summary as one JSON object (amounts in fen)")
     st.add_argument(
