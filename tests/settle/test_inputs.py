@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from decimal import Decimal
 
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+import pytest
 
 import wzmedins as wz
 from tests.helpers import load_example
+from wzmedins.errors import UnitWarning
 
 POLICY = wz.load_policy("wenzhou-2022")
 EX4 = load_example(4)["claims"]  # amounts 120 000 / 10 000 / 3 000 yuan
@@ -105,3 +108,34 @@ def test_settle_stream_carries_state():
     outs = list(wz.settle_stream([claims.slice(i, 1) for i in range(3)], POLICY))
     assert [o.settled["fund"].to_pylist()[0] for o in outs] == [136_000, 1_365_000, 375_000]
     assert outs[-1].state["admissions_tertiary"].to_pylist() == [1]
+
+
+def _outpatient_batch(costs):
+    n = len(costs)
+    return pa.table({
+        "claim_id": [f"c{i}" for i in range(n)], "person_id": [f"p{i % 7}" for i in range(n)],
+        "settle_date": [dt.date(2022, 3, 1)] * n, "scheme": ["resident"] * n, "category": ["adult"] * n,
+        "visit_type": ["outpatient"] * n, "facility_level": ["primary"] * n, "total_cost": costs,
+    })  # fmt: skip
+
+
+def test_yuan_given_as_integer_fen_warn_once_per_store():
+    """Tried as a new user would: 200-yuan visits given as the integer 200 settled as 2-yuan
+    visits (all deductible, fund 0) without a word."""
+    policy = wz.load_policy("wenzhou-2022")
+    batch = _outpatient_batch([200 + i for i in range(30)])
+    with pytest.warns(UnitWarning, match=r"median total_cost of the batch is 2\.14 yuan \(214 fen\).*yuan given as"):
+        wz.settle(batch, policy)
+    settler = wz.Settler(policy)
+    with pytest.warns(UnitWarning):
+        settler.settle(batch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        settler.settle(batch.set_column(0, "claim_id", pa.array([f"d{i}" for i in range(30)])))  # once per store
+        wz.settle(_outpatient_batch([20_000 + i for i in range(30)]), policy)  # 200 yuan as fen: plausible
+        wz.settle(_outpatient_batch([200 + i for i in range(19)]), policy)  # too few claims to judge
+
+
+def test_fen_given_as_float_yuan_warn():
+    with pytest.warns(UnitWarning, match="above the annual fund cap.*a float column is read as yuan"):
+        wz.settle(_outpatient_batch([2e7 + i for i in range(30)]), wz.load_policy("wenzhou-2022"))

@@ -32,6 +32,7 @@ from .memory import ClaimMemory, labels
 from .result import SettleResult, metadata
 from .reversals import IN_BATCH
 from .state import ACCOUNT_FIELDS, STATE_FIELDS, int_matrix
+from .units import MIN_ROWS, unit_symptom, warn_units
 from .year_rows import YearRows
 
 NO_DATE = np.iinfo(np.int64).min  # "no last claim": nothing is before it
@@ -137,6 +138,7 @@ class Settler:
         self.claims = ClaimMemory() if remember_claims else None
         self._scratch = np.zeros(0, dtype=np.int64)
         self._buffers: dict[str, np.ndarray] = {}
+        self._units_checked = False  # the unit-slip warning is given once per store
         self.kernel_seconds = 0.0  # time spent in the compiled loop, for benchmarks/bench_store.py
         self._snapshots: weakref.WeakSet[_StateSnapshot] = weakref.WeakSet()  # results' states not built yet
         if accounts is not None:
@@ -266,6 +268,12 @@ class Settler:
                     orig = mine if orig is None else pa.concat_tables(
                         [orig.select(mine.column_names).cast(mine.schema), mine])  # fmt: skip
         cols = claim_columns(table, self.policy, known_claim_ids=known, originals=orig)
+        if not self._units_checked:  # the first batch big enough says whether the unit is plausible
+            ordinary = cols.accepted[cols.rev_kind[cols.accepted] == 0]
+            if len(ordinary) >= MIN_ROWS:
+                self._units_checked = True
+                float_money = pa.types.is_floating(table.schema.field("total_cost").type)
+                warn_units(unit_symptom(cols.total[ordinary], self.policy.compiled, float_money=float_money))
         self.persons.hint(cols.person_id, cols.person_hash)  # hashed while checked: not hashed again
         try:
             # each accepted row's person, looked up once (a late row's person is known already)
