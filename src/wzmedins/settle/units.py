@@ -26,8 +26,8 @@ def unit_symptom(total: np.ndarray, compiled, *, float_money: bool) -> str | Non
     --------
     >>> import wzmedins as wz
     >>> pol = wz.load_policy("wenzhou-2022").compiled
-    >>> unit_symptom(np.arange(200, 250), pol, float_money=False)[:52]
-    'the median total_cost of the batch is 2.24 yuan (224 '
+    >>> unit_symptom(np.arange(200, 250), pol, float_money=False)[:57]
+    'the median total_cost of the batch is 2.24 yuan (224 fen)'
     >>> unit_symptom(np.full(50, 35_000), pol, float_money=False) is None
     True
     """
