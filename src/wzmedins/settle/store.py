@@ -28,6 +28,7 @@ from ..vocab import FACILITY_LEVELS, VISIT_POOL, VISIT_TYPES
 from . import _kernel as k
 from .columns import ClaimColumns, check_balances, claim_columns
 from .ids import IdIndex, _grow, plain
+from .lean import SettledRows, settle_rows
 from .memory import ClaimMemory, labels
 from .result import SettleResult, metadata
 from .reversals import IN_BATCH
@@ -255,6 +256,30 @@ class Settler:
             return self._run(cols, late, tuple(carry))
         finally:
             self.persons.hint(cols.person_id, None)
+
+    def settle_rows(self, claims: list[dict], *, known_claim_ids=()) -> SettledRows | None:
+        """Settle a small group of ordinary claims given as dicts (the columns of the claims
+        table, ids as strings, ``settle_date`` a ``datetime.date``, amounts int fen) without
+        the Arrow checks of :meth:`settle`, and return plain rows (:class:`~wzmedins.settle.lean.SettledRows`).
+
+        Returns None, having changed nothing, when any claim is not an ordinary one this path
+        handles — malformed, unknown code, a reversal, an id settled before or in
+        ``known_claim_ids``, back-dated, no profile in force: settle the group with
+        :meth:`settle` then. Otherwise the result is exactly what :meth:`settle` gives.
+
+        Examples
+        --------
+        >>> import datetime as dt, wzmedins as wz
+        >>> settler = wz.Settler(wz.load_policy("wenzhou-2022"))
+        >>> claim = {"claim_id": "c1", "person_id": "p1", "settle_date": dt.date(2022, 3, 1),
+        ...     "scheme": "resident", "category": "adult", "visit_type": "inpatient",
+        ...     "facility_level": "primary", "total_cost": 20_000}
+        >>> settler.settle_rows([claim]).settled[0]["deductible"]
+        20000
+        >>> settler.settle_rows([claim]) is None   # c1 again: settle() rejects it, with its reason
+        True
+        """
+        return settle_rows(self, claims, known_claim_ids)
 
     def _check_order(self, cols: ClaimColumns) -> np.ndarray:
         """The order rule: flag back-dated rows (``late``), rejecting them where the profile
