@@ -61,8 +61,13 @@ def _table(ledger: wz.Ledger, name: str, keys) -> list[dict]:
 
 
 def _same_ledgers(a: wz.Ledger, b: wz.Ledger) -> None:
-    for name, keys in (("settled", ["claim_id"]), ("rejected", ["batch_id", "row"]), ("state", ["person_id", "year"]),
-                       ("state_saved", ["saved_by", "person_id", "year"]), ("accounts", ["person_id", "year"])):  # fmt: skip
+    for name, keys in (
+        ("settled", ["claim_id"]),
+        ("rejected", ["batch_id", "row"]),
+        ("state", ["person_id", "year"]),
+        ("state_saved", ["saved_by", "person_id", "year"]),
+        ("accounts", ["person_id", "year"]),
+    ):
         assert _table(a, name, keys) == _table(b, name, keys), name
     drop = ("content_hash", "committed_at")
     batches = [[{k: v for k, v in r.items() if k not in drop} for r in _table(x, "batches", ["seqno"])] for x in (a, b)]

@@ -68,7 +68,6 @@ def groups(draw):
     return out
 
 
-
 def _same(a: SettledRows, b: SettledRows) -> None:
     assert a.settled == b.settled
     assert a.rejected == b.rejected
@@ -92,8 +91,16 @@ def test_settle_rows_equals_settle(batches, remember):
 
 def test_lean_path_taken_and_declined():
     settler = wz.Settler(POLICY, threads=1)
-    base = {"claim_id": "a", "person_id": "p", "settle_date": dt.date(2022, 3, 2), "scheme": "resident",
-            "category": "adult", "visit_type": "inpatient", "facility_level": "primary", "total_cost": 200_000}  # fmt: skip
+    base = {
+        "claim_id": "a",
+        "person_id": "p",
+        "settle_date": dt.date(2022, 3, 2),
+        "scheme": "resident",
+        "category": "adult",
+        "visit_type": "inpatient",
+        "facility_level": "primary",
+        "total_cost": 200_000,
+    }
     got = settler.settle_rows([base])
     # as in the Ledger's example (a resident adult, inpatient, primary hospital): 300 yuan
     # deductible, the fund pays 1 360 yuan of 2 000
@@ -111,7 +118,15 @@ def test_lean_path_taken_and_declined():
                                  {"self_pay": 150_000, "class_b_self_pay": 60_000}, {"seq": True}])  # fmt: skip
 def test_declines_leave_store_unchanged(bad):
     settler = wz.Settler(POLICY, threads=1)
-    base = {"claim_id": "a", "person_id": "p", "settle_date": dt.date(2022, 3, 2), "scheme": "resident",
-            "category": "adult", "visit_type": "outpatient", "facility_level": "primary", "total_cost": 200_000}  # fmt: skip
+    base = {
+        "claim_id": "a",
+        "person_id": "p",
+        "settle_date": dt.date(2022, 3, 2),
+        "scheme": "resident",
+        "category": "adult",
+        "visit_type": "outpatient",
+        "facility_level": "primary",
+        "total_cost": 200_000,
+    }
     assert settler.settle_rows([{**base, **bad}]) is None
     assert settler.state().num_rows == 0

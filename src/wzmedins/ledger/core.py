@@ -12,9 +12,9 @@ from ..contract import ACCOUNT_FIELDS, STATE_FIELDS  # STATE_FIELDS: with the or
 from ..errors import SchemaError
 from ..policy import Policy, load_policy
 from ..settle import Settler, SettleResult
-from . import schema as s
 from ..settle.lean import SettledRows
 from . import rows as lean
+from . import schema as s
 from . import voids, warm, yearend
 from .accounts import LedgerAccounts
 from .batch import (
@@ -29,7 +29,6 @@ from .batch import (
 )
 from .reading import ID_TYPES, LedgerReading, _check_version, _now, _schema_text, check_batch_id
 from .store import BatchConflictError, LedgerError, Store, Tx, open_store
-
 
 LEAN_MAX = 1024  # claims a group may hold on the short path (its statements bind a parameter per claim)
 
@@ -220,8 +219,10 @@ class Ledger(LedgerReading, LedgerAccounts):
         check_batch_id(batch_id)
         policy = _resolve_policy(policy if policy is not None else self.policy)
         persons = list(dict.fromkeys(c.get("person_id") for c in claims))
-        if 0 < len(claims) <= LEAN_MAX and all(type(c.get("claim_id")) is str for c in claims) and all(
-            type(p) is str for p in persons
+        if (
+            0 < len(claims) <= LEAN_MAX
+            and all(type(c.get("claim_id")) is str for c in claims)
+            and all(type(p) is str for p in persons)
         ):
             with self.store.transaction(write=True) as tx:
                 done = self._settle_lean(tx, claims, batch_id, policy, persons)
@@ -247,8 +248,11 @@ class Ledger(LedgerReading, LedgerAccounts):
             return SettledRows.of(self._replay(tx, record, lean.NO_HASH, policy, pa.array(persons))), None
         mark = (policy.fingerprint, int(head["generation"] or 0), head["last"])
         kept = self._warm[1] if self._warm and self._warm[0] == mark else None
-        if kept is None or head["closed"] or head["known"] or (head["claim_type"], head["person_type"]) != (
-            "string", "string"
+        if (
+            kept is None
+            or head["closed"]
+            or head["known"]
+            or (head["claim_type"], head["person_type"]) != ("string", "string")
         ):
             return None
         before = lean.stored_state(tx, persons)
