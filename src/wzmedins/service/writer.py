@@ -18,6 +18,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+import numba
 import pyarrow as pa
 
 from ..ledger import Ledger
@@ -146,6 +147,9 @@ class Writer:
         return group, stop
 
     def _run(self) -> None:
+        # a group is far below a parallel partition (settle/store.py PARTITION_ROWS): settle it
+        # on this thread alone; waking numba's pool cost 10-20 ms a parallel loop on a busy machine
+        numba.set_num_threads(1)
         stop = False
         while not (stop and not self._held):
             group, stop = self._next_group()

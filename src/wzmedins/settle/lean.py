@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import pyarrow as pa
 
@@ -149,7 +150,12 @@ def settle_rows(settler, claims: list[dict], known_claim_ids=()) -> SettledRows 
     if late.any() or (cols.reason != t.NO_REASON).any():
         return None
     settler._freeze_snapshots()
-    return SettledRows.of(settler._run(cols, late, ()))
+    threads = numba.get_num_threads()  # this thread's: a handful of claims is settled on it alone
+    numba.set_num_threads(1)  # (waking numba's pool for one claim cost 10-20 ms a parallel loop on a busy machine)
+    try:
+        return SettledRows.of(settler._run(cols, late, ()))
+    finally:
+        numba.set_num_threads(threads)
 
 
 __all__ = ["SettledRows", "settle_rows", "code_claims"]
