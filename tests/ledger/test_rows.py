@@ -127,3 +127,30 @@ def test_void_restore_replay_and_second_writer(new_location, policy):
     dup = ledger.settle_rows([{**base, "claim_id": "x", "settle_date": dt.date(2022, 3, 4)}], batch_id="g4")
     assert [r["reason"] for r in dup.rejected] == ["DUPLICATE_CLAIM_ID"]
     ledger.close()
+
+
+def test_closed_year(new_location, policy):
+    """After a year end, groups of the next year take the short path; a late claim of the
+    closed year goes the batch path (its change is carried into the next year), as settle."""
+    lean, full = wz.Ledger(new_location("lean"), policy=policy), wz.Ledger(new_location("full"), policy=policy)
+    accounts = pa.table({"person_id": ["p1"], "year": pa.array([2022], pa.int32()),
+                         "current_balance": [500_000], "hist_balance": [0]})  # fmt: skip
+    base = {"person_id": "p1", "scheme": "employee", "category": "in_service", "visit_type": "outpatient",
+            "facility_level": "primary", "total_cost": 30_000}  # fmt: skip
+    groups = [[{**base, "claim_id": "a", "settle_date": dt.date(2022, 12, 1)}], "close",
+              [{**base, "claim_id": "b", "settle_date": dt.date(2023, 1, 5)}],
+              [{**base, "claim_id": "c", "settle_date": dt.date(2023, 1, 6)}],
+              [{**base, "claim_id": "d", "settle_date": dt.date(2022, 12, 20)}]]  # fmt: skip
+    for x in (lean, full):
+        x.load_accounts(accounts)
+    for i, group in enumerate(groups):
+        if group == "close":
+            assert lean.close_year(2022) == full.close_year(2022)
+            continue
+        got = lean.settle_rows(group, batch_id=f"g{i}", schema=CLAIMS)
+        _same(got, SettledRows.of(full.settle(pa.Table.from_pylist(group, CLAIMS), batch_id=f"g{i}")))
+    _same_ledgers(lean, full)
+    hashes = {r["batch_id"]: r["content_hash"] for r in _table(lean, "batches", ["seqno"])}
+    assert hashes["g3"] == NO_HASH and hashes["g4"] != NO_HASH  # 2023 short; 2022 (closed) in full
+    lean.close()
+    full.close()

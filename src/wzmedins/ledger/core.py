@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from typing import Any
 
@@ -248,9 +249,13 @@ class Ledger(LedgerReading, LedgerAccounts):
             return SettledRows.of(self._replay(tx, record, lean.NO_HASH, policy, pa.array(persons))), None
         mark = (policy.fingerprint, int(head["generation"] or 0), head["last"])
         kept = self._warm[1] if self._warm and self._warm[0] == mark else None
+        closed = head["closed"]  # a claim of a closed year changes the years after it: the full path
+        of_closed = closed is not None and any(
+            type(c.get("settle_date")) is not dt.date or c["settle_date"].year <= closed for c in claims
+        )
         if (
             kept is None
-            or head["closed"]
+            or of_closed
             or head["known"]
             or (head["claim_type"], head["person_type"]) != ("string", "string")
         ):

@@ -9,7 +9,7 @@ says which) against a warm state store:
 
 * one query reads everything the commit must know before it settles: the schema version,
   the id types, the generation and last batch (is the warm store still valid?), whether the
-  batch id was settled, whether a year is closed, and whether a claim id was settled before;
+  batch id was settled, the last closed year, and whether a claim id was settled before;
 * one reads the persons' stored state rows (what the group replaces, kept in
   ``state_saved`` so the batch can be voided), and one the opening accounts of persons the
   warm store does not hold yet;
@@ -17,10 +17,11 @@ says which) against a warm state store:
   the state rows (the stored ones of the group's person-years deleted first), the generation,
   and the batch record.
 
-Everything else — a cold or stale warm store, a batch id already recorded, a closed year, a
-claim the lean settlement declines (a reversal, a rejection, a back-dated claim, …) — goes
-through ``Ledger.settle`` unchanged, so every ledger invariant is the same: one transaction
-under the writer lock, exactly once by batch id, void and restore, two writers.
+Everything else — a cold or stale warm store, a batch id already recorded, a claim of a
+closed year (its change is carried into the years after), a claim the lean settlement
+declines (a reversal, a rejection, a back-dated claim, …) — goes through ``Ledger.settle``
+unchanged, so every ledger invariant is the same: one transaction under the writer lock,
+exactly once by batch id, void and restore, two writers.
 
 The batch record of a group settled here carries no content hash (``content_hash`` is
 :data:`NO_HASH`): the caller names each group uniquely (the service: a random id). Settling
@@ -56,7 +57,7 @@ def head(tx: Tx, batch_id: str, claim_ids: list[str]) -> dict[str, Any]:
         "(SELECT value FROM meta WHERE key = 'claim_id_type') AS claim_type, "
         "(SELECT value FROM meta WHERE key = 'person_id_type') AS person_type, "
         "(SELECT COALESCE(MAX(seqno), 0) FROM batches) AS last, "
-        "(SELECT COUNT(*) FROM closed_years) AS closed, "
+        "(SELECT MAX(year) FROM closed_years) AS closed, "
         "(SELECT COUNT(*) FROM batches WHERE batch_id = $1) AS recorded, "
         f"(SELECT COUNT(*) FROM settled WHERE claim_id IN ({_marks(len(claim_ids))})) AS known"
     )
