@@ -2,9 +2,17 @@
 bulk loads by COPY.
 
 All tables live in one schema (default ``wzmedins``). A writing transaction first takes a
-transaction-scoped advisory lock on the schema, so writers queue one behind the other; a
-writer that waits longer than ``lock_timeout`` is refused. A transaction that has not
-committed when its client dies is rolled back by the server.
+transaction-scoped advisory lock on the schema (one statement: the lock timeout set, the lock
+taken, the timeout lifted), so writers queue one behind the other; a writer that waits longer
+than ``lock_timeout`` is refused. A transaction that has not committed when its client dies is
+rolled back by the server.
+
+The temporary tables a transaction passes ids and rows through (``Tx.temp``) live as long as
+the store's connection: the first use of a name (or of a new column set) creates the table,
+later ones empty it and COPY the rows in, and ``drop_temp`` leaves it (its rows are private to
+the connection). Creating and dropping them in every transaction was DDL writing the system
+catalogs each time, about a quarter of a small commit. A transaction that rolls back takes the
+tables it made with it, and a new connection has none: both start the record afresh.
 """
 
 from __future__ import annotations
@@ -25,9 +33,10 @@ SORTED = ("state", "state_saved", "accounts")  # appended in key order (settled 
 
 
 class PostgresTx(Tx):
-    def __init__(self, con):
+    def __init__(self, con, made: dict[str, pa.Schema] | None = None):
         self.con = con
         self.cur = con.cursor()
+        self._made = {} if made is None else made  # temporary tables of the connection: name -> schema
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
         self.cur.execute(sql, parameters=tuple(params) if params else None)
@@ -37,11 +46,19 @@ class PostgresTx(Tx):
         self.cur.execute(sql, parameters=tuple(params) if params else None)
 
     def temp(self, name: str, data: pa.Table) -> None:
+        made = self._made.get(name)
+        if made is not None and made.equals(data.schema, check_metadata=False):
+            self.cur.execute(f"DELETE FROM pg_temp.{name}")
+            if data.num_rows:
+                self.cur.adbc_ingest(name, data, mode="append", temporary=True)
+            return
+        self._made.pop(name, None)
         self.cur.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
         self.cur.adbc_ingest(name, data, mode="create", temporary=True)
+        self._made[name] = data.schema
 
     def drop_temp(self, name: str) -> None:
-        self.cur.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
+        pass  # kept for the connection: emptied by the next temp() of the name
 
     def append(self, table: str, data: pa.Table) -> None:
         """COPY straight into the table (columns matched by name). Rows of a keyed table other
@@ -75,6 +92,7 @@ class PostgresStore(Store):
         self.lock_timeout = lock_timeout
         self._created = False
         self._con = None
+        self._made: dict[str, pa.Schema] = {}  # the kept connection's temporary tables
 
     def _connect(self):
         import adbc_driver_postgresql.dbapi as pg
@@ -122,6 +140,7 @@ class PostgresStore(Store):
                 self._con.close()
             finally:
                 self._con = None
+                self._made = {}
 
     def __del__(self):
         try:
@@ -141,6 +160,7 @@ class PostgresStore(Store):
     def _transaction(self, *, write: bool) -> Iterator[Tx]:
         if self._con is None:
             self._con = self._connect()
+            self._made = {}
             tx = PostgresTx(self._con)
             try:
                 if not self._created:
@@ -153,14 +173,14 @@ class PostgresStore(Store):
                 raise
             tx.cur.close()
         con = self._con
-        tx = PostgresTx(con)
+        tx = PostgresTx(con, self._made)
         try:
             if write:
-                tx.execute(f"SET LOCAL lock_timeout = '{int(self.lock_timeout * 1000)}ms'")
-                try:
+                try:  # the select list is evaluated in order: timeout set, lock taken, timeout lifted
                     tx.execute(
-                        "SELECT pg_advisory_xact_lock(hashtext($1))",
-                        (f"wzmedins.ledger.{self.schema}",),
+                        "SELECT set_config('lock_timeout', $1, true), pg_advisory_xact_lock(hashtext($2)), "
+                        "set_config('lock_timeout', '0', true)",
+                        (f"{int(self.lock_timeout * 1000)}ms", f"wzmedins.ledger.{self.schema}"),
                     )
                 except Exception as e:
                     if "lock timeout" in str(e):
@@ -168,12 +188,12 @@ class PostgresStore(Store):
                             f"ledger {self.schema} is in use by another writer (waited {self.lock_timeout:g} s)"
                         ) from None
                     raise
-                tx.execute("SET LOCAL lock_timeout = 0")
             yield tx
             if write:
                 tx.pause_if_asked()
             con.commit()
         except BaseException:
+            self._made = {}  # tables made in this transaction are gone with it
             try:
                 con.rollback()
             except Exception:  # a broken connection: forget it, the next call reconnects

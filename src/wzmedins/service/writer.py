@@ -18,10 +18,11 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+import numba
 import pyarrow as pa
 
 from ..ledger import Ledger
-from ..settle import SettleResult
+from ..settle.lean import SettledRows
 from .answer import GroupTexts
 
 log = logging.getLogger("wzmedins.service")
@@ -146,6 +147,9 @@ class Writer:
         return group, stop
 
     def _run(self) -> None:
+        # a group is far below a parallel partition (settle/store.py PARTITION_ROWS): settle it
+        # on this thread alone; waking numba's pool cost 10-20 ms a parallel loop on a busy machine
+        numba.set_num_threads(1)
         stop = False
         while not (stop and not self._held):
             group, stop = self._next_group()
@@ -173,17 +177,17 @@ class Writer:
                 job.future.set_exception(RuntimeError("the service is stopping"))
 
     def _settle(self, group: list[Job]) -> None:
-        batch = pa.Table.from_pylist([{k: j.claim.get(k) for k in CLAIM_SCHEMA.names} for j in group], CLAIM_SCHEMA)
-        if all(j.claim.get("reverses") is None for j in group):
-            batch = batch.drop_columns(["reverses"])
+        claims = [{k: j.claim.get(k) for k in CLAIM_SCHEMA.names} for j in group]
         batch_id = f"svc-{uuid.uuid4().hex}"
-        out: SettleResult = self.ledger.settle(batch, batch_id=batch_id)
-        # plain rows, once per group: the answers are built from them outside this thread
-        rejected = {r["row"]: r for r in out.rejected.to_pylist()}
-        settled = iter(out.settled.to_pylist())
+        # plain rows, once per group: ordinary claims take the ledger's short commit
+        # (Ledger.settle_rows), anything else its full batch path; the answers are built from
+        # these rows outside this thread
+        out: SettledRows = self.ledger.settle_rows(claims, batch_id=batch_id, schema=CLAIM_SCHEMA)
+        rejected = {r["row"]: r for r in out.rejected}
+        settled = iter(out.settled)
         states: dict[str, list[dict]] = {}
-        for s in out.state.to_pylist():
-            states.setdefault(str(s["person_id"]), []).append(s)
+        for st in out.state:
+            states.setdefault(str(st["person_id"]), []).append(st)
         texts = GroupTexts()
         outcomes = []
         for i, job in enumerate(group):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .._jit import kernel, parallel_kernel
+from .._jit import kernel, parallel_kernel, step
 from ._steps import (
     ACCOUNT_CURRENT,
     ACCOUNT_HIST,
@@ -234,42 +234,70 @@ def settle_parallel(
                      pol, visit_pool, state, last_date, last_seq, opened, acc_vals, orig_vals, out)  # fmt: skip
 
 
-@parallel_kernel
+@step
+def _gather_range(lo, hi, idx, profile, scheme, category, visit, level, area, assistance, rev_kind, total,
+                  self_pay, class_b, date, seq, codes, money):  # fmt: skip
+    for r in range(lo, hi):
+        i = idx[r]
+        codes[r, 0] = profile[i]
+        codes[r, 1] = scheme[i]
+        codes[r, 2] = category[i]
+        codes[r, 3] = visit[i]
+        codes[r, 4] = level[i]
+        codes[r, 5] = area[i]
+        codes[r, 6] = assistance[i]
+        codes[r, 7] = rev_kind[i]
+        money[r, 0] = total[i]
+        money[r, 1] = self_pay[i]
+        money[r, 2] = class_b[i]
+        money[r, 3] = date[i]
+        money[r, 4] = seq[i]
+
+
+@kernel
 def gather_claims(idx, profile, scheme, category, visit, level, area, assistance, rev_kind, total, self_pay,
-                  class_b, date, seq, codes, money, parts):  # fmt: skip
+                  class_b, date, seq, codes, money):  # fmt: skip
     """The claims' columns (by input row) packed into ``codes`` ``[m, 8]`` and ``money``
-    ``[m, 5]`` in settlement order (``idx[r]``: the input row of the r-th claim), in ``parts``
-    ranges on numba's threads: tight runs of independent loads, which the processor overlaps,
-    instead of the settling loop waiting on each claim's scattered columns."""
+    ``[m, 5]`` in settlement order (``idx[r]``: the input row of the r-th claim): a tight run
+    of independent loads, which the processor overlaps, instead of the settling loop waiting
+    on each claim's scattered columns."""
+    _gather_range(0, idx.shape[0], idx, profile, scheme, category, visit, level, area, assistance, rev_kind,
+                  total, self_pay, class_b, date, seq, codes, money)  # fmt: skip
+
+
+@parallel_kernel
+def gather_claims_parallel(idx, profile, scheme, category, visit, level, area, assistance, rev_kind, total,
+                           self_pay, class_b, date, seq, codes, money, parts):  # fmt: skip
+    """``gather_claims`` in ``parts`` ranges on numba's threads (for large batches only:
+    waking the thread pool costs more than a small batch's gather)."""
     m = idx.shape[0]
     for j in numba.prange(parts):
-        for r in range(j * m // parts, (j + 1) * m // parts):
-            i = idx[r]
-            codes[r, 0] = profile[i]
-            codes[r, 1] = scheme[i]
-            codes[r, 2] = category[i]
-            codes[r, 3] = visit[i]
-            codes[r, 4] = level[i]
-            codes[r, 5] = area[i]
-            codes[r, 6] = assistance[i]
-            codes[r, 7] = rev_kind[i]
-            money[r, 0] = total[i]
-            money[r, 1] = self_pay[i]
-            money[r, 2] = class_b[i]
-            money[r, 3] = date[i]
-            money[r, 4] = seq[i]
+        _gather_range(j * m // parts, (j + 1) * m // parts, idx, profile, scheme, category, visit, level, area,
+                      assistance, rev_kind, total, self_pay, class_b, date, seq, codes, money)  # fmt: skip
+
+
+@step
+def _scatter_range(lo, hi, values, dest, out):
+    w = values.shape[1]
+    for r in range(lo, hi):
+        d = dest[r]
+        for c in range(w):
+            out[c, d] = values[r, c]
+
+
+@kernel
+def scatter_columns(values, dest, out):
+    """``out[:, dest[r]] = values[r]`` (outputs back from settlement order, one array per
+    output, which Arrow then takes as it is)."""
+    _scatter_range(0, values.shape[0], values, dest, out)
 
 
 @parallel_kernel
-def scatter_columns(values, dest, out, parts):
-    """``out[:, dest[r]] = values[r]`` (outputs back from settlement order, one array per
-    output, which Arrow then takes as it is), in ``parts`` ranges on numba's threads."""
-    m, w = values.shape
+def scatter_columns_parallel(values, dest, out, parts):
+    """``scatter_columns`` in ``parts`` ranges on numba's threads (large batches only)."""
+    m = values.shape[0]
     for j in numba.prange(parts):
-        for r in range(j * m // parts, (j + 1) * m // parts):
-            d = dest[r]
-            for c in range(w):
-                out[c, d] = values[r, c]
+        _scatter_range(j * m // parts, (j + 1) * m // parts, values, dest, out)
 
 
 @kernel

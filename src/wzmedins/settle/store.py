@@ -28,6 +28,7 @@ from ..vocab import FACILITY_LEVELS, VISIT_POOL, VISIT_TYPES
 from . import _kernel as k
 from .columns import ClaimColumns, check_balances, claim_columns
 from .ids import IdIndex, _grow, plain
+from .lean import SettledRows, settle_rows
 from .memory import ClaimMemory, labels
 from .result import SettleResult, metadata
 from .reversals import IN_BATCH
@@ -283,6 +284,30 @@ class Settler:
         finally:
             self.persons.hint(cols.person_id, None)
 
+    def settle_rows(self, claims: list[dict], *, known_claim_ids=()) -> SettledRows | None:
+        """Settle a small group of ordinary claims given as dicts (the columns of the claims
+        table, ids as strings, ``settle_date`` a ``datetime.date``, amounts int fen) without
+        the Arrow checks of :meth:`settle`, and return plain rows (:class:`~wzmedins.settle.lean.SettledRows`).
+
+        Returns None, having changed nothing, when any claim is not an ordinary one this path
+        handles — malformed, unknown code, a reversal, an id settled before or in
+        ``known_claim_ids``, back-dated, no profile in force: settle the group with
+        :meth:`settle` then. Otherwise the result is exactly what :meth:`settle` gives.
+
+        Examples
+        --------
+        >>> import datetime as dt, wzmedins as wz
+        >>> settler = wz.Settler(wz.load_policy("wenzhou-2022"))
+        >>> claim = {"claim_id": "c1", "person_id": "p1", "settle_date": dt.date(2022, 3, 1),
+        ...     "scheme": "resident", "category": "adult", "visit_type": "inpatient",
+        ...     "facility_level": "primary", "total_cost": 20_000}
+        >>> settler.settle_rows([claim]).settled[0]["deductible"]
+        20000
+        >>> settler.settle_rows([claim]) is None   # c1 again: settle() rejects it, with its reason
+        True
+        """
+        return settle_rows(self, claims, known_claim_ids)
+
     def _check_order(self, cols: ClaimColumns, person_slots: np.ndarray) -> np.ndarray:
         """The order rule: flag back-dated rows (``late``), rejecting them where the profile
         says so; a reversal in the batch whose original is rejected so has no original."""
@@ -342,9 +367,14 @@ class Settler:
             opening[new, 1] = self.years.keys(keys - 1)
         codes8 = self._buffer("codes", m, 8, np.int8)  # one claim's codes in 8 bytes
         money = self._buffer("money", m, 5, np.int64)
-        k.gather_claims(idx, cols.profile, cols.scheme, cols.category, cols.visit, cols.level, cols.area,
-                        cols.assistance, cols.rev_kind, cols.total, cols.self_pay, cols.class_b, cols.date, cols.seq,
-                        codes8, money, self._parts(m))  # fmt: skip
+        parts = self._parts(m)
+        columns = (idx, cols.profile, cols.scheme, cols.category, cols.visit, cols.level, cols.area,
+                   cols.assistance, cols.rev_kind, cols.total, cols.self_pay, cols.class_b, cols.date, cols.seq,
+                   codes8, money)  # fmt: skip
+        if parts > 1:
+            k.gather_claims_parallel(*columns, parts)
+        else:
+            k.gather_claims(*columns)
         rev = np.zeros(1, dtype=np.int64)
         kinds = cols.rev_kind[idx]
         if kinds.any():  # an original of this batch: its input row -> its position in this order
@@ -366,7 +396,10 @@ class Settler:
                 k.settle_range(0, m, *args)
             self.kernel_seconds += time.perf_counter() - start
         out = arrow_empty((k.N_OUT, m), np.int64)  # by rank among accepted rows (input order)
-        k.scatter_columns(work, order.astype(np.int64, copy=False), out, self._parts(m))
+        if parts > 1:
+            k.scatter_columns_parallel(work, order.astype(np.int64, copy=False), out, parts)
+        else:
+            k.scatter_columns(work, order.astype(np.int64, copy=False), out)
         change = np.ones(m, dtype=bool)  # claims of a person-year are adjacent in settlement order
         change[1:] = sorted_rows[1:] != sorted_rows[:-1]
         return self._result(cols, late, out, slots, sorted_rows[change], carry)
