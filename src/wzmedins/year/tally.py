@@ -21,6 +21,8 @@ the tally equal, to the fen, to one call of ``wz.fund.expenditure`` on all the c
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 import pyarrow as pa
@@ -28,12 +30,23 @@ import pyarrow.compute as pc
 
 from .._jit import kernel
 from ..contract import PAYERS
+from ..drg.from_settled import CARRIED as DRG_CARRIED
+from ..drg.from_settled import NOT_FUND
 from ..settle.ids import IdIndex
 from ..vocab import AREAS, SCHEMES, VISIT_TYPES
+from .spill import Spill, compact
 
 MONTHS = 12
 KINDS = (True, False)  # inpatient, other: the kind axis of the tally
 CAPITATION_COLUMNS = ("claim_id", "person_id", "year", "fund", "visit_type", "community_id", "settle_date", "reverses")
+# what ``wz.drg.cases_from_settled`` reads of the inpatient rows (the settled rows carry the
+# claims' inputs, so they serve as both its arguments); the other settled columns are not kept
+INPATIENT_COLUMNS = tuple(dict.fromkeys((
+    *("claim_id", "person_id", "year", "visit_type", "reverses", "scheme", "hospital_id", "drg_code"),
+    *("settle_date", "discharge_date", "admit_date", "total_cost", "fund", *NOT_FUND, *DRG_CARRIED),
+)))  # fmt: skip
+# what ``wz.fund.expenditure`` reads of the rows the fold could not place
+UNPLACED_COLUMNS = ("claim_id", "person_id", "year", "fund", "settle_date", "visit_type")
 
 
 @kernel
@@ -175,14 +188,17 @@ class YearTally:
     """The year's claims folded batch by batch into what the later stages need (module doc)."""
 
     def __init__(self, enrolment: pa.Table, *, counties: tuple[str, ...], signed_persons: pa.Array,
-                 capitation_visits: tuple[str, ...]):  # fmt: skip
+                 capitation_visits: tuple[str, ...], spill: str | Path | None = None):  # fmt: skip
         self.enrolled = Enrolled(enrolment, counties=counties, signed=signed_persons)
         self.counties = self.enrolled.counties
         self.totals: dict[int, np.ndarray] = {}  # year -> [county, scheme, month, kind] fen
         self.rows: dict[int, np.ndarray] = {}  # year -> claims in each cell
-        self.unplaced: list[pa.Table] = []
-        self.inpatient: list[pa.Table] = []
-        self.capitation: list[pa.Table] = []
+        # rows kept for later stages, only the columns they read: in memory, or with ``spill``
+        # (a folder) one Parquet part per batch there, read back by the stage that needs them
+        folder = (lambda name: None) if spill is None else (lambda name: Path(spill) / name)  # noqa: E731
+        self.unplaced = Spill(folder("unplaced"))
+        self.inpatient = Spill(folder("inpatient"))
+        self.capitation = Spill(folder("capitation"))
         self.capitation_visits = tuple(capitation_visits)
         self.payer_totals = np.zeros((len(SCHEMES) * len(VISIT_TYPES) * len(AREAS), 2 + len(PAYERS)), np.int64)
         self.payer_frames: list[pl.DataFrame] = []  # batches with a value outside the vocabularies
@@ -209,14 +225,13 @@ class YearTally:
             totals = self.totals.setdefault(int(y), np.zeros(size, np.int64))
             add_fund(np.where(at, cell, -1), fund, totals, self.rows.setdefault(int(y), np.zeros(size, np.int64)))
         if not placed.all():
-            self.unplaced.append(settled.filter(pa.array(~placed)))
+            self.unplaced.append(_keep(settled, UNPLACED_COLUMNS, np.flatnonzero(~placed)))
         if inpatient.any():
-            self.inpatient.append(settled.filter(pa.array(inpatient)))
+            self.inpatient.append(_keep(settled, INPATIENT_COLUMNS, np.flatnonzero(inpatient)))
         scope = [VISIT_TYPES.index(v) for v in self.capitation_visits if v in VISIT_TYPES]
         rows = np.flatnonzero(signed & np.isin(visit, scope))
         if len(rows):
-            cols = [c for c in CAPITATION_COLUMNS if c in settled.column_names]
-            self.capitation.append(settled.select(cols).take(pa.array(rows)))
+            self.capitation.append(_keep(settled, CAPITATION_COLUMNS, rows))
 
     def _payers(self, settled: pa.Table, visit: np.ndarray) -> None:
         scheme = _codes(settled.column("scheme"), SCHEMES)
@@ -278,7 +293,10 @@ class YearTally:
     def kept(self, name: str) -> pa.Table | None:
         """The rows kept for a later stage (``inpatient``, ``capitation`` or ``unplaced``), as
         one table, or None when there were none."""
-        parts = getattr(self, name)
-        if not parts:
-            return None
-        return pa.concat_tables(parts, promote_options="permissive").unify_dictionaries().combine_chunks()
+        return getattr(self, name).table()
+
+
+def _keep(settled: pa.Table, columns: tuple[str, ...], rows: np.ndarray) -> pa.Table:
+    """Rows ``rows`` of ``settled``, only ``columns`` (those it has), enum columns as dictionaries."""
+    kept = settled.select([c for c in columns if c in settled.column_names]).take(pa.array(rows))
+    return compact(kept, enums=("visit_type", "community_id"))
