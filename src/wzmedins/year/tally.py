@@ -140,13 +140,15 @@ class Enrolled:
         scheme = _codes(enrolment.column("scheme"), SCHEMES)
         self.signed = np.zeros(self.index.n, bool)
         self.signed[signed_slots[signed_slots >= 0]] = True
+        if len(self.counties) > np.iinfo(np.int16).max:
+            raise ValueError("more counties than an int16 code holds")
         self.by_year: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for y in np.unique(years):
             rows = np.flatnonzero(years == y)
             _, first = np.unique(slots[rows], return_index=True)  # the first row of each person-year
             rows = rows[first]
-            c = np.full(self.index.n, -1, np.int64)
-            s = np.full(self.index.n, -1, np.int64)
+            c = np.full(self.index.n, -1, np.int16)  # codes into the profile's counties and SCHEMES:
+            s = np.full(self.index.n, -1, np.int8)  # 3 bytes a person a year, not 16
             c[slots[rows]] = county[rows]
             s[slots[rows]] = scheme[rows]
             self.by_year[int(y)] = (c, s)
