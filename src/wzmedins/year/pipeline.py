@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from ..rounding import half_up
 from .bundle import Bundle, load_bundle
 from .inputs import YearInputs, person_counties, synthetic
-from .spill import Tables, compact
+from .spill import Spill, Tables, compact
 from .stream import CARRY, settle_claims  # noqa: F401  (CARRY: the columns carried, public here too)
 from .tally import YearTally
 
@@ -48,7 +48,7 @@ class YearResult:
     checks: list[dict] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     out: Path | None = None
-    scope_claims: pa.Table | None = field(default=None, repr=False)
+    scope_claims: pa.Table | Spill | None = field(default=None, repr=False)
     spending: pl.DataFrame | None = field(default=None, repr=False)
 
     def __getitem__(self, name: str) -> pa.Table:
@@ -307,7 +307,9 @@ def _capitation(inputs: YearInputs, b: Bundle, result: YearResult, tally: YearTa
     )  # fmt: skip
     result.tables.update(capitation_communities=res.communities, capitation_persons=res.persons,
                          capitation_rejected=res.rejected)  # fmt: skip
-    result.scope_claims = claims  # for the independent check of the charges (not written out)
+    # for the independent check of the charges (not written out): the kept parts, read one
+    # by one by the check, not this table
+    result.scope_claims = tally.capitation if tally.capitation else claims
     result.counts["signed"] = res.persons.num_rows
 
 
