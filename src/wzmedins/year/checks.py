@@ -14,7 +14,11 @@ A check is a dict ``{name, ok, expected, got, detail}``; amounts in fen.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ..contract import PAYERS
 
@@ -58,17 +62,21 @@ def _capitation_check(result, t, inputs) -> dict:
     signings = pl.from_arrow(inputs["signings"]).select(
         pl.col("person_id").cast(pl.Utf8), pl.col("community_id").cast(pl.Utf8).alias("home")
     )
-    if result.scope_claims is None:
+    parts = _scope_parts(result.scope_claims)
+    if parts is None:
         return _check("capitation charges = signed persons' in-scope fund payments", 0, 0, "no claims kept")
-    settled = pl.from_arrow(result.scope_claims)
-    c = settled.filter(pl.col("visit_type").cast(pl.Utf8).is_in(scope)).with_columns(
-        pl.col("person_id").cast(pl.Utf8), pl.col("community_id").cast(pl.Utf8)
-    )
-    j = c.join(signings, on="person_id", how="inner")
-    own = int(j.filter(pl.col("community_id") == pl.col("home"))["fund"].sum())
-    elsewhere = j.filter((pl.col("community_id") != pl.col("home")) | pl.col("community_id").is_null())["fund"]
-    # half up, claim by claim: (2n + d) // 2d with n = fund · outside_bp (docs/rules/settlement.md §1)
-    outside = int(((2 * elsewhere.cast(pl.Int64) * cp.outside_charge_bp + BP) // (2 * BP)).sum())
+    own = outside = 0
+    for part in parts:  # part by part (as kept while settling): memory of one part, not the year's
+        c = (
+            pl.from_arrow(part.select(["person_id", "community_id", "visit_type", "fund"]))
+            .filter(pl.col("visit_type").cast(pl.Utf8).is_in(scope))
+            .with_columns(pl.col("person_id").cast(pl.Utf8), pl.col("community_id").cast(pl.Utf8))
+        )
+        j = c.join(signings, on="person_id", how="inner")
+        own += int(j.filter(pl.col("community_id") == pl.col("home"))["fund"].sum())
+        elsewhere = j.filter((pl.col("community_id") != pl.col("home")) | pl.col("community_id").is_null())["fund"]
+        # half up, claim by claim: (2n + d) // 2d with n = fund · outside_bp (docs/rules/settlement.md §1)
+        outside += int(((2 * elsewhere.cast(pl.Int64) * cp.outside_charge_bp + BP) // (2 * BP)).sum())
     charged = int(t["capitation_communities"]["charges"].sum())
     return _check("capitation charges = signed persons' in-scope fund payments", own + outside, charged)
 
@@ -84,3 +92,15 @@ def _fund_identities(t, scheme: str) -> list[dict]:
                        -delta, covered)]  # fmt: skip
     kept = int(counties["reward"].sum()) + city["to_reserve"] + (city["balance"] - city["balance_before"])
     return [_check(f"fund ({scheme}): the surplus is placed, Δ = Σreward + to_reserve + Δbalance", delta, kept)]
+
+
+def _scope_parts(kept):
+    """The signed persons' in-scope rows kept while settling, part by part (a table, or the
+    parts of a :class:`~wzmedins.year.spill.Spill`), or None when none were kept."""
+    if kept is None:
+        return None
+    if isinstance(kept, pa.Table):
+        return [kept]
+    if not kept:
+        return None
+    return (pq.read_table(p) if isinstance(p, Path) else p for p in kept.parts)

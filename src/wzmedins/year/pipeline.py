@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from ..rounding import half_up
 from .bundle import Bundle, load_bundle
 from .inputs import YearInputs, person_counties, synthetic
+from .spill import Spill, Tables, compact
 from .stream import CARRY, settle_claims  # noqa: F401  (CARRY: the columns carried, public here too)
 from .tally import YearTally
 
@@ -39,7 +40,7 @@ class YearResult:
 
     year: int
     bundle: Bundle
-    tables: dict[str, pa.Table] = field(default_factory=dict)
+    tables: Tables = field(default_factory=Tables)  # with out=, the per-person ones live on disk
     timings: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: dict[str, int] = field(default_factory=dict)  # the process's peak so far, after each stage
     claims_timings: dict[str, float] = field(default_factory=dict)  # the claims stage by step, seconds
@@ -47,7 +48,7 @@ class YearResult:
     checks: list[dict] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     out: Path | None = None
-    scope_claims: pa.Table | None = field(default=None, repr=False)
+    scope_claims: pa.Table | Spill | None = field(default=None, repr=False)
     spending: pl.DataFrame | None = field(default=None, repr=False)
 
     def __getitem__(self, name: str) -> pa.Table:
@@ -130,6 +131,7 @@ def run(
     if out is not None:
         result.out = Path(out)
         result.out.mkdir(parents=True, exist_ok=True)
+        result.tables = Tables(result.out)
     with _stage(result, "contributions", progress):
         _contributions(inputs, b, result)
     with _stage(result, "claims", progress):
@@ -149,8 +151,9 @@ def run(
     with _stage(result, "checks", progress):
         result.checks = run_checks(result, inputs)
     if result.out is not None:
-        for name, table in result.tables.items():
-            pq.write_table(table, result.out / f"{name}.parquet")
+        for name in result.tables:
+            if result.tables.parked(name) is None:
+                pq.write_table(result.tables[name], result.out / f"{name}.parquet")
     return result
 
 
@@ -183,16 +186,14 @@ def _contributions(inputs: YearInputs, b: Bundle, result: YearResult) -> None:
             lambda r: half_up(r["revenue"] * econ.collection_bp[r["scheme"]], BP), return_dtype=pl.Int64
         ),
     )
-    result.tables.update(
-        employee_contributions=emp,
-        employer_contributions=er,
-        resident_standards=std,
-        resident_transition=transition,
-        resident_contributions=res,
-        revenue=collected.to_arrow(),
-        accounts=wz.fund.accounts(emp, fp),
-        enrolment=person_counties(inputs),
-    )
+    result.tables.update(resident_standards=std, resident_transition=transition, revenue=collected.to_arrow())
+    # the per-person tables: on disk as soon as made (with out=), read back by column later
+    result.tables.park("accounts", wz.fund.accounts(emp, fp))
+    for name, table in (("employee_contributions", emp), ("employer_contributions", er),
+                        ("resident_contributions", res)):  # fmt: skip
+        result.tables.park(name, compact(table))
+    del emp, er, res
+    result.tables.park("enrolment", compact(person_counties(inputs)))
     result.counts["workers"] = inputs["workers"].num_rows
     result.counts["residents"] = inputs["residents"].num_rows
 
@@ -234,6 +235,13 @@ def _claims_spending(inputs: YearInputs, b: Bundle, result: YearResult, tally: Y
 
     frames, rejected = [tally.spending()], []
     unplaced = tally.kept("unplaced")
+    read = {}
+
+    def enrolment() -> pa.Table:  # read back once, only if some rows were not placed
+        if "t" not in read:
+            read["t"] = result.tables.columns("enrolment", ["person_id", "year", "county", "scheme"])
+        return read["t"]
+
     if unplaced is not None:
         cols = [c for c in ("claim_id", "person_id", "year", "fund", "settle_date") if c in unplaced.column_names]
         inpatient = pc.equal(unplaced.column("visit_type").cast(pa.string()), "inpatient").fill_null(False)
@@ -241,7 +249,7 @@ def _claims_spending(inputs: YearInputs, b: Bundle, result: YearResult, tally: Y
             part = unplaced.filter(rows).select(cols)
             if part.num_rows == 0:
                 continue
-            e = wz.fund.expenditure(part, result.tables["enrolment"], b.fund, year=inputs.year)
+            e = wz.fund.expenditure(part, enrolment(), b.fund, year=inputs.year)
             frames.append(pl.from_arrow(e.monthly).with_columns(inpatient=pl.lit(kind)))
             rejected.append(pl.from_arrow(e.rejected))
     keys = ["county", "scheme", "year", "month", "inpatient"]
@@ -299,7 +307,9 @@ def _capitation(inputs: YearInputs, b: Bundle, result: YearResult, tally: YearTa
     )  # fmt: skip
     result.tables.update(capitation_communities=res.communities, capitation_persons=res.persons,
                          capitation_rejected=res.rejected)  # fmt: skip
-    result.scope_claims = claims  # for the independent check of the charges (not written out)
+    # for the independent check of the charges (not written out): the kept parts, read one
+    # by one by the check, not this table
+    result.scope_claims = tally.capitation if tally.capitation else claims
     result.counts["signed"] = res.persons.num_rows
 
 

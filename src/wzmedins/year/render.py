@@ -60,8 +60,12 @@ def render(result, out: str | os.PathLike | None = None, *, whatif=None) -> Path
     if whatif is not None:
         title += f" vs {whatif.bundle.name}"
     rep = new_report(folder, title)
-    for name, table in result.tables.items():
-        rep.table(name, table)
+    for name in result.tables:
+        parked = getattr(result.tables, "parked", lambda _: None)(name)
+        if parked is not None and parked.resolve() == (folder / parked.name).resolve():
+            rep.written[name] = parked  # already beside the report: not read back
+        else:
+            rep.table(name, result.tables[name])
     rep.sections.append(_summary(result, rep))
     rep.sections.append(_money_in(result, rep))
     rep.sections.append(_money_out(result, rep))

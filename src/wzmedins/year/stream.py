@@ -38,10 +38,14 @@ def settle_claims(inputs: YearInputs, b: Bundle, result, *, remember_claims: boo
     ``OUT/settled/`` on a second thread while the next batch is settled."""
     import wzmedins as wz
 
+    # the per-person tables are read back (from disk when parked) only for as long as the store
+    # and the fold's index are built from them, then dropped
     settler = wz.Settler(b.policy, accounts=result.tables["accounts"], remember_claims=remember_claims)
     signed = inputs["signings"].column("person_id")
-    tally = YearTally(result.tables["enrolment"], counties=tuple(b.fund.counties), signed_persons=signed,
-                      capitation_visits=tuple(b.capitation.visit_types))  # fmt: skip
+    spill = None if result.out is None else result.out / "kept"
+    tally = YearTally(result.tables.columns("enrolment", ["person_id", "year", "county", "scheme"]),
+                      counties=tuple(b.fund.counties), signed_persons=signed,
+                      capitation_visits=tuple(b.capitation.visit_types), spill=spill)  # fmt: skip
     rejected: list[pa.Table] = []
     n_in = 0
     folder = None if result.out is None else result.out / "settled"

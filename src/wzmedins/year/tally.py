@@ -21,6 +21,8 @@ the tally equal, to the fen, to one call of ``wz.fund.expenditure`` on all the c
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 import pyarrow as pa
@@ -28,12 +30,24 @@ import pyarrow.compute as pc
 
 from .._jit import kernel
 from ..contract import PAYERS
+from ..drg.from_settled import CARRIED as DRG_CARRIED
+from ..drg.from_settled import NOT_FUND
 from ..settle.ids import IdIndex
 from ..vocab import AREAS, SCHEMES, VISIT_TYPES
+from .inputs import first_rows
+from .spill import Spill, compact
 
 MONTHS = 12
 KINDS = (True, False)  # inpatient, other: the kind axis of the tally
 CAPITATION_COLUMNS = ("claim_id", "person_id", "year", "fund", "visit_type", "community_id", "settle_date", "reverses")
+# what ``wz.drg.cases_from_settled`` reads of the inpatient rows (the settled rows carry the
+# claims' inputs, so they serve as both its arguments); the other settled columns are not kept
+INPATIENT_COLUMNS = tuple(dict.fromkeys((
+    *("claim_id", "person_id", "year", "visit_type", "reverses", "scheme", "hospital_id", "drg_code"),
+    *("settle_date", "discharge_date", "admit_date", "total_cost", "fund", *NOT_FUND, *DRG_CARRIED),
+)))  # fmt: skip
+# what ``wz.fund.expenditure`` reads of the rows the fold could not place
+UNPLACED_COLUMNS = ("claim_id", "person_id", "year", "fund", "settle_date", "visit_type")
 
 
 @kernel
@@ -103,42 +117,76 @@ def _months(dates) -> np.ndarray:
     return month if valid is None else np.where(valid, month, 0)
 
 
-class Enrolled:
-    """Each enrolled person-year's county and scheme, and whether the person signed with a
-    family doctor, looked up by person id in O(batch) (one index of the persons, built once).
+class HashCollision(Exception):
+    """Two different ids with one 64-bit hash among the enrolled persons (rare: then the
+    persons are indexed by ``settle.ids.IdIndex`` instead)."""
+
+
+class SortedIds:
+    """Dense slots of ids by their sorted 64-bit hashes (``tables.hash64``): 8 bytes a person
+    for the hashes and 8 for one row of each, beside the ids themselves, where a hash table
+    (``settle.ids.IdIndex``) takes about 120. A hash found is checked against the id it stands
+    for byte by byte, so two ids are never merged; two enrolled ids sharing a hash raise
+    :class:`HashCollision`.
 
     Examples
     --------
-    >>> enrolment = pa.table({"person_id": ["a", "b", "a"], "year": [2022, 2022, 2022],
-    ...     "county": ["ruian", "lucheng", "ouhai"], "scheme": ["employee", "resident", "resident"]})
-    >>> e = Enrolled(enrolment, counties=("lucheng", "ruian", "ouhai"), signed=pa.array(["b", "s"]))
-    >>> county, scheme, signed = e.lookup(pa.array(["b", "a", "x", "s"]), np.array([2022] * 4))
-    >>> county.tolist(), scheme.tolist(), signed.tolist()   # the first row of a person-year counts
-    ([0, 1, -1, -1], [1, 0, -1, -1], [True, False, False, True])
+    >>> ix = SortedIds(pa.array(["b", "a", None, "b"]))
+    >>> ix.n, ix.row_slots.tolist()[2], ix.find(pa.array(["a", "x", None, "b"])).tolist()[1:3]
+    (2, -1, [-1, -1])
     """
 
-    def __init__(self, enrolment: pa.Table, *, counties: tuple[str, ...], signed: pa.Array | None = None):
-        self.counties = tuple(counties)
-        self.index = IdIndex("person_id")
-        years = enrolment.column("year").cast(pa.int64()).to_numpy(zero_copy_only=False)
-        slots = self.index.slots(_strings(enrolment.column("person_id")), add=True)
-        signed_slots = np.zeros(0, np.int64) if signed is None else self.index.slots(_strings(signed), add=True)
-        county = _codes(enrolment.column("county"), self.counties)
-        scheme = _codes(enrolment.column("scheme"), SCHEMES)
-        self.signed = np.zeros(self.index.n, bool)
-        self.signed[signed_slots[signed_slots >= 0]] = True
-        self.by_year: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for y in np.unique(years):
-            rows = np.flatnonzero(years == y)
-            _, first = np.unique(slots[rows], return_index=True)  # the first row of each person-year
-            rows = rows[first]
-            c = np.full(self.index.n, -1, np.int64)
-            s = np.full(self.index.n, -1, np.int64)
-            c[slots[rows]] = county[rows]
-            s[slots[rows]] = scheme[rows]
-            self.by_year[int(y)] = (c, s)
+    def __init__(self, ids: pa.Array):
+        from ..tables import hash64
 
-    def _slots(self, ids: pa.Array) -> np.ndarray:
+        self.ids = ids
+        h = hash64(ids)
+        rows = np.flatnonzero(ids.is_valid().to_numpy(zero_copy_only=False)) if ids.null_count else None
+        order = np.argsort(h) if rows is None else rows[np.argsort(h[rows])]  # any row of a person will do
+        sk = h[order]
+        new = np.ones(len(order), bool)
+        new[1:] = sk[1:] != sk[:-1]
+        same = np.flatnonzero(~new)  # a row whose hash the row before it in hash order has
+        if len(same) and not pc.all(pc.equal(ids.take(pa.array(order[same])),
+                                             ids.take(pa.array(order[same - 1])))).as_py():  # fmt: skip
+            raise HashCollision
+        self.keys = sk[new]
+        self.rep = order[new]  # one row of each person, for the exact check of a hash found
+        self.n = len(self.keys)
+        self.row_slots = np.full(len(ids), -1, np.int64)
+        self.row_slots[order] = np.cumsum(new) - 1
+
+    def find(self, arr: pa.Array) -> np.ndarray:
+        """Slot of each id of ``arr``; -1 for a null or an id not indexed."""
+        from ..tables import hash64
+
+        out = np.full(len(arr), -1, np.int64)
+        if self.n == 0 or len(arr) == 0:
+            return out
+        h = hash64(arr)
+        by_hash = np.argsort(h)  # the hashes asked in order: the search walks the keys once
+        pos = np.empty(len(h), np.int64)
+        pos[by_hash] = np.minimum(np.searchsorted(self.keys, h[by_hash]), self.n - 1)
+        hit = self.keys[pos] == h
+        if arr.null_count:
+            hit &= arr.is_valid().to_numpy(zero_copy_only=False)
+        rows = np.flatnonzero(hit)
+        if len(rows):
+            same = pc.equal(arr.take(pa.array(rows)), self.ids.take(pa.array(self.rep[pos[rows]])))
+            rows = rows[same.fill_null(False).to_numpy(zero_copy_only=False)]
+            out[rows] = pos[rows]
+        return out
+
+
+class HashedIds:
+    """The same interface over ``settle.ids.IdIndex`` (the fallback of :class:`SortedIds`)."""
+
+    def __init__(self, ids: pa.Array):
+        self.index = IdIndex("person_id")
+        self.row_slots = self.index.slots(ids, add=True)
+        self.n = self.index.n
+
+    def find(self, ids: pa.Array) -> np.ndarray:
         """Slots of ``ids`` (-1: unknown), looked up on every core: the index is only read."""
         from concurrent.futures import ThreadPoolExecutor
 
@@ -154,11 +202,69 @@ class Enrolled:
                                   range(parts)))  # fmt: skip
         return np.concatenate(found)
 
+
+def _plain_ids(arr) -> pa.Array:
+    """Ids as one plain array, large strings as strings (one type to compare)."""
+    arr = _strings(arr)
+    return arr.cast(pa.string()) if pa.types.is_large_string(arr.type) else arr
+
+
+class Enrolled:
+    """Each enrolled person-year's county and scheme, and whether the person signed with a
+    family doctor, looked up by person id in O(batch) (one index of the persons, built once:
+    :class:`SortedIds`, or ``settle.ids.IdIndex`` when two ids share a hash or the enrolment
+    and the signings give ids of two types).
+
+    Examples
+    --------
+    >>> enrolment = pa.table({"person_id": ["a", "b", "a"], "year": [2022, 2022, 2022],
+    ...     "county": ["ruian", "lucheng", "ouhai"], "scheme": ["employee", "resident", "resident"]})
+    >>> e = Enrolled(enrolment, counties=("lucheng", "ruian", "ouhai"), signed=pa.array(["b", "s"]))
+    >>> county, scheme, signed = e.lookup(pa.array(["b", "a", "x", "s"]), np.array([2022] * 4))
+    >>> county.tolist(), scheme.tolist(), signed.tolist()   # the first row of a person-year counts
+    ([0, 1, -1, -1], [1, 0, -1, -1], [True, False, False, True])
+    """
+
+    def __init__(self, enrolment: pa.Table, *, counties: tuple[str, ...], signed: pa.Array | None = None,
+                 hashed: bool = False):  # fmt: skip
+        self.counties = tuple(counties)
+        if len(self.counties) > np.iinfo(np.int16).max:
+            raise ValueError("more counties than an int16 code holds")
+        years = enrolment.column("year").cast(pa.int64()).to_numpy(zero_copy_only=False)
+        person = _plain_ids(enrolment.column("person_id"))
+        signed = None if signed is None else _plain_ids(signed)
+        both = person if signed is None or signed.type != person.type else pa.concat_arrays([person, signed])
+        try:
+            if hashed or (signed is not None and signed.type != person.type):
+                raise HashCollision  # asked for, or ids of two types (the IdIndex tells: SchemaError)
+            self.index = SortedIds(both)
+            row_slots = self.index.row_slots
+        except HashCollision:
+            self.index = HashedIds(person)
+            row_slots = self.index.row_slots
+            if signed is not None:
+                row_slots = np.concatenate([row_slots, self.index.index.slots(signed, add=True)])
+                self.index.n = self.index.index.n
+        slots = row_slots[: len(person)]
+        signed_slots = row_slots[len(person) :]
+        county = _codes(enrolment.column("county"), self.counties)
+        scheme = _codes(enrolment.column("scheme"), SCHEMES)
+        self.signed = np.zeros(self.index.n, bool)
+        self.signed[signed_slots[signed_slots >= 0]] = True
+        self.by_year: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for y in np.unique(years):
+            rows = np.flatnonzero((years == y) & (slots >= 0))
+            rows = rows[first_rows(slots[rows], self.index.n)]  # the first row of each person-year
+            c = np.full(self.index.n, -1, np.int16)  # codes into the profile's counties and SCHEMES:
+            s = np.full(self.index.n, -1, np.int8)  # 3 bytes a person a year, not 16
+            c[slots[rows]] = county[rows]
+            s[slots[rows]] = scheme[rows]
+            self.by_year[int(y)] = (c, s)
+
     def lookup(self, person_id, year: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """County code (into ``counties``) and scheme code (into ``vocab.SCHEMES``) of each
         row's person-year, -1 where there is none; and whether the person signed."""
-        ids = _strings(person_id)
-        slot = self._slots(ids)
+        slot = self.index.find(_plain_ids(person_id))
         known = slot >= 0
         county = np.full(len(slot), -1, np.int64)
         scheme = np.full(len(slot), -1, np.int64)
@@ -175,14 +281,17 @@ class YearTally:
     """The year's claims folded batch by batch into what the later stages need (module doc)."""
 
     def __init__(self, enrolment: pa.Table, *, counties: tuple[str, ...], signed_persons: pa.Array,
-                 capitation_visits: tuple[str, ...]):  # fmt: skip
+                 capitation_visits: tuple[str, ...], spill: str | Path | None = None):  # fmt: skip
         self.enrolled = Enrolled(enrolment, counties=counties, signed=signed_persons)
         self.counties = self.enrolled.counties
         self.totals: dict[int, np.ndarray] = {}  # year -> [county, scheme, month, kind] fen
         self.rows: dict[int, np.ndarray] = {}  # year -> claims in each cell
-        self.unplaced: list[pa.Table] = []
-        self.inpatient: list[pa.Table] = []
-        self.capitation: list[pa.Table] = []
+        # rows kept for later stages, only the columns they read: in memory, or with ``spill``
+        # (a folder) one Parquet part per batch there, read back by the stage that needs them
+        folder = (lambda name: None) if spill is None else (lambda name: Path(spill) / name)  # noqa: E731
+        self.unplaced = Spill(folder("unplaced"))
+        self.inpatient = Spill(folder("inpatient"))
+        self.capitation = Spill(folder("capitation"))
         self.capitation_visits = tuple(capitation_visits)
         self.payer_totals = np.zeros((len(SCHEMES) * len(VISIT_TYPES) * len(AREAS), 2 + len(PAYERS)), np.int64)
         self.payer_frames: list[pl.DataFrame] = []  # batches with a value outside the vocabularies
@@ -209,14 +318,13 @@ class YearTally:
             totals = self.totals.setdefault(int(y), np.zeros(size, np.int64))
             add_fund(np.where(at, cell, -1), fund, totals, self.rows.setdefault(int(y), np.zeros(size, np.int64)))
         if not placed.all():
-            self.unplaced.append(settled.filter(pa.array(~placed)))
+            self.unplaced.append(_keep(settled, UNPLACED_COLUMNS, np.flatnonzero(~placed)))
         if inpatient.any():
-            self.inpatient.append(settled.filter(pa.array(inpatient)))
+            self.inpatient.append(_keep(settled, INPATIENT_COLUMNS, np.flatnonzero(inpatient)))
         scope = [VISIT_TYPES.index(v) for v in self.capitation_visits if v in VISIT_TYPES]
         rows = np.flatnonzero(signed & np.isin(visit, scope))
         if len(rows):
-            cols = [c for c in CAPITATION_COLUMNS if c in settled.column_names]
-            self.capitation.append(settled.select(cols).take(pa.array(rows)))
+            self.capitation.append(_keep(settled, CAPITATION_COLUMNS, rows))
 
     def _payers(self, settled: pa.Table, visit: np.ndarray) -> None:
         scheme = _codes(settled.column("scheme"), SCHEMES)
@@ -278,7 +386,10 @@ class YearTally:
     def kept(self, name: str) -> pa.Table | None:
         """The rows kept for a later stage (``inpatient``, ``capitation`` or ``unplaced``), as
         one table, or None when there were none."""
-        parts = getattr(self, name)
-        if not parts:
-            return None
-        return pa.concat_tables(parts, promote_options="permissive").unify_dictionaries().combine_chunks()
+        return getattr(self, name).table()
+
+
+def _keep(settled: pa.Table, columns: tuple[str, ...], rows: np.ndarray) -> pa.Table:
+    """Rows ``rows`` of ``settled``, only ``columns`` (those it has), enum columns as dictionaries."""
+    kept = settled.select([c for c in columns if c in settled.column_names]).take(pa.array(rows))
+    return compact(kept, enums=("visit_type", "community_id"))
