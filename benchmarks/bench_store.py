@@ -147,7 +147,9 @@ def main() -> None:
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
     import wzmedins as wz
+    from wzmedins.process import tune
 
+    tune()  # the allocator settings the command line uses (docs/performance.md, "Fresh memory")
     policy = wz.load_policy("wenzhou-2022")
     report = {"cpus": os.cpu_count(), "settle": [], "stream": [], "files": []}
     if a.sizes:

@@ -269,8 +269,9 @@ class Settler:
                     orig = mine if orig is None else pa.concat_tables(
                         [orig.select(mine.column_names).cast(mine.schema), mine])  # fmt: skip
         cols = claim_columns(table, self.policy, known_claim_ids=known, originals=orig)
+        accepted = cols.accepted
         if not self._units_checked:  # the first batch big enough says whether the unit is plausible
-            ordinary = cols.accepted[cols.rev_kind[cols.accepted] == 0]
+            ordinary = accepted[cols.rev_kind[accepted] == 0]
             if len(ordinary) >= MIN_ROWS:
                 self._units_checked = True
                 float_money = pa.types.is_floating(table.schema.field("total_cost").type)
@@ -278,7 +279,7 @@ class Settler:
         self.persons.hint(cols.person_id, cols.person_hash)  # hashed while checked: not hashed again
         try:
             # each accepted row's person, looked up once (a late row's person is known already)
-            slots = self.persons.slots(cols.person_id, rows=cols.accepted, add=True)
+            slots = self.persons.slots(cols.person_id, rows=accepted, add=True)
             late = self._check_order(cols, slots)
             return self._run(cols, late, tuple(carry), slots)
         finally:
@@ -402,7 +403,7 @@ class Settler:
             k.scatter_columns(work, order.astype(np.int64, copy=False), out)
         change = np.ones(m, dtype=bool)  # claims of a person-year are adjacent in settlement order
         change[1:] = sorted_rows[1:] != sorted_rows[:-1]
-        return self._result(cols, late, out, slots, sorted_rows[change], carry)
+        return self._result(cols, late, out, slots, sorted_rows[change], carry, accepted)
 
     def _buffer(self, name: str, n: int, width: int, dtype) -> np.ndarray:
         """A kernel input buffer ``[n, width]`` kept between batches (fresh memory costs a page
@@ -410,7 +411,7 @@ class Settler:
         to Arrow."""
         buf = self._buffers.get(name)
         if buf is None or buf.shape[0] < n:
-            buf = self._buffers[name] = np.empty((max(n, 1), width), dtype=dtype)
+            buf = self._buffers[name] = arrow_empty((max(n, 1), width), dtype)  # a pool keeps it between stores
         return buf[:n]
 
     def _parts(self, m: int) -> int:
@@ -430,10 +431,9 @@ class Settler:
         cuts = change[np.minimum(np.searchsorted(change, cuts), len(change) - 1)] if len(change) else cuts[:0]
         return np.unique(np.concatenate([[0], cuts, [m]])).astype(np.int64)
 
-    def _result(self, cols, late, out, slots, touched, carry) -> SettleResult:
+    def _result(self, cols, late, out, slots, touched, carry, accepted) -> SettleResult:
         """The settled table from the kernel's output rows (numpy buffers handed to Arrow as
         they are); when every row was accepted, the input columns are taken whole."""
-        accepted = cols.accepted
         every = len(accepted) == len(cols.reason)
         take = None if every else pa.array(accepted)
 
