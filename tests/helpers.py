@@ -84,3 +84,18 @@ def run_pytest_child(*args: str, env: dict | None = None, timeout: int = 600):
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
     assert " passed" in res.stdout
     return res
+
+
+def claims_schema(id_type=None, *, reverses: bool = False):
+    """The claims table's Arrow schema from the contract (ids as ``id_type``, default string)."""
+    import pyarrow as pa
+
+    from wzmedins.contract import CLAIM_COLUMNS, CLAIM_TYPES
+
+    id_type = id_type or pa.string()
+    names = [c for c in CLAIM_COLUMNS if reverses or c != "reverses"]
+    return pa.schema([(c, id_type if CLAIM_TYPES[c] == "id" else CLAIM_TYPES[c]) for c in names])
+
+
+# the categories of each scheme, for random claims
+SCHEME_CATEGORIES = {"employee": ["in_service", "retired"], "resident": ["adult", "minor", "student", "elderly"]}

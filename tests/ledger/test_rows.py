@@ -15,16 +15,12 @@ import pyarrow as pa
 import pytest
 
 import wzmedins as wz
+from tests.helpers import SCHEME_CATEGORIES, claims_schema
 from wzmedins.ledger.rows import NO_HASH
 from wzmedins.settle.lean import SettledRows
 
-CLAIMS = pa.schema([
-    ("claim_id", pa.string()), ("person_id", pa.string()), ("settle_date", pa.date32()), ("seq", pa.int64()),
-    ("scheme", pa.string()), ("category", pa.string()), ("visit_type", pa.string()),
-    ("facility_level", pa.string()), ("area", pa.string()), ("assistance", pa.string()),
-    ("total_cost", pa.int64()), ("self_pay", pa.int64()), ("class_b_self_pay", pa.int64()),
-])  # fmt: skip
-CATEGORY = {"employee": ["in_service", "retired"], "resident": ["adult", "minor", "student", "elderly"]}
+CLAIMS = claims_schema()
+CATEGORY = SCHEME_CATEGORIES
 
 
 def random_groups(seed: int, n_groups: int = 12) -> list[list[dict]]:

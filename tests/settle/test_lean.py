@@ -16,17 +16,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import wzmedins as wz
+from tests.helpers import SCHEME_CATEGORIES, claims_schema
 from wzmedins.settle.lean import SettledRows
 
 POLICY = wz.load_policy("wenzhou-2022")
-SCHEMA = pa.schema([
-    ("claim_id", pa.string()), ("person_id", pa.string()), ("settle_date", pa.date32()), ("seq", pa.int64()),
-    ("scheme", pa.string()), ("category", pa.string()), ("visit_type", pa.string()),
-    ("facility_level", pa.string()), ("area", pa.string()), ("assistance", pa.string()),
-    ("total_cost", pa.int64()), ("self_pay", pa.int64()), ("class_b_self_pay", pa.int64()),
-])  # fmt: skip
+SCHEMA = claims_schema()
 
-CATEGORY = {"employee": ["in_service", "retired"], "resident": ["adult", "minor", "student", "elderly"]}
+CATEGORY = SCHEME_CATEGORIES
 
 
 @st.composite
