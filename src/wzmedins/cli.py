@@ -244,8 +244,11 @@ class Summary:
 
     def finish(self) -> None:
         """Log the slips found: accounts rows for nobody, payers that do not add up."""
-        if self.unmatched_accounts:
-            log.warning("%d accounts row(s) matched no claimant (check the ids)", self.unmatched_accounts)
+        unmatched, rows = self.unmatched_accounts, 0 if self.matched is None else len(self.matched)
+        if unmatched and unmatched * 2 > rows:  # most of them: ids in another form, not insured without claims
+            log.warning("%d of %d accounts rows matched no claimant (check the ids)", unmatched, rows)
+        elif unmatched:  # insured persons without a claim in the input are normal
+            log.info("%d accounts row(s) matched no claimant", unmatched)
         if self.batches and self.input_total != sum(self.totals.values()):
             raise CommandError(
                 f"the payers add up to {fen_to_yuan(sum(self.totals.values()))} yuan but the accepted claims "
