@@ -280,3 +280,24 @@ def test_ledger_settle_and_load_accounts_guard_their_files(files, capsys):
     (files / "bad.parquet").write_bytes(b"PAR1 nonsense PAR1")
     assert main(["ledger", "load-accounts", str(files / "bad.parquet"), "--ledger", str(files / "l.duckdb")]) == 1
     assert "bad.parquet" in one_error_line(capsys)
+
+
+def test_a_library_warning_is_one_log_line(tmp_path, capsys):
+    """Tried as a new user would: yuan given as integers warned as '<frozen runpy>:88: UnitWarning: ...'."""
+    import datetime as dt
+
+    n = 30
+    pq.write_table(pa.table({
+        "claim_id": [f"c{i}" for i in range(n)], "person_id": [f"p{i % 7}" for i in range(n)],
+        "settle_date": [dt.date(2022, 3, 1)] * n, "scheme": ["resident"] * n, "category": ["adult"] * n,
+        "visit_type": ["outpatient"] * n, "facility_level": ["primary"] * n, "total_cost": [200 + i for i in range(n)],
+    }), tmp_path / "c.parquet")  # fmt: skip
+    argv = ["settle", str(tmp_path / "c.parquet"), "--policy", POLICY, "--out", str(tmp_path / "o.parquet"), "--quiet"]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")  # the test configuration silences UnitWarning (random amounts)
+        assert main(argv) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("wzmedins: WARNING: UnitWarning: the median total_cost of the batch is 2.14 yuan")

@@ -13,6 +13,7 @@ import os
 import stat
 import sys
 import time
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -681,7 +682,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     tune()  # allocator settings for streaming (the results do not depend on them)
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning  # the library's warnings as log lines, not source lines
+            return int(args.func(args) or 0)
     except (WzmedinsError, OSError, ValueError, KeyError, pa.ArrowException) as exc:
         if isinstance(exc, BrokenPipeError):
             return _broken_pipe()
@@ -708,6 +711,11 @@ def _broken_pipe() -> int:
     except (OSError, ValueError, AttributeError):
         pass
     return 141  # 128 + SIGPIPE
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A library warning (a unit slip, ids that match nothing) as one log line naming its kind."""
+    log.warning("%s: %s", category.__name__, message)
 
 
 def _log_to_stderr(*, verbose: bool) -> None:
