@@ -97,6 +97,22 @@ class DuckDBTx(Tx):
         self.append(table, data)
 
 
+@contextmanager
+def transaction_on(con, *, write: bool) -> Iterator[DuckDBTx]:
+    """One transaction on an open DuckDB connection or cursor: committed when the block ends,
+    rolled back when it raises (a writer may be paused before the commit, for the crash tests)."""
+    con.execute("BEGIN TRANSACTION")
+    tx = DuckDBTx(con)
+    try:
+        yield tx
+        if write:
+            tx.pause_if_asked()
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
 class DuckDBStore(Store):
     """A ledger in a DuckDB file at ``path`` (created on first use)."""
 
@@ -150,16 +166,8 @@ class DuckDBStore(Store):
                     for stmt in s.ddl(TYPES, indexes=False):
                         con.execute(stmt)
                     self._created = True
-                con.execute("BEGIN TRANSACTION")
-                tx = DuckDBTx(con)
-                try:
+                with transaction_on(con, write=write) as tx:
                     yield tx
-                    if write:
-                        tx.pause_if_asked()
-                    con.execute("COMMIT")
-                except BaseException:
-                    con.execute("ROLLBACK")
-                    raise
             finally:
                 con.close()
         finally:

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from ..ledger import Ledger
 from ..ledger import schema as s
-from ..ledger.duckdb_store import TYPES, DuckDBStore, DuckDBTx, _file_lock
+from ..ledger.duckdb_store import TYPES, DuckDBStore, _file_lock, transaction_on
 from ..ledger.store import LedgerBusyError, Tx
 
 
@@ -47,16 +47,8 @@ class KeptDuckDBStore(DuckDBStore):
         try:
             con = self._database().cursor()
             try:
-                con.execute("BEGIN TRANSACTION")
-                tx = DuckDBTx(con)
-                try:
+                with transaction_on(con, write=write) as tx:
                     yield tx
-                    if write:
-                        tx.pause_if_asked()
-                    con.execute("COMMIT")
-                except BaseException:
-                    con.execute("ROLLBACK")
-                    raise
             finally:
                 con.close()
         finally:
