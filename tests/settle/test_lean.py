@@ -85,18 +85,16 @@ def test_settle_rows_equals_settle(batches, remember):
     assert lean.state().to_pylist() == full.state().to_pylist()
 
 
+def one_claim(visit_type: str) -> dict:
+    """A resident adult's 2 000-yuan claim at a primary facility on 2022-03-02."""
+    return {"claim_id": "a", "person_id": "p", "settle_date": dt.date(2022, 3, 2), "scheme": "resident",
+            "category": "adult", "visit_type": visit_type, "facility_level": "primary",
+            "total_cost": 200_000}  # fmt: skip
+
+
 def test_lean_path_taken_and_declined():
     settler = wz.Settler(POLICY, threads=1)
-    base = {
-        "claim_id": "a",
-        "person_id": "p",
-        "settle_date": dt.date(2022, 3, 2),
-        "scheme": "resident",
-        "category": "adult",
-        "visit_type": "inpatient",
-        "facility_level": "primary",
-        "total_cost": 200_000,
-    }
+    base = one_claim("inpatient")
     got = settler.settle_rows([base])
     # as in the Ledger's example (a resident adult, inpatient, primary hospital): 300 yuan
     # deductible, the fund pays 1 360 yuan of 2 000
@@ -114,15 +112,6 @@ def test_lean_path_taken_and_declined():
                                  {"self_pay": 150_000, "class_b_self_pay": 60_000}, {"seq": True}])  # fmt: skip
 def test_declines_leave_store_unchanged(bad):
     settler = wz.Settler(POLICY, threads=1)
-    base = {
-        "claim_id": "a",
-        "person_id": "p",
-        "settle_date": dt.date(2022, 3, 2),
-        "scheme": "resident",
-        "category": "adult",
-        "visit_type": "outpatient",
-        "facility_level": "primary",
-        "total_cost": 200_000,
-    }
+    base = one_claim("outpatient")
     assert settler.settle_rows([{**base, **bad}]) is None
     assert settler.state().num_rows == 0
