@@ -91,3 +91,15 @@ def test_reversal_across_the_year_end_counts_in_the_original_year():
     out = wz.settle(claims, POLICY)
     assert out.settled.filter(pa.compute.equal(out.settled["claim_id"], "r1"))["year"].to_pylist() == [2022]
     assert [(s["year"], s["admissions_secondary"]) for s in out.state.to_pylist()] == [(2022, 0)]
+
+
+@ENGINES
+def test_two_reversals_of_one_claim_the_earlier_dated_wins(engine):
+    """Two reversals of e2-3 in one batch, the later row dated first: it wins, as it would if
+    the batch were split by date (found by the one-batch-equals-two property test)."""
+    first = engine(with_rows(load_example(2)["claims"]), POLICY)
+    late, early = reversal("r1", "e2-3", day=dt.date(2022, 12, 1)), reversal("r2", "e2-3", day=dt.date(2022, 11, 1))
+    out = engine(with_rows(load_example(2)["claims"].slice(0, 0), late, early), POLICY, state=first.state,
+                 originals=first.settled)  # fmt: skip
+    assert out.settled["claim_id"].to_pylist() == ["r2"]
+    assert out.rejected.select(["claim_id", "reason"]).to_pylist() == [{"claim_id": "r1", "reason": "ALREADY_REVERSED"}]

@@ -97,13 +97,12 @@ def match_reversals(rows: list[dict], earlier: dict, reversed_before: set) -> No
 
     The original is an accepted ordinary row of the batch that comes before the reversal, else
     a settled row of an earlier batch that is not itself a reversal. Two reversals of one
-    original: the first in input order wins.
+    original: the first in settlement order wins (date, seq, input position).
     """
     in_batch = {row["claim_id"]: row for row in rows if row["reverses"] is None and not row["problems"]}
     claimed = set()
-    for row in rows:
-        if row["reverses"] is None or row["problems"]:
-            continue
+    candidates = [row for row in rows if row["reverses"] is not None and not row["problems"]]
+    for row in sorted(candidates, key=lambda r: (r["settle_date"], r["seq"], r["row"])):
         target = row["reverses"]
         original = in_batch.get(target)
         if original is not None:

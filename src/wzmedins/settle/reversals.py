@@ -114,13 +114,16 @@ def resolve(cols, reverses: pa.Array, originals: Originals) -> tuple[np.ndarray,
     flag(unknown, "UNKNOWN_ORIGINAL")
     flag(reversed_before & ~unknown, "ALREADY_REVERSED")
     flag(mismatch & ~unknown, "REVERSAL_PERSON_MISMATCH")
-    # two reversals of one original in this batch: the first in input order wins
+    # two reversals of one original in this batch: the first in settlement order (date, seq,
+    # input row) wins, so a batch split by date settles the same one
     alive = cols.reason[cand] == t.NO_REASON
     live = np.flatnonzero(alive)
     if len(live):
         codes = pc.dictionary_encode(_take(target, live)).indices.to_numpy()
+        rows = cand[live]
+        ranked = np.lexsort((rows, cols.seq[rows], cols.date[rows]))  # live in settlement order
         first = np.zeros(len(live), dtype=bool)
-        first[np.unique(codes, return_index=True)[1]] = True
+        first[ranked[np.unique(codes[ranked], return_index=True)[1]]] = True
         flag(live[~first], "ALREADY_REVERSED")
         alive[live[~first]] = False
 
