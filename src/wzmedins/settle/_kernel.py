@@ -13,7 +13,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .._jit import kernel, parallel_kernel, step
+from .._jit import kernel, parallel_kernel, prefetch, prefetch1, step
 from ._steps import (
     ACCOUNT_CURRENT,
     ACCOUNT_HIST,
@@ -63,25 +63,33 @@ OUTPUT_FIELDS = (
     "ci_base_added", "ma_base_added",
 )  # fmt: skip
 assert len(OUTPUT_FIELDS) == N_OUT
-__all__ = ["OUTPUT_FIELDS", "N_OUT", "N_STATE", "POOL_INPATIENT", "POOL_OUTPATIENT", "settle_range"]
+__all__ = ["OUTPUT_FIELDS", "N_OUT", "N_STATE", "POOL_INPATIENT", "POOL_OUTPATIENT", "ROW_WIDTH", "settle_range"]
+
+
+AHEAD = 16  # a loop over rows in random order asks for the row this many iterations ahead (_jit.prefetch)
+
+# A store row: the N_STATE accumulators, then the person-year's last (date, seq) and whether
+# it is opened; ROW_WIDTH int64 (two cache lines), so a person-year is read and written in one go.
+LAST_DATE, LAST_SEQ, OPENED = N_STATE, N_STATE + 1, N_STATE + 2
+ROW_WIDTH = 16
 
 
 @kernel
 def settle_range(
     lo, hi, rows, codes, money, rev, opening,
-    pol, visit_pool, state, last_date, last_seq, opened, acc_vals, orig_vals, out,
+    pol, visit_pool, local, store, acc_vals, orig_vals, out,
 ):  # fmt: skip
     """Settle claims ``lo:hi`` and write each one's outputs into its row of ``out``. Every
-    per-claim array is in settlement order (``gather_claims`` makes them), so the loop reads
-    and writes memory in sequence.
+    per-claim array is in settlement order (``gather_claims`` makes them), and so are the
+    batch's person-year rows (``gather_rows``), so the loop reads and writes memory in sequence.
 
     Parameters
     ----------
     lo, hi
         The range of claims, in settlement order; it holds whole persons.
     rows
-        int64 ``[m]``: each claim's person-year row in the store (a person-year's claims are
-        adjacent).
+        int64 ``[m]``: each claim's person-year as a row of ``local`` (a person-year's claims
+        are adjacent).
     codes
         int8 ``[m, 8]``: profile index, the codes of scheme, category, visit type, facility
         level, area and assistance, and the reversal kind: 0 an ordinary claim, 1 a reversal of
@@ -94,15 +102,18 @@ def settle_range(
     rev
         int64 ``[m]`` (see ``codes``; any array of length 1 when the batch has no reversal).
     opening
-        int64 ``[m, 3]``: for a claim whose person-year is not yet opened, its accounts row,
-        last year's state row and last year's accounts row (-1: none).
+        int64 ``[rows of local, 4]``: for a person-year not yet opened, its accounts row, last
+        year's row in ``local`` (when the batch touches it too) or else in ``store``, and last
+        year's accounts row (-1: none).
     pol
         The compiled policy (``wzmedins.policy.compile``).
     visit_pool
         Deductible pool of each visit type code.
-    state, last_date, last_seq, opened
-        The store's person-year rows: accumulators ``[rows, N_STATE]``, order keys, and 1 once
-        the row is opened. Updated in place.
+    local
+        int64 ``[rows, ROW_WIDTH]``: the batch's person-year rows (store rows, see
+        ``ROW_WIDTH``), in settlement order. Updated in place; ``scatter_rows`` puts them back.
+    store
+        The store's rows, read only for last year's row of a person-year being opened.
     acc_vals
         Opening accounts ``[rows, 2]`` (current, hist).
     orig_vals
@@ -114,17 +125,17 @@ def settle_range(
     r = lo
     while r < hi:
         row = rows[r]
-        s = state[row]
-        if opened[row] == 0:
-            a, pr, pa_ = opening[r, 0], opening[r, 1], opening[r, 2]
-            open_year(s, acc_vals[a] if a >= 0 else none, state[pr] if pr >= 0 else none,
-                      acc_vals[pa_] if pa_ >= 0 else none)  # fmt: skip
-            opened[row] = 1
+        s = local[row]
+        if s[OPENED] == 0:
+            a, pl, ps, pa_ = opening[row, 0], opening[row, 1], opening[row, 2], opening[row, 3]
+            prev = local[pl] if pl >= 0 else (store[ps] if ps >= 0 else none)
+            open_year(s, acc_vals[a] if a >= 0 else none, prev, acc_vals[pa_] if pa_ >= 0 else none)
+            s[OPENED] = 1
         # the person-year's accumulators, in registers while its claims are settled
         out_ded, in_ded, adm_p, adm_s, adm_t = s[OUT_DED], s[IN_DED], s[ADM_P], s[ADM_S], s[ADM_T]
         fund_used, ci_base, ci_paid, ma_base, ma_paid = s[FUND], s[CI_BASE], s[CI_PAID], s[MA_BASE], s[MA_PAID]
         cur, hist = s[CUR], s[HIST]
-        ld, lq = last_date[row], last_seq[row]
+        ld, lq = s[LAST_DATE], s[LAST_SEQ]
         while r < hi and rows[r] == row:
             p, sc, cat, v, lv, area, cls = (codes[r, 0], codes[r, 1], codes[r, 2], codes[r, 3], codes[r, 4],
                                             codes[r, 5], codes[r, 6])  # fmt: skip
@@ -219,25 +230,32 @@ def settle_range(
         s[OUT_DED], s[IN_DED], s[ADM_P], s[ADM_S], s[ADM_T] = out_ded, in_ded, adm_p, adm_s, adm_t
         s[FUND], s[CI_BASE], s[CI_PAID], s[MA_BASE], s[MA_PAID] = fund_used, ci_base, ci_paid, ma_base, ma_paid
         s[CUR], s[HIST] = cur, hist
-        last_date[row], last_seq[row] = ld, lq
+        s[LAST_DATE], s[LAST_SEQ] = ld, lq
 
 
 @parallel_kernel
 def settle_parallel(
     bounds, rows, codes, money, rev, opening,
-    pol, visit_pool, state, last_date, last_seq, opened, acc_vals, orig_vals, out,
+    pol, visit_pool, local, store, acc_vals, orig_vals, out,
 ):  # fmt: skip
     """``settle_range`` over the ranges ``bounds[j]:bounds[j+1]`` (whole persons each) on
     numba's threads."""
     for j in numba.prange(bounds.shape[0] - 1):
         settle_range(bounds[j], bounds[j + 1], rows, codes, money, rev, opening,
-                     pol, visit_pool, state, last_date, last_seq, opened, acc_vals, orig_vals, out)  # fmt: skip
+                     pol, visit_pool, local, store, acc_vals, orig_vals, out)  # fmt: skip
 
 
 @step
 def _gather_range(lo, hi, idx, profile, scheme, category, visit, level, area, assistance, rev_kind, total,
                   self_pay, class_b, date, seq, codes, money):  # fmt: skip
     for r in range(lo, hi):
+        if r + AHEAD < hi:
+            ahead = idx[r + AHEAD]
+            prefetch1(total, ahead)
+            prefetch1(self_pay, ahead)
+            prefetch1(class_b, ahead)
+            prefetch1(date, ahead)
+            prefetch1(seq, ahead)
         i = idx[r]
         codes[r, 0] = profile[i]
         codes[r, 1] = scheme[i]
@@ -277,27 +295,127 @@ def gather_claims_parallel(idx, profile, scheme, category, visit, level, area, a
 
 
 @step
-def _scatter_range(lo, hi, values, dest, out):
+def _scatter_range(lo, hi, values, inverse, out):
     w = values.shape[1]
-    for r in range(lo, hi):
-        d = dest[r]
+    for d in range(lo, hi):
+        if d + AHEAD < hi:
+            ahead = inverse[d + AHEAD]
+            prefetch(values, ahead, 0)
+            prefetch(values, ahead, w - 1)
+        r = inverse[d]
         for c in range(w):
             out[c, d] = values[r, c]
+
+
+@step
+def _invert(dest, inverse):
+    for r in range(dest.shape[0]):
+        inverse[dest[r]] = r
 
 
 @kernel
 def scatter_columns(values, dest, out):
     """``out[:, dest[r]] = values[r]`` (outputs back from settlement order, one array per
-    output, which Arrow then takes as it is)."""
-    _scatter_range(0, values.shape[0], values, dest, out)
+    output, which Arrow then takes as it is). ``dest`` is a permutation; it is inverted first,
+    so each output array is written in sequence and each claim's outputs read in one go."""
+    inverse = np.empty(dest.shape[0], dtype=np.int64)
+    _invert(dest, inverse)
+    _scatter_range(0, values.shape[0], values, inverse, out)
 
 
 @parallel_kernel
 def scatter_columns_parallel(values, dest, out, parts):
     """``scatter_columns`` in ``parts`` ranges on numba's threads (large batches only)."""
     m = values.shape[0]
+    inverse = np.empty(m, dtype=np.int64)
+    _invert(dest, inverse)
     for j in numba.prange(parts):
-        _scatter_range(j * m // parts, (j + 1) * m // parts, values, dest, out)
+        _scatter_range(j * m // parts, (j + 1) * m // parts, values, inverse, out)
+
+
+@kernel
+def local_rows(sorted_rows, local):
+    """Each claim's person-year as a row of the batch's own (``local``), for claims in
+    settlement order (a person-year's claims adjacent); returns the store rows of the
+    batch's person-years, in that order."""
+    m = sorted_rows.shape[0]
+    touched = np.empty(m, dtype=np.int64)
+    u = -1
+    for r in range(m):
+        if r == 0 or sorted_rows[r] != sorted_rows[r - 1]:
+            u += 1
+            touched[u] = sorted_rows[r]
+        local[r] = u
+    return touched[: u + 1]
+
+
+@step
+def _get_range(lo, hi, store, touched, local):
+    for u in range(lo, hi):
+        if u + AHEAD < hi:
+            ahead = touched[u + AHEAD]
+            prefetch(store, ahead, 0)
+            prefetch(store, ahead, ROW_WIDTH - 1)
+        r = touched[u]
+        for c in range(ROW_WIDTH):
+            local[u, c] = store[r, c]
+
+
+@step
+def _put_range(lo, hi, local, touched, store):
+    for u in range(lo, hi):
+        if u + AHEAD < hi:
+            ahead = touched[u + AHEAD]
+            prefetch(store, ahead, 0)
+            prefetch(store, ahead, ROW_WIDTH - 1)
+        r = touched[u]
+        for c in range(ROW_WIDTH):
+            store[r, c] = local[u, c]
+
+
+@kernel
+def gather_rows(store, touched, local):
+    """``local[u] = store[touched[u]]``: the batch's person-year rows, read once (each row
+    asked for ``AHEAD`` rows before it is copied); the settling loop then reads them in
+    sequence."""
+    _get_range(0, touched.shape[0], store, touched, local)
+
+
+@kernel
+def scatter_rows(local, touched, store):
+    """``store[touched[u]] = local[u]``: the batch's person-year rows put back."""
+    _put_range(0, touched.shape[0], local, touched, store)
+
+
+@parallel_kernel
+def gather_rows_parallel(store, touched, local, parts):
+    """``gather_rows`` in ``parts`` ranges on numba's threads."""
+    n = touched.shape[0]
+    for j in numba.prange(parts):
+        _get_range(j * n // parts, (j + 1) * n // parts, store, touched, local)
+
+
+@parallel_kernel
+def scatter_rows_parallel(local, touched, store, parts):
+    """``scatter_rows`` in ``parts`` ranges on numba's threads."""
+    n = touched.shape[0]
+    for j in numba.prange(parts):
+        _put_range(j * n // parts, (j + 1) * n // parts, local, touched, store)
+
+
+@kernel
+def late_rows(rows, date, seq, store, late):
+    """``late[i]`` when claim i is dated before its person-year's last settled claim: (date,
+    seq) below the row's (``rows[i]`` of ``store``; -1: no row). The order rule."""
+    n = rows.shape[0]
+    for i in range(n):
+        if i + AHEAD < n and rows[i + AHEAD] >= 0:
+            prefetch(store, rows[i + AHEAD], LAST_DATE)
+        r = rows[i]
+        if r >= 0:
+            d = np.int64(date[i])
+            ld = store[r, LAST_DATE]
+            late[i] = d < ld or (d == ld and seq[i] < store[r, LAST_SEQ])
 
 
 @kernel
@@ -372,6 +490,8 @@ def local_codes(slots, scratch):
     seen = np.empty(m, dtype=np.int64)
     k = 0
     for i in range(m):
+        if i + AHEAD < m:
+            prefetch1(scratch, slots[i + AHEAD])
         s = slots[i]
         c = scratch[s]
         if c < 0:

@@ -165,8 +165,9 @@ def open_year(s, acc, prev, prev_acc):
     """Open a person-year with no carried state: its ``acc`` row (current, hist) when there is
     one; else the historical account is last year's closing balance (hist + the unused
     current-year account) from last year's state row ``prev``, else from last year's accounts
-    row ``prev_acc``; else 0. Empty arrays mean "no such row"."""
-    s[:] = 0
+    row ``prev_acc``; else 0. Empty arrays mean "no such row". Only the ``N_STATE``
+    accumulators of ``s`` are written (a store row carries more after them)."""
+    s[:N_STATE] = 0
     if acc.shape[0]:
         s[CUR] = acc[0]
         s[HIST] = acc[1]

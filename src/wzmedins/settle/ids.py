@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._ingest import hash_bytes, mix64
-from .._jit import kernel
+from .._jit import kernel, prefetch
 from ..errors import SchemaError
 
 EMPTY = -1
@@ -58,6 +58,7 @@ def _rehash(old, table, is_int):
 
 
 INLINE = 16  # bytes of a string id kept in its table entry
+AHEAD = 16  # rows ahead whose table entry is asked for early (_jit.prefetch)
 LENGTH_SHIFT = 40  # a string entry's first word: slot | length << 40
 
 
@@ -119,60 +120,56 @@ def _find_ints(values, rows, every, start, table, slot_key, n_slots, add, out):
 
 @kernel
 def _find_strings(offsets, data, rows, every, start, hashes, table, arena_off, arena, n_slots, add, out):
-    """As ``_find_ints`` for strings, compared exactly (see above). Rows go in groups: the
-    group's table entries are read first, all at once (independent reads the processor
-    overlaps), then each row is probed from cache."""
+    """As ``_find_ints`` for strings, compared exactly (see above). Each row's table entry is
+    asked for ``AHEAD`` rows before it is probed (``_jit.prefetch``), so the probes find it in
+    cache."""
     mask = np.uint64(table.shape[0] - 1)
     room = min(table.shape[0] >> 1, arena_off.shape[0] - 1)
     low = (np.int64(1) << LENGTH_SHIFT) - 1
-    group = 32
-    tags = np.empty(group, dtype=np.int64)
     n = offsets.shape[0] - 1 if every else rows.shape[0]
-    for g in range(start, n, group):
-        end = min(g + group, n)
-        for i in range(g, end):  # warm the group's entries
-            tags[i - g] = table[hashes[i] & mask, 1]
-        for i in range(g, end):
-            r = i if every else rows[i]
-            lo = offsets[r]
-            length = np.int64(offsets[r + 1] - lo)
-            w0, w1 = _prefix(data, lo, length)
-            h = hashes[i]
-            tag = np.int64(h)
-            pos = h & mask
-            while True:
-                entry = table[pos, 0]
-                if entry == EMPTY:
-                    if add:
-                        at = arena_off[n_slots]
-                        if n_slots >= room or at + length > arena.shape[0]:
-                            return n_slots, i
-                        for b in range(length):
-                            arena[at + b] = data[lo + b]
-                        arena_off[n_slots + 1] = at + length
-                        table[pos, 0] = n_slots | (length << LENGTH_SHIFT)
-                        table[pos, 1] = tag
-                        table[pos, 2] = w0
-                        table[pos, 3] = w1
-                        out[i] = n_slots
-                        n_slots += 1
-                    else:
-                        out[i] = EMPTY
+    for i in range(start, n):
+        if i + AHEAD < n:
+            prefetch(table, hashes[i + AHEAD] & mask, 0)
+        r = i if every else rows[i]
+        lo = offsets[r]
+        length = np.int64(offsets[r + 1] - lo)
+        w0, w1 = _prefix(data, lo, length)
+        h = hashes[i]
+        tag = np.int64(h)
+        pos = h & mask
+        while True:
+            entry = table[pos, 0]
+            if entry == EMPTY:
+                if add:
+                    at = arena_off[n_slots]
+                    if n_slots >= room or at + length > arena.shape[0]:
+                        return n_slots, i
+                    for b in range(length):
+                        arena[at + b] = data[lo + b]
+                    arena_off[n_slots + 1] = at + length
+                    table[pos, 0] = n_slots | (length << LENGTH_SHIFT)
+                    table[pos, 1] = tag
+                    table[pos, 2] = w0
+                    table[pos, 3] = w1
+                    out[i] = n_slots
+                    n_slots += 1
+                else:
+                    out[i] = EMPTY
+                break
+            if (table[pos, 1] == tag and table[pos, 2] == w0 and table[pos, 3] == w1
+                    and entry >> LENGTH_SHIFT == length):  # fmt: skip
+                s = entry & low
+                same = True
+                if length > INLINE:
+                    a = arena_off[s]
+                    for b in range(INLINE, length):
+                        if arena[a + b] != data[lo + b]:
+                            same = False
+                            break
+                if same:
+                    out[i] = s
                     break
-                if (table[pos, 1] == tag and table[pos, 2] == w0 and table[pos, 3] == w1
-                        and entry >> LENGTH_SHIFT == length):  # fmt: skip
-                    s = entry & low
-                    same = True
-                    if length > INLINE:
-                        a = arena_off[s]
-                        for b in range(INLINE, length):
-                            if arena[a + b] != data[lo + b]:
-                                same = False
-                                break
-                    if same:
-                        out[i] = s
-                        break
-                pos = (pos + np.uint64(1)) & mask
+            pos = (pos + np.uint64(1)) & mask
     return n_slots, n
 
 

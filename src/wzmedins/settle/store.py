@@ -26,6 +26,7 @@ from ..errors import SchemaError
 from ..policy import Policy
 from ..vocab import FACILITY_LEVELS, VISIT_POOL, VISIT_TYPES
 from . import _kernel as k
+from .buffers import Recycler
 from .columns import ClaimColumns, check_balances, claim_columns
 from .ids import IdIndex, _grow, plain
 from .lean import SettledRows, settle_rows
@@ -67,23 +68,6 @@ def order_by_person(codes: np.ndarray, year: np.ndarray, date: np.ndarray, seq: 
         return k.person_order(codes, key, n_codes)
     yd = (year.astype(np.int64) - year.min()) * (int(date.max()) - int(date.min()) + 1) + date
     return np.lexsort((seq, yd, codes))  # (year, date, seq) do not pack into 62 bits: rare
-
-
-def arrow_empty(shape: tuple[int, ...], dtype) -> np.ndarray:
-    """An uninitialised array in Arrow's memory pool, for outputs handed to Arrow: when the
-    tables made of it are dropped the pool keeps the memory for the next batch, where freed
-    numpy memory of this size goes back to the system and is zeroed again on reuse.
-
-    Examples
-    --------
-    >>> a = arrow_empty((2, 3), np.int64)
-    >>> a[:] = 7
-    >>> a.shape, pa.array(a[1]).to_pylist()
-    ((2, 3), [7, 7, 7])
-    """
-    count = int(np.prod(shape))
-    buf = pa.allocate_buffer(max(count, 1) * np.dtype(dtype).itemsize)
-    return np.frombuffer(buf, dtype=dtype, count=count).reshape(shape)
 
 
 class Settler:
@@ -130,15 +114,13 @@ class Settler:
         self.years = YearRows(YEAR_BITS)  # person-year key -> row
         self.row_slot = np.zeros(0, dtype=np.int64)
         self.row_year = np.zeros(0, dtype=np.int64)
-        self.values = np.zeros((0, k.N_STATE), dtype=np.int64)
-        self.last_date = np.zeros(0, dtype=np.int64)
-        self.last_seq = np.zeros(0, dtype=np.int64)
-        self.opened = np.zeros(0, dtype=np.uint8)
+        self.person_years = np.zeros((0, k.ROW_WIDTH), dtype=np.int64)  # a row per person-year: _kernel.ROW_WIDTH
         self.account_rows = YearRows(YEAR_BITS)
         self.account_values = np.zeros((0, 2), dtype=np.int64)
         self.claims = ClaimMemory() if remember_claims else None
         self._scratch = np.zeros(0, dtype=np.int64)
         self._buffers: dict[str, np.ndarray] = {}
+        self._outputs = Recycler()  # the settled columns' arrays, reused once written
         self._units_checked = False  # the unit-slip warning is given once per store
         self.kernel_seconds = 0.0  # time spent in the compiled loop, for benchmarks/bench_store.py
         self._snapshots: weakref.WeakSet[_StateSnapshot] = weakref.WeakSet()  # results' states not built yet
@@ -150,21 +132,23 @@ class Settler:
 
     # ----------------------------------------------------------------- loading
 
-    def _rows(self, slots: np.ndarray, years: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
-        """Person-year rows for (slots, years), added when new; returns (rows, is_new)."""
+    def _rows(self, slots: np.ndarray, years: np.ndarray) -> np.ndarray:
+        """Person-year rows for (slots, years), added when new (not yet opened)."""
         before = self.years.n
         rows = self.years.keys(_keys(slots, years), add=True)
         n = self.years.n
-        for name in ("row_slot", "row_year", "values", "last_date", "last_seq", "opened"):
-            setattr(self, name, _grow(getattr(self, name), n))
-        is_new = rows >= before
-        new = rows[is_new]
-        self.row_slot[new] = slots[is_new]
-        self.row_year[new] = years[is_new]
-        self.opened[new] = 0
-        self.last_date[new] = NO_DATE
-        self.last_seq[new] = NO_DATE
-        return rows, is_new
+        if n > before:
+            for name in ("row_slot", "row_year", "person_years"):
+                setattr(self, name, _grow(getattr(self, name), n))
+            is_new = rows >= before
+            new = rows[is_new]
+            self.row_slot[new] = slots[is_new]
+            self.row_year[new] = years[is_new]
+            fresh = self.person_years[before:n]
+            fresh[:, k.OPENED] = 0
+            fresh[:, k.LAST_DATE] = NO_DATE
+            fresh[:, k.LAST_SEQ] = NO_DATE
+        return rows
 
     def load_accounts(self, table: Any) -> None:
         """Add opening balances ``(person_id, year, current_balance, hist_balance)``; a
@@ -201,16 +185,17 @@ class Settler:
             i = int(np.flatnonzero(keys == dup)[0])
             raise SchemaError("person_id, year", "one row per person and year in the state table",
                               f"{table['person_id'][i]}, {years[i]} twice")  # fmt: skip
-        rows, _ = self._rows(slots, years, "state")
-        self.values[rows] = int_matrix(table, STATE_FIELDS, "state")
-        self.opened[rows] = 1
+        rows = self._rows(slots, years)
+        self.person_years[rows, : k.N_STATE] = int_matrix(table, STATE_FIELDS, "state")
+        self.person_years[rows, k.OPENED] = 1
         if "last_date" in table.column_names:
             last = table["last_date"]
             if pa.types.is_date(last.type):
                 last = pc.cast(last, pa.date32()).cast(pa.int32())
-            self.last_date[rows] = last.cast(pa.int64()).fill_null(NO_DATE).to_numpy()
+            self.person_years[rows, k.LAST_DATE] = last.cast(pa.int64()).fill_null(NO_DATE).to_numpy()
             seq = t.column(table, "last_seq", "int64")
-            self.last_seq[rows] = NO_DATE if seq is None else seq.cast(pa.int64()).fill_null(NO_DATE).to_numpy()
+            self.person_years[rows, k.LAST_SEQ] = (NO_DATE if seq is None else
+                                                   seq.cast(pa.int64()).fill_null(NO_DATE).to_numpy())  # fmt: skip
 
     # ----------------------------------------------------------------- snapshots
 
@@ -225,7 +210,7 @@ class Settler:
 
     def state(self) -> pa.Table:
         """Every person-year in the store, as a ``state`` table (interfaces.md "state")."""
-        return self._state_table(np.flatnonzero(self.opened[: self.years.n]))
+        return self._state_table(np.flatnonzero(self.person_years[: self.years.n, k.OPENED]))
 
     @property
     def known_claim_ids(self) -> pa.Array:
@@ -280,8 +265,10 @@ class Settler:
         try:
             # each accepted row's person, looked up once (a late row's person is known already)
             slots = self.persons.slots(cols.person_id, rows=accepted, add=True)
-            late = self._check_order(cols, slots)
-            return self._run(cols, late, tuple(carry), slots)
+            rows = np.full(len(slots), -1, dtype=np.int64)
+            rows[accepted] = self._rows(slots[accepted], cols.year[accepted])
+            late = self._check_order(cols, slots, rows)
+            return self._run(cols, late, tuple(carry), slots, rows)
         finally:
             self.persons.hint(cols.person_id, None)
 
@@ -309,24 +296,25 @@ class Settler:
         """
         return settle_rows(self, claims, known_claim_ids)
 
-    def _check_order(self, cols: ClaimColumns, person_slots: np.ndarray) -> np.ndarray:
+    def _check_order(self, cols: ClaimColumns, person_slots: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """The order rule: flag back-dated rows (``late``), rejecting them where the profile
-        says so; a reversal in the batch whose original is rejected so has no original."""
+        says so; a reversal in the batch whose original is rejected so has no original.
+        ``rows``: each row's person-year row (-1: none), looked up here when not given."""
         late = np.zeros(len(cols.reason), dtype=bool)
         accepted = cols.accepted
         accepted = accepted[cols.rev_kind[accepted] == 0]  # reversals are outside the rule
         if self.years.n == 0 or len(accepted) == 0:
             return late
-        slots = person_slots[accepted]
-        seen = slots >= 0
-        rows = np.full(len(accepted), -1, dtype=np.int64)
-        rows[seen] = self.years.keys(_keys(slots[seen], cols.year[accepted][seen]))
-        hit = rows >= 0
-        r = rows[hit]
-        a = accepted[hit]
-        d, q = cols.date[a].astype(np.int64), cols.seq[a]
-        is_late = (d < self.last_date[r]) | ((d == self.last_date[r]) & (q < self.last_seq[r]))
-        late[a[is_late]] = True
+        if rows is None:
+            slots = person_slots[accepted]
+            seen = slots >= 0
+            found = np.full(len(accepted), -1, dtype=np.int64)
+            found[seen] = self.years.keys(_keys(slots[seen], cols.year[accepted][seen]))
+        else:
+            found = rows[accepted]
+        is_late = np.zeros(len(accepted), dtype=bool)
+        k.late_rows(found, cols.date[accepted], cols.seq[accepted], self.person_years, is_late)
+        late[accepted[is_late]] = True
         reject = late & (self.policy.compiled.late_settle[cols.profile] == 0)
         if reject.any():
             t.flag(cols.reason, reject, "OUT_OF_ORDER")
@@ -337,8 +325,9 @@ class Settler:
         return late & (cols.reason == t.NO_REASON)
 
     def _run(
-        self, cols: ClaimColumns, late: np.ndarray, carry: tuple[str, ...], person_slots: np.ndarray
-    ) -> SettleResult:
+        self, cols: ClaimColumns, late: np.ndarray, carry: tuple[str, ...], person_slots: np.ndarray,
+        rows: np.ndarray | None = None,
+    ) -> SettleResult:  # fmt: skip
         accepted = cols.accepted
         m = len(accepted)
         every = m == len(cols.reason)
@@ -348,7 +337,7 @@ class Settler:
 
         slots = pick(person_slots)
         year = pick(cols.year)
-        rows, is_new = self._rows(slots, year, "claims")
+        rows = self._rows(slots, year) if rows is None else pick(rows)
         if len(self._scratch) < self.persons.n:
             self._scratch = _grow(self._scratch, self.persons.n)
             self._scratch[:] = -1
@@ -356,19 +345,17 @@ class Settler:
         order = order_by_person(codes, year, pick(cols.date), pick(cols.seq))
 
         idx = accepted[order]  # input row of each claim in settlement order
-        sorted_rows = rows[order]
-        opening = self._buffer("opening", m, 3, np.int64)  # read once per new person-year
-        opening.fill(-1)
-        new = is_new[order]
-        if new.any():
-            keys = _keys(slots[order][new], year[order][new])
-            if self.account_rows.n:
-                opening[new, 0] = self.account_rows.keys(keys)
-                opening[new, 2] = self.account_rows.keys(keys - 1)
-            opening[new, 1] = self.years.keys(keys - 1)
+        lrows = self._buffer("lrows", m, 1, np.int64)[:, 0]
+        touched = k.local_rows(rows[order], lrows)  # the batch's person-years, in settlement order
+        parts = self._parts(m)
+        local = self._buffer("local", len(touched), k.ROW_WIDTH, np.int64)
+        if parts > 1:
+            k.gather_rows_parallel(self.person_years, touched, local, parts)
+        else:
+            k.gather_rows(self.person_years, touched, local)
+        opening = self._opening(touched, local)
         codes8 = self._buffer("codes", m, 8, np.int8)  # one claim's codes in 8 bytes
         money = self._buffer("money", m, 5, np.int64)
-        parts = self._parts(m)
         columns = (idx, cols.profile, cols.scheme, cols.category, cols.visit, cols.level, cols.area,
                    cols.assistance, cols.rev_kind, cols.total, cols.self_pay, cols.class_b, cols.date, cols.seq,
                    codes8, money)  # fmt: skip
@@ -386,9 +373,8 @@ class Settler:
             rev[in_batch] = position[rev[in_batch]]
         work = self._buffer("out", m, k.N_OUT, np.int64)  # outputs in settlement order
         if m:
-            args = (sorted_rows, codes8, money, rev, opening, self.policy.compiled,
-                    np.asarray(VISIT_POOL, dtype=np.int64), self.values, self.last_date, self.last_seq,
-                    self.opened, self.account_values, cols.originals.values, work)  # fmt: skip
+            args = (lrows, codes8, money, rev, opening, self.policy.compiled, np.asarray(VISIT_POOL, dtype=np.int64),
+                    local, self.person_years, self.account_values, cols.originals.values, work)  # fmt: skip
             bounds = self._partitions(codes[order])
             start = time.perf_counter()
             if len(bounds) > 2:
@@ -396,14 +382,39 @@ class Settler:
             else:
                 k.settle_range(0, m, *args)
             self.kernel_seconds += time.perf_counter() - start
-        out = arrow_empty((k.N_OUT, m), np.int64)  # by rank among accepted rows (input order)
+        if parts > 1:
+            k.scatter_rows_parallel(local, touched, self.person_years, parts)
+        else:
+            k.scatter_rows(local, touched, self.person_years)
+        out = self._outputs.take(k.N_OUT, m, np.int64)  # by rank among accepted rows (input order)
         if parts > 1:
             k.scatter_columns_parallel(work, order.astype(np.int64, copy=False), out, parts)
         else:
             k.scatter_columns(work, order.astype(np.int64, copy=False), out)
-        change = np.ones(m, dtype=bool)  # claims of a person-year are adjacent in settlement order
-        change[1:] = sorted_rows[1:] != sorted_rows[:-1]
-        return self._result(cols, late, out, slots, sorted_rows[change], carry, accepted)
+        return self._result(cols, late, out, slots, touched, carry, accepted)
+
+    def _opening(self, touched: np.ndarray, local: np.ndarray) -> np.ndarray:
+        """For each of the batch's person-years not yet opened: its accounts row, last year's
+        row among the batch's own (the one before it, when the batch touches it too) or else
+        in the store (when opened), and last year's accounts row; -1 for none."""
+        opening = self._buffer("opening", len(touched), 4, np.int64)
+        unopened = np.flatnonzero(local[:, k.OPENED] == 0)
+        if len(unopened) == 0:
+            return opening
+        opening[unopened] = -1
+        rows = touched[unopened]
+        keys = _keys(self.row_slot[rows], self.row_year[rows])
+        if self.account_rows.n:
+            opening[unopened, 0] = self.account_rows.keys(keys)
+            opening[unopened, 3] = self.account_rows.keys(keys - 1)
+        prev = self.years.keys(keys - 1)
+        before = unopened - 1
+        in_batch = (prev >= 0) & (before >= 0) & (touched[np.maximum(before, 0)] == prev)
+        opening[unopened[in_batch], 1] = before[in_batch]
+        stored = (prev >= 0) & ~in_batch
+        stored[stored] = self.person_years[prev[stored], k.OPENED] == 1  # a row never opened holds nothing
+        opening[unopened[stored], 2] = prev[stored]
+        return opening
 
     def _buffer(self, name: str, n: int, width: int, dtype) -> np.ndarray:
         """A kernel input buffer ``[n, width]`` kept between batches (fresh memory costs a page
@@ -411,7 +422,7 @@ class Settler:
         to Arrow."""
         buf = self._buffers.get(name)
         if buf is None or buf.shape[0] < n:
-            buf = self._buffers[name] = arrow_empty((max(n, 1), width), dtype)  # a pool keeps it between stores
+            buf = self._buffers[name] = np.empty((max(n, 1), width), dtype)
         return buf[:n]
 
     def _parts(self, m: int) -> int:
@@ -474,15 +485,15 @@ class _StateSnapshot:
     def freeze(self) -> None:
         if self.frozen is None:
             st, rows = self.settler, self.rows
-            self.frozen = (st.row_slot[rows], st.row_year[rows], st.values[rows], st.last_date[rows], st.last_seq[rows])
+            self.frozen = (st.row_slot[rows], st.row_year[rows], st.person_years[rows])
 
     def __call__(self) -> pa.Table:
         st, rows = self.settler, self.rows
         if self.frozen is None:
-            slot, year, values, last, last_seq = (st.row_slot[rows], st.row_year[rows], st.values[rows],
-                                                  st.last_date[rows], st.last_seq[rows])  # fmt: skip
+            slot, year, values = st.row_slot[rows], st.row_year[rows], st.person_years[rows]
         else:
-            slot, year, values, last, last_seq = self.frozen
+            slot, year, values = self.frozen
+        last, last_seq = values[:, k.LAST_DATE], values[:, k.LAST_SEQ]
         persons = st.persons  # a person's id never changes: read from the index whenever
         cols = {"person_id": persons.ids(slot), "year": pa.array(year.astype(np.int32))}
         for j, name in enumerate(STATE_FIELDS):

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._jit import kernel
+from .._jit import kernel, prefetch1
 from .ids import _grow
 
 EMPTY = -1
+AHEAD = 16  # keys ahead whose person is asked for early (_jit.prefetch)
 
 
 @kernel
@@ -25,7 +26,12 @@ def _find(keys, start, bits, head, link, row_year, n_rows, add, out):
     (``head`` shorter than a slot, or no room for another row)."""
     year_mask = (np.int64(1) << bits) - 1
     room = min(link.shape[0], row_year.shape[0])
-    for i in range(start, keys.shape[0]):
+    n = keys.shape[0]
+    for i in range(start, n):
+        if i + AHEAD < n:
+            ahead = keys[i + AHEAD] >> bits
+            if 0 <= ahead < head.shape[0]:
+                prefetch1(head, ahead)
         key = keys[i]
         slot = key >> bits
         year = key & year_mask
