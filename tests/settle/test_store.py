@@ -278,6 +278,21 @@ def test_a_batch_state_is_its_own_when_read_after_later_batches():
     ]
 
 
+def test_kept_results_keep_their_money_while_the_store_reuses_memory():
+    """The settled columns' arrays are recycled for later batches only once nothing refers to
+    them: a result, a column or a numpy view kept across many batches keeps its values (worked
+    by hand: 200 then 500 yuan inpatient at a primary hospital, deductible 300 yuan)."""
+    settler = wz.Settler(POLICY)
+    first = settler.settle(claim("c1", "p", dt.date(2022, 3, 1), 20_000))
+    column = settler.settle(claim("c2", "p", dt.date(2022, 3, 2), 50_000)).settled["deductible"]
+    view = settler.settle(claim("c3", "q", dt.date(2022, 3, 2), 50_000)).settled["deductible"].to_numpy()
+    for day in range(3, 20):  # more batches than the store keeps arrays for
+        settler.settle(claim(f"d{day}", "r", dt.date(2022, 3, day), 70_000 + day))
+    assert first.settled["deductible"].to_pylist() == [20_000]
+    assert column.to_pylist() == [10_000]
+    assert view.tolist() == [30_000]
+
+
 def test_settlement_order_is_a_stable_sort_by_person_year_date_seq():
     from wzmedins.settle.store import order_by_person
 

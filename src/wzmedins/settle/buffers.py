@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 
-KEEP = 4  # recycled arrays held at most: the batch being settled and the ones being written
+KEEP = 3  # recycled arrays held at most: the batch being settled and the two being written
 
 
 class Recycler:
