@@ -32,23 +32,26 @@ def _empty_rejected() -> pa.Table:
                      "reason": pa.array([], pa.string()), "message": pa.array([], pa.string())})  # fmt: skip
 
 
-def settle_claims(inputs: YearInputs, b: Bundle, result, *, remember_claims: bool) -> YearTally:
+def settle_claims(inputs: YearInputs, b: Bundle, result, *, remember_claims: bool,
+                  write_settled: bool = False) -> YearTally:  # fmt: skip
     """Stream the year's claims through one state store; fold each settled batch once into what
-    later stages need (:class:`~wzmedins.year.tally.YearTally`) and write it to
-    ``OUT/settled/`` on a second thread while the next batch is settled."""
+    later stages need (:class:`~wzmedins.year.tally.YearTally`) and, with ``write_settled``,
+    write it to ``OUT/settled/``, on a second thread while the next batch is settled."""
     import wzmedins as wz
 
     # the per-person tables are read back (from disk when parked) only for as long as the store
     # and the fold's index are built from them, then dropped
     settler = wz.Settler(b.policy, accounts=result.tables["accounts"], remember_claims=remember_claims)
-    signed = inputs["signings"].column("person_id")
+    signings = inputs["signings"]
     spill = None if result.out is None else result.out / "kept"
     tally = YearTally(result.tables.columns("enrolment", ["person_id", "year", "county", "scheme"]),
-                      counties=tuple(b.fund.counties), signed_persons=signed,
-                      capitation_visits=tuple(b.capitation.visit_types), spill=spill)  # fmt: skip
+                      counties=tuple(b.fund.counties), signed_persons=signings.column("person_id"),
+                      capitation_visits=tuple(b.capitation.visit_types), spill=spill,
+                      signed_communities=signings.column("community_id"),
+                      outside_bp=b.capitation.outside_charge_bp)  # fmt: skip
     rejected: list[pa.Table] = []
     n_in = 0
-    folder = None if result.out is None else result.out / "settled"
+    folder = None if result.out is None or not write_settled else result.out / "settled"
     if folder is not None:
         folder.mkdir(exist_ok=True)
     # three threads in a pipeline: the next batch is read or generated, this one settled, the
@@ -105,6 +108,7 @@ def settle_claims(inputs: YearInputs, b: Bundle, result, *, remember_claims: boo
     spent = {**waits, **{f"{k} (background)": v for k, v in busy.items()}}
     result.claims_timings = {k: round(v, 3) for k, v in spent.items()}
     tally.enrolled = None  # the persons' index is done with: free it for the later stages
+    result.capitation_check = tuple(int(v) for v in tally.capitation_check)
     result.tables["payers"] = tally.payers().to_arrow()
     result.tables["rejected_claims"] = pa.concat_tables(rejected) if rejected else _empty_rejected()
     result.counts.update(claims=n_in, rejected=result.tables["rejected_claims"].num_rows)
