@@ -135,18 +135,21 @@ def test_person_index_finds_what_a_dict_finds():
     from wzmedins.year.persons import PersonIndex
 
     rng = random.Random(5)
-    for make in (lambda i: f"p{i}", lambda i: i, lambda i: "x" * (i % 5) + str(i)):
+    # short ids, integers, ids of many lengths, ids longer than 16 bytes sharing their first 16
+    for make in (lambda i: f"p{i}", lambda i: i, lambda i: "x" * (i % 5) + str(i),
+                 lambda i: "a-long-person-id-" + "y" * (i % 3) + str(i)):  # fmt: skip
         enrolled = [rng.choice([None, *[make(i) for i in range(300)]]) for _ in range(500)]
         asked = [rng.choice([None, *[make(i) for i in range(400)]]) for _ in range(700)]
         for bits in (64, 2):
             ix = PersonIndex(pa.array(enrolled), hash_bits=bits)
-            first = {}
-            for v in enrolled:
-                if v is not None and v not in first:
-                    first[v] = len(first)
-            assert ix.n == len(first)
-            assert ix.row_slots.tolist() == [-1 if v is None else first[v] for v in enrolled]
-            want = np.array([-1 if v is None else first.get(v, -1) for v in asked])
+            slot_of = {}  # each id's slot, as the rows it was built from give it
+            for v, slot in zip(enrolled, ix.row_slots.tolist(), strict=True):
+                assert (slot == -1) == (v is None)
+                if v is not None:
+                    assert slot_of.setdefault(v, slot) == slot  # one slot an id
+            assert ix.n == len(slot_of) == len(set(slot_of.values()))  # and one id a slot
+            assert set(slot_of.values()) == set(range(ix.n))
+            want = np.array([-1 if v is None else slot_of.get(v, -1) for v in asked])
             assert np.array_equal(ix.find(pa.array(asked)), want), bits
 
 

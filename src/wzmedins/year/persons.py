@@ -1,15 +1,18 @@
 """The year's persons by id, for the fold of its claims (:mod:`wzmedins.year.tally`).
 
 :class:`PersonIndex` gives each distinct person id of the enrolment (and of the signings) a
-dense slot, once, in a compiled open-addressing table read straight from the Arrow buffers: an
-entry is one 64-bit word, the upper half of the id's hash and its slot, so a probe reads one
-word; a hash found is checked against the id's bytes (copied once, in slot order), so two ids
-are never merged, whatever their hashes. About 16 bytes a person for the table at a load of
-at most one half, 8 for where each id starts and the ids' bytes themselves (about 40 in all
-for 12-byte ids).
+dense slot, once: the slots are the ids in order of their 64-bit hash, the hashes kept sorted
+(8 bytes a person) with each id's length and first 16 bytes in the same order (24 bytes; the
+whole bytes too when some id is longer) and a directory of where each range of hashes starts:
+about 40 bytes a person.
+A hash found is checked against the id's bytes, so two ids are never merged, whatever their
+hashes.
 
-:func:`find_slots` looks a batch of ids up in one compiled pass (no per-batch hash arrays,
-sorts or string takes), a group of rows at a time so that their cache misses overlap.
+A batch is looked up in one compiled pass (:func:`find_slots`): its ids are hashed and put in
+order of the hash's top bits (one counting pass), then looked up range by range, so the index
+is read front to back, each range of it once and from cache, instead of a few random reads of
+memory per id (several times slower at ten million persons). No per-batch Python strings,
+sorts of the strings or takes.
 """
 
 from __future__ import annotations
@@ -20,9 +23,6 @@ import pyarrow as pa
 from .._ingest import hash_bytes
 from .._jit import kernel, step
 from ..errors import SchemaError
-
-EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)
-LOW32 = np.uint64(0xFFFFFFFF)
 
 
 @step
@@ -36,117 +36,135 @@ def _same(data_a, lo_a, hi_a, data_b, lo_b, hi_b):
     return True
 
 
-@step
-def find(table, id_offsets, id_data, hash_mask, data, lo, hi):
-    """Slot of the id ``data[lo:hi]`` in the index (``table`` and the indexed ids' offsets and
-    bytes by slot), or -1 when it is not there. ``hash_mask`` keeps all the hash's bits (tests
-    narrow it to force shared hashes)."""
-    h = hash_bytes(data, lo, hi) & hash_mask
-    tag = h >> np.uint64(32)
-    mask = np.uint64(table.shape[0] - 1)
-    pos = h & mask
-    while True:
-        e = table[pos]
-        if e == EMPTY:
-            return -1
-        if e >> np.uint64(32) == tag:
-            s = np.int64(e & LOW32)
-            if _same(data, lo, hi, id_data, id_offsets[s], id_offsets[s + 1]):
-                return s
-        pos = (pos + np.uint64(1)) & mask
+@kernel
+def _hashes(offsets, data, hash_mask, out):
+    for i in range(offsets.shape[0] - 1):
+        out[i] = hash_bytes(data, offsets[i], offsets[i + 1]) & hash_mask
 
 
 @kernel
-def _build(offsets, data, valid, hash_mask, table, rep, row_slot):
-    """Slot of every row's id, new ids numbered in order of first appearance (-1: a null,
-    ``valid`` empty when there are none); ``rep[s]`` a row of slot ``s``. Returns the slots."""
-    mask = np.uint64(table.shape[0] - 1)
+def _distinct(order, hashes, offsets, data, row_slot, first_row):
+    """Slots of the rows taken in ``order`` (sorted by hash, then by row): a row whose hash and
+    bytes an earlier row of the same hash has takes that row's slot, any other a new one.
+    ``first_row[s]``: the row slot ``s`` came from. Returns the number of slots."""
     n = 0
-    check_valid = valid.shape[0] > 0
-    for i in range(offsets.shape[0] - 1):
-        if check_valid and not valid[i]:
-            row_slot[i] = -1
-            continue
-        lo = offsets[i]
-        hi = offsets[i + 1]
-        h = hash_bytes(data, lo, hi) & hash_mask
-        tag = h >> np.uint64(32)
-        pos = h & mask
-        while True:
-            e = table[pos]
-            if e == EMPTY:
-                table[pos] = (tag << np.uint64(32)) | np.uint64(n)
-                rep[n] = i
-                row_slot[i] = n
-                n += 1
+    run = 0  # the first slot of the current run of equal hashes
+    for k in range(order.shape[0]):
+        r = order[k]
+        if k == 0 or hashes[r] != hashes[order[k - 1]]:
+            run = n
+        s = -1
+        for t in range(run, n):  # the ids met with this hash (almost always none or one)
+            f = first_row[t]
+            if _same(data, offsets[r], offsets[r + 1], data, offsets[f], offsets[f + 1]):
+                s = t
                 break
-            if e >> np.uint64(32) == tag:
-                s = np.int64(e & LOW32)
-                r = rep[s]
-                if _same(data, lo, hi, data, offsets[r], offsets[r + 1]):
-                    row_slot[i] = s
-                    break
-            pos = (pos + np.uint64(1)) & mask
+        if s < 0:
+            s = n
+            first_row[n] = r
+            n += 1
+        row_slot[r] = s
     return n
 
 
 @kernel
-def _gather(rep, offsets, data, id_offsets, id_data):
+def _gather(first_row, offsets, data, id_offsets, id_data):
     """The ids' bytes in slot order: ``id_data[id_offsets[s]:id_offsets[s + 1]]`` is slot ``s``'s."""
     at = 0
-    for s in range(rep.shape[0]):
+    for s in range(first_row.shape[0]):
         id_offsets[s] = at
-        for b in range(offsets[rep[s]], offsets[rep[s] + 1]):
+        for b in range(offsets[first_row[s]], offsets[first_row[s] + 1]):
             id_data[at] = data[b]
             at += 1
-    id_offsets[rep.shape[0]] = at
+    id_offsets[first_row.shape[0]] = at
 
 
-GROUP = 32  # rows looked up together: their memory reads overlap
+INLINE = 16  # bytes of an id compared as two words; a longer id also byte by byte
+
+
+@step
+def _words(data, lo, hi):
+    """The first ``INLINE`` bytes of ``data[lo:hi]`` as two little-endian words, zero-padded."""
+    w0 = np.uint64(0)
+    w1 = np.uint64(0)
+    for k in range(min(hi - lo, INLINE)):
+        byte = np.uint64(data[lo + k])
+        if k < 8:
+            w0 |= byte << np.uint64(8 * k)
+        else:
+            w1 |= byte << np.uint64(8 * (k - 8))
+    return w0, w1
 
 
 @kernel
-def find_slots(table, id_offsets, id_data, hash_mask, offsets, data, valid, out):
-    """:func:`find` for every row (-1: a null, ``valid`` empty when none, or not indexed), in
-    groups of ``GROUP`` rows and three stages, so the reads of a group's table entries, then
-    of its ids, are independent of each other and overlap (a lookup is a few cache misses;
-    one after the other they cost several times more). A tag found whose bytes differ (two
-    ids sharing the upper half of a hash) is settled by :func:`find` itself."""
-    mask = np.uint64(table.shape[0] - 1)
-    hashes = np.empty(GROUP, np.uint64)
-    first = np.empty(GROUP, np.uint64)
-    cand = np.empty(GROUP, np.int64)
-    start = np.empty(GROUP, np.int64)
-    check_valid = valid.shape[0] > 0
+def _prefixes(first_row, offsets, data, words, lengths):
+    for s in range(first_row.shape[0]):
+        r = first_row[s]
+        words[s, 0], words[s, 1] = _words(data, offsets[r], offsets[r + 1])
+        lengths[s] = offsets[r + 1] - offsets[r]
+
+
+@kernel
+def find_slots(keys, directory, shift, coarse_shift, words, lengths, id_offsets, id_data, hash_mask, offsets, data,
+               valid, out):  # fmt: skip
+    """Slot of every row's id (-1: a null, ``valid`` empty when none, or an id not indexed).
+
+    ``keys`` are the indexed hashes in slot order, ``directory[t]`` the first slot whose hash
+    has top bits (``hash >> shift``) ``t`` or more; ``words`` and ``lengths`` each slot's first
+    16 bytes and length, ``id_offsets``/``id_data`` the bytes of all (read only for longer ids).
+    One pass hashes the rows and takes their first bytes (reading them in order), one places
+    them in order of fewer top bits (``hash >> coarse_shift``: a few thousand ranges, so the
+    counts stay in cache), and the last finds each by a binary search in its range of ``keys``
+    and compares it with every indexed id of its hash: the index is read range by range.
+    """
     n = offsets.shape[0] - 1
-    for g0 in range(0, n, GROUP):
-        g1 = min(g0 + GROUP, n)
-        for i in range(g0, g1):  # the hash, and the first entry it points at
-            h = hash_bytes(data, offsets[i], offsets[i + 1]) & hash_mask
-            hashes[i - g0] = h
-            first[i - g0] = table[h & mask]
-        for i in range(g0, g1):  # the first entry with the hash's tag, and where its id starts
-            h = hashes[i - g0]
-            tag = h >> np.uint64(32)
-            pos = h & mask
-            e = first[i - g0]
-            s = -1
-            while e != EMPTY:
-                if e >> np.uint64(32) == tag:
-                    s = np.int64(e & LOW32)
-                    break
-                pos = (pos + np.uint64(1)) & mask
-                e = table[pos]
-            cand[i - g0] = s
-            start[i - g0] = id_offsets[s] if s >= 0 else 0
-        for i in range(g0, g1):  # the id's bytes, compared
-            s = cand[i - g0]
-            if (check_valid and not valid[i]) or s < 0:
-                out[i] = -1
-            elif _same(data, offsets[i], offsets[i + 1], id_data, start[i - g0], id_offsets[s + 1]):
-                out[i] = s
+    n_coarse = (1 << (64 - np.int64(coarse_shift))) if coarse_shift < 64 else 1
+    hashes = np.empty(n, np.uint64)
+    start = np.zeros(n_coarse + 1, np.int64)
+    for i in range(n):
+        h = hash_bytes(data, offsets[i], offsets[i + 1]) & hash_mask
+        hashes[i] = h
+        start[np.int64(h >> coarse_shift) + 1] += 1
+    for t in range(n_coarse):
+        start[t + 1] += start[t]
+    order = np.empty(n, np.int64)
+    sorted_hash = np.empty(n, np.uint64)
+    sorted_words = np.empty((n, 2), np.uint64)
+    sorted_length = np.empty(n, np.int64)
+    check_valid = valid.shape[0] > 0
+    for i in range(n):
+        h = hashes[i]
+        t = np.int64(h >> coarse_shift)
+        k = start[t]
+        start[t] += 1
+        order[k] = i if not (check_valid and not valid[i]) else -1 - i
+        sorted_hash[k] = h
+        sorted_words[k, 0], sorted_words[k, 1] = _words(data, offsets[i], offsets[i + 1])
+        sorted_length[k] = offsets[i + 1] - offsets[i]
+    for k in range(n):
+        i = order[k]
+        if i < 0:  # a null id
+            out[-1 - i] = -1
+            continue
+        out[i] = -1
+        h = sorted_hash[k]
+        t = np.int64(h >> shift)
+        lo = directory[t]
+        hi = directory[t + 1]
+        while lo < hi:  # the first key >= h
+            mid = (lo + hi) >> 1
+            if keys[mid] < h:
+                lo = mid + 1
             else:
-                out[i] = find(table, id_offsets, id_data, hash_mask, data, offsets[i], offsets[i + 1])
+                hi = mid
+        length = sorted_length[k]
+        while lo < keys.shape[0] and keys[lo] == h:
+            if (lengths[lo] == length and words[lo, 0] == sorted_words[k, 0] and words[lo, 1] == sorted_words[k, 1]
+                    and (length <= INLINE or _same(data, offsets[i] + INLINE, offsets[i + 1], id_data,
+                                                   id_offsets[lo] + INLINE, id_offsets[lo + 1]))):  # fmt: skip
+                out[i] = lo
+                break
+            lo += 1
 
 
 def id_kind(kind: pa.DataType) -> str:
@@ -157,9 +175,9 @@ def id_kind(kind: pa.DataType) -> str:
 
 
 def id_buffers(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Offsets (a view, int32 or int64), bytes and validity (empty when no nulls) of an id column as strings:
-    one chunk, dictionaries decoded, integer ids written in decimal (an index holds ids of one
-    kind; :class:`PersonIndex` refuses two).
+    """Offsets (a view, int32 or int64), bytes and validity (empty when no nulls) of an id
+    column as strings: one chunk, dictionaries decoded, integer ids written in decimal (an
+    index holds ids of one kind; :class:`PersonIndex` refuses two).
 
     Examples
     --------
@@ -189,33 +207,44 @@ class PersonIndex:
     Examples
     --------
     >>> ix = PersonIndex(pa.array(["b", "a", None, "b"]))
-    >>> ix.n, ix.row_slots.tolist(), ix.find(pa.array(["a", "x", None, "b"])).tolist()
-    (2, [0, 1, -1, 0], [1, -1, -1, 0])
+    >>> ix.n, bool(ix.row_slots[0] == ix.row_slots[3]), int(ix.row_slots[2])
+    (2, True, -1)
+    >>> ix.find(pa.array(["a", "x", None, "b"])).tolist() == [ix.row_slots[1], -1, -1, ix.row_slots[0]]
+    True
     """
 
     def __init__(self, ids: pa.Array | pa.ChunkedArray, *, hash_bits: int = 64):
         self.kind = id_kind(ids.type)
-        self.hash_mask = np.uint64((1 << hash_bits) - 1) if hash_bits < 64 else EMPTY
+        self.hash_mask = np.uint64((1 << hash_bits) - 1) if hash_bits < 64 else np.uint64(2**64 - 1)
         offsets, data, valid = id_buffers(ids)
         rows = len(offsets) - 1
-        if rows >= 1 << 31:
-            raise SchemaError("person_id", "fewer than 2^31 enrolled rows", str(rows))
-        size = 16
-        while size < 2 * rows:
-            size *= 2
-        self.table = np.full(size, EMPTY, dtype=np.uint64)
-        rep = np.empty(rows, dtype=np.int64)
-        self.row_slots = np.empty(rows, dtype=np.int64)
-        self.n = int(_build(offsets, data, valid, self.hash_mask, self.table, rep, self.row_slots))
-        rep = rep[: self.n]
-        size = int((offsets[rep + 1] - offsets[rep]).sum())
-        self.offsets = np.empty(self.n + 1, np.int64)
+        if rows >= 1 << 40:
+            raise SchemaError("person_id", "fewer than 2^40 enrolled rows", str(rows))
+        hashes = np.empty(rows, np.uint64)
+        _hashes(offsets, data, self.hash_mask, hashes)
+        order = np.argsort(hashes, kind="stable") if not len(valid) else np.flatnonzero(valid)[
+            np.argsort(hashes[valid], kind="stable")]  # fmt: skip
+        self.row_slots = np.full(rows, -1, np.int64)
+        first_row = np.empty(len(order), np.int64)
+        self.n = int(_distinct(order, hashes, offsets, data, self.row_slots, first_row))
+        first_row = first_row[: self.n]
+        self.keys = hashes[first_row]
+        self.words = np.empty((self.n, 2), np.uint64)
+        self.lengths = np.empty(self.n, np.int64)
+        _prefixes(first_row, offsets, data, self.words, self.lengths)
+        # the whole ids' bytes only when some are longer than the words hold
+        long = bool(self.n) and int(self.lengths.max()) > INLINE
+        size = int(self.lengths.sum()) if long else 0
+        self.offsets = np.zeros(self.n + 1 if long else 1, np.int64)
         self.data = np.empty(size, np.uint8)
-        _gather(rep, offsets, data, self.offsets, self.data)
-
-    def arrays(self) -> tuple:
-        """What :func:`find` and :func:`find_slots` take: ``(table, id_offsets, id_data, hash_mask)``."""
-        return self.table, self.offsets, self.data, self.hash_mask
+        if long:
+            _gather(first_row, offsets, data, self.offsets, self.data)
+        # a range of hashes for about every 16 persons: a range of the index is a few cache lines
+        bits = max(1, min(24, int(np.log2(max(self.n, 2) / 16)) + 1))
+        self.shift = np.uint64(64 - bits)
+        self.coarse_shift = np.uint64(64 - min(bits, 12))
+        self.directory = np.searchsorted(self.keys >> self.shift, np.arange((1 << bits) + 1, dtype=np.uint64))
+        self.directory = self.directory.astype(np.int64)
 
     def find(self, ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
         """Slot of each id (-1: a null or an id not indexed); ids of the other kind (integers
@@ -225,5 +254,6 @@ class PersonIndex:
         if n == 0 or self.n == 0 or id_kind(ids.type) != self.kind:
             return out
         offsets, data, valid = id_buffers(ids)
-        find_slots(*self.arrays(), offsets, data, valid, out)
+        find_slots(self.keys, self.directory, self.shift, self.coarse_shift, self.words, self.lengths, self.offsets,
+                   self.data, self.hash_mask, offsets, data, valid, out)  # fmt: skip
         return out

@@ -35,7 +35,7 @@ from ..drg.from_settled import NOT_FUND
 from ..errors import SchemaError
 from ..vocab import AREAS, SCHEMES, VISIT_TYPES
 from .inputs import first_rows
-from .persons import PersonIndex, find_slots, id_buffers, id_kind
+from .persons import PersonIndex, id_kind
 from .spill import Spill, compact
 
 MONTHS = 12
@@ -307,9 +307,7 @@ class YearTally:
             keep[:] = UNPLACED  # ids of another kind than the enrolment's: nobody is found
             keep[visit == VISIT_TYPES.index("inpatient")] |= INPATIENT
         else:
-            offsets, data, valid = id_buffers(person)
-            slot = np.empty(n, np.int64)
-            find_slots(*e.index.arrays(), offsets, data, valid, slot)
+            slot = e.index.find(person)
             days, day_valid = _days(settled.column("settle_date"))
             if "community_id" in settled.column_names:
                 community = _codes(settled.column("community_id"), tuple(e.communities.to_pylist()))
