@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", required=True)
     parser.add_argument("--json")
-    parser.add_argument("--settled", action="store_true", help="also write the settled claims (as wzmedins year --settled)")
+    parser.add_argument("--settled", action="store_true", help="also write the settled claims")
     args = parser.parse_args(argv)
     scale = int(args.scale)
     out = Path(args.out)
