@@ -13,6 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,12 +143,16 @@ def run(
         _contributions(inputs, b, result)
     with _stage(result, "claims", progress):
         tally = settle_claims(inputs, b, result, remember_claims=remember_claims, write_settled=settled)
-    with _stage(result, "budget", progress):
-        _budget(inputs, b, result, tally)
-    with _stage(result, "drg", progress):
-        _drg(inputs, b, result, tally)
-    with _stage(result, "capitation", progress):
-        _capitation(inputs, b, result, tally)
+    # the capitation's claims are read back and coded (wz.capitation.prepare: no pool needed
+    # yet) on a second thread while budget and DRG run on this one
+    with ThreadPoolExecutor(1) as beside:
+        prepared = beside.submit(_prepare_capitation, inputs, b, tally)
+        with _stage(result, "budget", progress):
+            _budget(inputs, b, result, tally)
+        with _stage(result, "drg", progress):
+            _drg(inputs, b, result, tally)
+        with _stage(result, "capitation", progress):
+            _capitation(inputs, b, result, prepared.result())
     with _stage(result, "expenditure", progress):
         _expenditure(inputs, b, result)
     with _stage(result, "fund", progress):
@@ -157,6 +162,7 @@ def run(
     with _stage(result, "checks", progress):
         result.checks = run_checks(result, inputs)
     if result.out is not None:
+        result.tables.wait()
         for name in result.tables:
             if result.tables.parked(name) is None:
                 pq.write_table(result.tables[name], result.out / f"{name}.parquet")
@@ -299,8 +305,9 @@ def _drg(inputs: YearInputs, b: Bundle, result: YearResult, tally: YearTally) ->
     result.counts["drg_cases"] = cases.num_rows
 
 
-def _capitation(inputs: YearInputs, b: Bundle, result: YearResult, tally: YearTally) -> None:
-    """The signed persons' in-scope claims (kept while settling) charged to their communities."""
+def _prepare_capitation(inputs: YearInputs, b: Bundle, tally: YearTally):
+    """The signings and the signed persons' in-scope claims (kept while settling) coded once
+    (``wz.capitation.prepare``)."""
     import wzmedins as wz
 
     claims = tally.kept("capitation")
@@ -308,9 +315,15 @@ def _capitation(inputs: YearInputs, b: Bundle, result: YearResult, tally: YearTa
         claims = pa.table({"person_id": pa.array([], pa.string()), "year": pa.array([], pa.int32()),
                            "fund": pa.array([], pa.int64()), "visit_type": pa.array([], pa.string()),
                            "community_id": pa.array([], pa.string())})  # fmt: skip
-    res = wz.capitation.settle(
-        inputs["signings"], claims, b.capitation, pool=_pool(result, "resident", "capitation"), year=inputs.year,
-    )  # fmt: skip
+    return wz.capitation.prepare(inputs["signings"], claims, year=inputs.year)
+
+
+def _capitation(inputs: YearInputs, b: Bundle, result: YearResult, prepared) -> None:
+    """The signed persons' in-scope claims charged to their communities, the per-capita amount
+    derived from the resident scheme's capitation pool (``wz.capitation.run``)."""
+    import wzmedins as wz
+
+    res = wz.capitation.run(prepared, b.capitation, pool=_pool(result, "resident", "capitation"))
     result.tables.update(capitation_communities=res.communities, capitation_persons=res.persons,
                          capitation_rejected=res.rejected)  # fmt: skip
     result.counts["signed"] = res.persons.num_rows

@@ -15,6 +15,7 @@ compares the two paths).
 from __future__ import annotations
 
 from collections.abc import Iterator, MutableMapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
@@ -58,33 +59,52 @@ class Tables(MutableMapping):
     def __init__(self, folder: str | Path | None = None):
         self.folder = None if folder is None else Path(folder)
         self._tables: dict[str, pa.Table | Path] = {}
+        self._writing: dict[str, Future] = {}
+        self._writer: ThreadPoolExecutor | None = None
 
     def park(self, name: str, table: pa.Table) -> None:
-        """Keep ``table`` as ``name``: written to the folder now and dropped from memory (kept
-        in memory when there is no folder)."""
+        """Keep ``table`` as ``name``: written to the folder and then dropped from memory (kept
+        in memory when there is no folder). The file is written on a thread of its own while
+        the caller goes on; reading the table, or :meth:`wait`, waits for it."""
         if self.folder is None:
             self._tables[name] = table
             return
         path = self.folder / f"{name}.parquet"
-        pq.write_table(table, path)
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1)
+        self._writing[name] = self._writer.submit(pq.write_table, table, path)
         self._tables[name] = path
 
+    def wait(self, name: str | None = None) -> None:
+        """Wait until table ``name`` (every table, without a name) is on disk."""
+        for key in [name] if name is not None else list(self._writing):
+            done = self._writing.pop(key, None)
+            if done is not None:
+                done.result()
+
     def parked(self, name: str) -> Path | None:
-        """The Parquet file of a parked table, or None when it is in memory."""
+        """The Parquet file of a parked table (once written), or None when it is in memory."""
         value = self._tables.get(name)
-        return value if isinstance(value, Path) else None
+        if isinstance(value, Path):
+            self.wait(name)
+            return value
+        return None
 
     def columns(self, name: str, columns: list[str]) -> pa.Table:
         """Only ``columns`` of table ``name`` (those it has), read from disk when parked."""
         value = self._tables[name]
         if isinstance(value, Path):
+            self.wait(name)
             have = pq.read_schema(value).names
             return pq.read_table(value, columns=[c for c in columns if c in have])
         return value.select([c for c in columns if c in value.column_names])
 
     def __getitem__(self, name: str) -> pa.Table:
         value = self._tables[name]
-        return pq.read_table(value) if isinstance(value, Path) else value
+        if isinstance(value, Path):
+            self.wait(name)
+            return pq.read_table(value)
+        return value
 
     def __setitem__(self, name: str, table: pa.Table) -> None:
         self._tables[name] = table
