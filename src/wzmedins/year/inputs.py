@@ -221,8 +221,8 @@ def person_counties(inputs: YearInputs) -> pa.Table:
     workers, then the residents, the first row of each person-year kept (ids read as strings,
     ``scheme`` dictionary-encoded).
 
-    The person-years are told apart by the year's compiled person index
-    (:class:`~wzmedins.year.persons.PersonIndex`, ids hashed from the Arrow buffers) and one compiled pass
+    The person-years are told apart by the compiled id index of settlement
+    (``settle.ids.IdIndex``, ids hashed from the Arrow buffers) and one compiled pass
     (:func:`first_rows`), not a sort of the strings.
 
     Examples
@@ -234,8 +234,7 @@ def person_counties(inputs: YearInputs) -> pa.Table:
     >>> t.column("person_id").to_pylist(), t.column("scheme").to_pylist()
     (['a', 'b', 'c'], ['employee', 'employee', 'resident'])
     """
-    from ..settle.ids import plain
-    from .persons import PersonIndex
+    from ..settle.ids import IdIndex, plain
 
     parts = [(inputs[name], scheme) for name, scheme in (("workers", "employee"), ("residents", "resident"))]
     person = pa.concat_arrays([plain(t.column("person_id")).cast(pa.string()) for t, _ in parts])
@@ -245,9 +244,8 @@ def person_counties(inputs: YearInputs) -> pa.Table:
         pa.array(np.repeat(np.arange(len(parts), dtype=np.int32), [t.num_rows for t, _ in parts])),
         pa.array([s for _, s in parts]),
     )
-    index = PersonIndex(person)
-    slot = index.row_slots
-    slot[slot < 0] = index.n  # null ids: one more person, as polars' unique has it
+    slot = IdIndex("person_id").slots(person, add=True)
+    slot[slot < 0] = slot.max(initial=-1) + 1  # null ids: one more person, as polars' unique has it
     # the year as a small code (a null year one more value), then the first row of each pair
     values, code = np.unique(year.fill_null(0).to_numpy(zero_copy_only=False), return_inverse=True)
     code = np.where(year.is_valid().to_numpy(zero_copy_only=False), code, len(values)).astype(np.int64)

@@ -37,33 +37,38 @@ def _same(data_a, lo_a, hi_a, data_b, lo_b, hi_b):
 
 
 @kernel
-def _hashes(offsets, data, hash_mask, out):
+def _hashes(offsets, data, hash_mask, out, words, lengths):
+    """Each row's hash, first ``INLINE`` bytes as two words and length, in one pass."""
     for i in range(offsets.shape[0] - 1):
         out[i] = hash_bytes(data, offsets[i], offsets[i + 1]) & hash_mask
+        words[i, 0], words[i, 1] = _words(data, offsets[i], offsets[i + 1])
+        lengths[i] = offsets[i + 1] - offsets[i]
 
 
 @kernel
-def _distinct(order, hashes, offsets, data, row_slot, first_row):
-    """Slots of the rows taken in ``order`` (sorted by hash, then by row): a row whose hash and
-    bytes an earlier row of the same hash has takes that row's slot, any other a new one.
-    ``first_row[s]``: the row slot ``s`` came from. Returns the number of slots."""
+def _distinct(order, hashes, words, lengths, offsets, data, row_slot, first):
+    """Slots of the rows taken in ``order`` (sorted by hash; ``hashes``, ``words``
+    and ``lengths`` in that order): a row equal to an earlier row of the same hash takes its
+    slot, any other a new one. ``first[s]``: the position in ``order`` slot ``s`` came from.
+    Returns the number of slots."""
     n = 0
     run = 0  # the first slot of the current run of equal hashes
     for k in range(order.shape[0]):
-        r = order[k]
-        if k == 0 or hashes[r] != hashes[order[k - 1]]:
+        if k == 0 or hashes[k] != hashes[k - 1]:
             run = n
         s = -1
         for t in range(run, n):  # the ids met with this hash (almost always none or one)
-            f = first_row[t]
-            if _same(data, offsets[r], offsets[r + 1], data, offsets[f], offsets[f + 1]):
-                s = t
-                break
+            f = first[t]
+            if lengths[f] == lengths[k] and words[f, 0] == words[k, 0] and words[f, 1] == words[k, 1]:
+                r, q = order[k], order[f]
+                if lengths[k] <= INLINE or _same(data, offsets[r], offsets[r + 1], data, offsets[q], offsets[q + 1]):
+                    s = t
+                    break
         if s < 0:
             s = n
-            first_row[n] = r
+            first[n] = k
             n += 1
-        row_slot[r] = s
+        row_slot[order[k]] = s
     return n
 
 
@@ -94,14 +99,6 @@ def _words(data, lo, hi):
         else:
             w1 |= byte << np.uint64(8 * (k - 8))
     return w0, w1
-
-
-@kernel
-def _prefixes(first_row, offsets, data, words, lengths):
-    for s in range(first_row.shape[0]):
-        r = first_row[s]
-        words[s, 0], words[s, 1] = _words(data, offsets[r], offsets[r + 1])
-        lengths[s] = offsets[r + 1] - offsets[r]
 
 
 @kernel
@@ -221,24 +218,25 @@ class PersonIndex:
         if rows >= 1 << 40:
             raise SchemaError("person_id", "fewer than 2^40 enrolled rows", str(rows))
         hashes = np.empty(rows, np.uint64)
-        _hashes(offsets, data, self.hash_mask, hashes)
-        order = np.argsort(hashes, kind="stable") if not len(valid) else np.flatnonzero(valid)[
-            np.argsort(hashes[valid], kind="stable")]  # fmt: skip
+        words = np.empty((rows, 2), np.uint64)
+        lengths = np.empty(rows, np.int64)
+        _hashes(offsets, data, self.hash_mask, hashes, words, lengths)
+        order = np.argsort(hashes) if not len(valid) else np.flatnonzero(valid)[np.argsort(hashes[valid])]
+        # in hash order, so the pass below reads them in turn (a gather of whole words each)
+        hashes, lengths = hashes[order], lengths[order]
+        words = np.stack([words[:, 0][order], words[:, 1][order]], axis=1)
         self.row_slots = np.full(rows, -1, np.int64)
-        first_row = np.empty(len(order), np.int64)
-        self.n = int(_distinct(order, hashes, offsets, data, self.row_slots, first_row))
-        first_row = first_row[: self.n]
-        self.keys = hashes[first_row]
-        self.words = np.empty((self.n, 2), np.uint64)
-        self.lengths = np.empty(self.n, np.int64)
-        _prefixes(first_row, offsets, data, self.words, self.lengths)
+        first = np.empty(len(order), np.int64)
+        self.n = int(_distinct(order, hashes, words, lengths, offsets, data, self.row_slots, first))
+        first = first[: self.n]
+        self.keys, self.words, self.lengths = hashes[first], words[first], lengths[first]
+        del hashes, words, lengths
         # the whole ids' bytes only when some are longer than the words hold
         long = bool(self.n) and int(self.lengths.max()) > INLINE
-        size = int(self.lengths.sum()) if long else 0
         self.offsets = np.zeros(self.n + 1 if long else 1, np.int64)
-        self.data = np.empty(size, np.uint8)
+        self.data = np.empty(int(self.lengths.sum()) if long else 0, np.uint8)
         if long:
-            _gather(first_row, offsets, data, self.offsets, self.data)
+            _gather(order[first], offsets, data, self.offsets, self.data)
         # a range of hashes for about every 16 persons: a range of the index is a few cache lines
         bits = max(1, min(24, int(np.log2(max(self.n, 2) / 16)) + 1))
         self.shift = np.uint64(64 - bits)

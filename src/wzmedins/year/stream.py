@@ -41,14 +41,21 @@ def settle_claims(inputs: YearInputs, b: Bundle, result, *, remember_claims: boo
 
     # the per-person tables are read back (from disk when parked) only for as long as the store
     # and the fold's index are built from them, then dropped
-    settler = wz.Settler(b.policy, accounts=result.tables["accounts"], remember_claims=remember_claims)
     signings = inputs["signings"]
     spill = None if result.out is None else result.out / "kept"
-    tally = YearTally(result.tables.columns("enrolment", ["person_id", "year", "county", "scheme"]),
-                      counties=tuple(b.fund.counties), signed_persons=signings.column("person_id"),
-                      capitation_visits=tuple(b.capitation.visit_types), spill=spill,
-                      signed_communities=signings.column("community_id"),
-                      outside_bp=b.capitation.outside_charge_bp)  # fmt: skip
+
+    def make_tally() -> YearTally:
+        return YearTally(result.tables.columns("enrolment", ["person_id", "year", "county", "scheme"]),
+                         counties=tuple(b.fund.counties), signed_persons=signings.column("person_id"),
+                         capitation_visits=tuple(b.capitation.visit_types), spill=spill,
+                         signed_communities=signings.column("community_id"),
+                         outside_bp=b.capitation.outside_charge_bp)  # fmt: skip
+
+    # the fold's index of the persons is built on a second thread while the store opens
+    with ThreadPoolExecutor(1) as beside:
+        coming_tally = beside.submit(make_tally)
+        settler = wz.Settler(b.policy, accounts=result.tables["accounts"], remember_claims=remember_claims)
+        tally = coming_tally.result()
     rejected: list[pa.Table] = []
     n_in = 0
     folder = None if result.out is None or not write_settled else result.out / "settled"
