@@ -8,9 +8,10 @@ the claims again:
   the person's enrolment, the month of the ``settle_date``), summed in int64 fen into a
   dense array by one compiled pass a batch (:func:`fold`): the person's county comes from one
   index of the enrolment built once (:class:`~wzmedins.year.persons.PersonIndex`: ids hashed
-  from the Arrow buffers, compared word by word, so two ids are never merged). Rows it cannot place (no enrolment for the person-year, a county outside the fund
-  profile, no month) are kept and given to ``wz.fund.expenditure`` at the end, so the
-  reasons of ``claims_unplaced`` are the library's;
+  from the Arrow buffers, compared word by word, so two ids are never merged). Rows it
+  cannot place (no enrolment for the person-year, a county outside the fund profile, no
+  month) are kept and given to ``wz.fund.expenditure`` at the end, so the reasons of
+  ``claims_unplaced`` are the library's;
 - the claims, costs and payers' amounts per scheme, visit type and area (the ``payers`` table);
 - the inpatient rows, for the DRG cases (a few percent of the claims);
 - the signed persons' claims of the capitation's visit types, for ``wz.capitation.settle``,
