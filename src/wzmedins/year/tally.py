@@ -284,7 +284,7 @@ class YearTally:
         self.capitation_check = np.zeros(2, np.int64)  # own, outside (fen)
         self.outside_bp = int(outside_bp)
         # rows kept for later stages, only the columns they read: in memory, or with ``spill``
-        # (a folder) one Parquet part per batch there, read back by the stage that needs them
+        # (a folder) one part per batch there (Arrow IPC), read back by the stage that needs them
         folder = (lambda name: None) if spill is None else (lambda name: Path(spill) / name)  # noqa: E731
         self.unplaced = Spill(folder("unplaced"))
         self.inpatient = Spill(folder("inpatient"))
