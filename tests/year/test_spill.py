@@ -173,3 +173,19 @@ def test_signings_and_enrolment_with_ids_of_two_kinds_are_refused():
     enrolment = pa.table({"person_id": ["a"], "year": [2022], "county": ["ruian"], "scheme": ["employee"]})
     with pytest.raises(SchemaError, match="person_id"):
         Enrolled(enrolment, counties=("ruian",), signed=pa.array([1]))
+
+
+def test_settled_claims_are_written_only_when_asked(tmp_path):
+    """``settled=True`` writes every settled claim (one part a batch); by default none."""
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+
+    inputs = year.synthetic(5_000, seed=2, batch_size=2_000)
+    plain, asked = year.run(inputs, out=tmp_path / "plain"), year.run(inputs, out=tmp_path / "asked", settled=True)
+    assert not (tmp_path / "plain" / "settled").exists()
+    parts = sorted((tmp_path / "asked" / "settled").glob("part-*.parquet"))
+    assert len(parts) == 3
+    settled = ds.dataset(parts).to_table()
+    assert settled.num_rows == asked.counts["settled"] == plain.counts["settled"] == 5_000
+    paid = sum(r["fund"] for r in plain.tables["payers"].to_pylist())
+    assert pc.sum(settled.column("fund")).as_py() == paid > 0
