@@ -2,9 +2,9 @@
 
 :class:`PersonIndex` gives each distinct person id of the enrolment (and of the signings) a
 dense slot, once: the slots are the ids in order of their 64-bit hash, the hashes kept sorted
-(8 bytes a person) with each id's length and first 16 bytes in the same order (24 bytes; the
+(8 bytes a person) with each id's length and first 16 bytes in the same order (20 bytes; the
 whole bytes too when some id is longer) and a directory of where each range of hashes starts:
-about 40 bytes a person.
+about 30 bytes a person.
 A hash found is checked against the id's bytes, so two ids are never merged, whatever their
 hashes.
 
@@ -219,7 +219,7 @@ class PersonIndex:
             raise SchemaError("person_id", "fewer than 2^40 enrolled rows", str(rows))
         hashes = np.empty(rows, np.uint64)
         words = np.empty((rows, 2), np.uint64)
-        lengths = np.empty(rows, np.int64)
+        lengths = np.empty(rows, np.int32)
         _hashes(offsets, data, self.hash_mask, hashes, words, lengths)
         order = np.argsort(hashes) if not len(valid) else np.flatnonzero(valid)[np.argsort(hashes[valid])]
         # in hash order, so the pass below reads them in turn (a gather of whole words each)
