@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", required=True)
     parser.add_argument("--json")
+    parser.add_argument("--settled", action="store_true", help="also write the settled claims")
     args = parser.parse_args(argv)
     scale = int(args.scale)
     out = Path(args.out)
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     report = {"scale": scale, "generator": generator_rate(scale, args.seed)}
     t0 = time.perf_counter()
-    res = year.run(scale, seed=args.seed, out=out)
+    res = year.run(scale, seed=args.seed, out=out, settled=args.settled)
     t1 = time.perf_counter()
     year.render(res, out)
     report.update(
@@ -66,6 +67,7 @@ def main(argv: list[str] | None = None) -> dict:
         cpu_seconds=res.cpu_seconds,
         peak_rss_mb=res.peak_rss_mb,
         settled_parts_bytes=sum(p.stat().st_size for p in (out / "settled").glob("*.parquet")),
+        out_bytes=sum(p.stat().st_size for p in out.rglob("*") if p.is_file()),
         checks_held=res.ok,
         counts=res.counts,
     )

@@ -35,7 +35,7 @@ def test_parked_and_spilled_year_equals_the_in_memory_year(both):
     for name in memory.tables:
         assert _plain(memory.tables[name]).equals(_plain(disk.tables[name])), name
     assert memory.counts == disk.counts
-    assert _plain(memory.scope_claims.table()).equals(_plain(disk.scope_claims.table()))
+    assert memory.capitation_check == disk.capitation_check
 
 
 def test_per_person_tables_live_on_disk_and_kept_rows_per_batch(both):
@@ -43,9 +43,9 @@ def test_per_person_tables_live_on_disk_and_kept_rows_per_batch(both):
     for name in ("accounts", "enrolment", "employee_contributions", "resident_contributions"):
         assert disk.tables.parked(name) == out / f"{name}.parquet"
     assert disk.tables.parked("fund_city") is None  # small result tables stay in memory
-    assert list((out / "kept" / "capitation").glob("part-*.parquet"))
+    assert list((out / "kept" / "capitation").glob("part-*.arrow"))
     # only the columns the stage reads, enum columns as dictionaries
-    inpatient = pq.read_table(next((out / "kept" / "inpatient").glob("part-*.parquet")))
+    inpatient = pa.ipc.open_file(next((out / "kept" / "inpatient").glob("part-*.arrow"))).read_all()
     assert "category" not in inpatient.column_names and "hospital_id" in inpatient.column_names
     assert pa.types.is_dictionary(inpatient.schema.field("visit_type").type)
     enrol = pq.read_schema(out / "enrolment.parquet")
@@ -124,45 +124,68 @@ def test_person_counties_equals_a_polars_unique(years):
     assert got.equals(_person_counties_by_polars(w, r))
 
 
-def test_sorted_ids_find_what_the_hash_table_finds():
-    """The fold's person index by sorted hashes against ``settle.ids.IdIndex``, nulls, unknown
-    ids and integer ids included."""
+def test_person_index_finds_what_a_dict_finds():
+    """The fold's compiled person index against a dict, nulls, unknown ids and integer ids
+    included, with the full hash and with hashes narrowed to 2 bits (so most ids share a hash
+    and only the byte-by-byte check tells them apart)."""
     import random
 
     import numpy as np
 
-    from wzmedins.year.tally import HashedIds, SortedIds
+    from wzmedins.year.persons import PersonIndex
 
     rng = random.Random(5)
-    for make in (lambda i: f"p{i}", lambda i: i):
-        enrolled = pa.array([rng.choice([None, *[make(i) for i in range(300)]]) for _ in range(500)])
-        asked = pa.array([rng.choice([None, *[make(i) for i in range(400)]]) for _ in range(700)])
-        a, b = SortedIds(enrolled), HashedIds(enrolled)
-        assert a.n == b.n
-        # slots differ in numbering, not in which rows share a person
-        pairs = {(int(x), int(y)) for x, y in zip(a.row_slots, b.row_slots, strict=True)}
-        assert len({x for x, _ in pairs}) == len(pairs) == len({y for _, y in pairs})
-        to_b = dict(pairs)
-        got = a.find(asked)
-        assert np.array_equal(np.array([to_b[int(x)] for x in got]), b.find(asked))
+    # short ids, integers, ids of many lengths, ids longer than 16 bytes sharing their first 16
+    for make in (lambda i: f"p{i}", lambda i: i, lambda i: "x" * (i % 5) + str(i),
+                 lambda i: "a-long-person-id-" + "y" * (i % 3) + str(i)):  # fmt: skip
+        enrolled = [rng.choice([None, *[make(i) for i in range(300)]]) for _ in range(500)]
+        asked = [rng.choice([None, *[make(i) for i in range(400)]]) for _ in range(700)]
+        for bits in (64, 2):
+            ix = PersonIndex(pa.array(enrolled), hash_bits=bits)
+            slot_of = {}  # each id's slot, as the rows it was built from give it
+            for v, slot in zip(enrolled, ix.row_slots.tolist(), strict=True):
+                assert (slot == -1) == (v is None)
+                if v is not None:
+                    assert slot_of.setdefault(v, slot) == slot  # one slot an id
+            assert ix.n == len(slot_of) == len(set(slot_of.values()))  # and one id a slot
+            assert set(slot_of.values()) == set(range(ix.n))
+            want = np.array([-1 if v is None else slot_of.get(v, -1) for v in asked])
+            assert np.array_equal(ix.find(pa.array(asked)), want), bits
 
 
-def test_a_hash_shared_by_two_ids_falls_back_to_the_hash_table(monkeypatch):
+def test_the_fold_with_shared_hashes_finds_the_same_persons():
     import numpy as np
 
-    import wzmedins.tables
-    from wzmedins.year.tally import Enrolled, HashCollision, SortedIds
+    from wzmedins.year.tally import Enrolled
 
-    monkeypatch.setattr(wzmedins.tables, "hash64", lambda ids: np.zeros(len(ids), np.uint64))
-    with pytest.raises(HashCollision):
-        SortedIds(pa.array(["a", "b"]))
     enrolment = pa.table({"person_id": ["a", "b", "a"], "year": [2022] * 3, "county": ["ruian", "lucheng", "ouhai"],
                           "scheme": ["employee", "resident", "resident"]})  # fmt: skip
-    e = Enrolled(enrolment, counties=("lucheng", "ruian", "ouhai"), signed=pa.array(["b", "s"]))
+    e = Enrolled(enrolment, counties=("lucheng", "ruian", "ouhai"), signed=pa.array(["b", "s"]), hash_bits=1)
     county, scheme, signed = e.lookup(pa.array(["b", "a", "x", "s"]), np.array([2022] * 4))
     assert (county.tolist(), scheme.tolist(), signed.tolist()) == ([0, 1, -1, -1], [1, 0, -1, -1],
                                                                    [True, False, False, True])  # fmt: skip
-    # with the hashes all equal the sorted index could only find by the exact check: a hit
-    # on a hash is never taken for the person
-    ix = SortedIds(pa.array(["a", "a"]))
-    assert ix.find(pa.array(["b", "a"])).tolist() == [-1, 0]
+
+
+def test_signings_and_enrolment_with_ids_of_two_kinds_are_refused():
+    from wzmedins.errors import SchemaError
+    from wzmedins.year.tally import Enrolled
+
+    enrolment = pa.table({"person_id": ["a"], "year": [2022], "county": ["ruian"], "scheme": ["employee"]})
+    with pytest.raises(SchemaError, match="person_id"):
+        Enrolled(enrolment, counties=("ruian",), signed=pa.array([1]))
+
+
+def test_settled_claims_are_written_only_when_asked(tmp_path):
+    """``settled=True`` writes every settled claim (one part a batch); by default none."""
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+
+    inputs = year.synthetic(5_000, seed=2, batch_size=2_000)
+    plain, asked = year.run(inputs, out=tmp_path / "plain"), year.run(inputs, out=tmp_path / "asked", settled=True)
+    assert not (tmp_path / "plain" / "settled").exists()
+    parts = sorted((tmp_path / "asked" / "settled").glob("part-*.parquet"))
+    assert len(parts) == 3
+    settled = ds.dataset(parts).to_table()
+    assert settled.num_rows == asked.counts["settled"] == plain.counts["settled"] == 5_000
+    paid = sum(r["fund"] for r in plain.tables["payers"].to_pylist())
+    assert pc.sum(settled.column("fund")).as_py() == paid > 0

@@ -91,8 +91,8 @@ def test_rows_without_enrolment_are_left_to_wz_fund_expenditure(settled_year):
     assert e.rejected.num_rows == unplaced.num_rows
 
 
-def test_the_person_lookup_on_every_core_equals_a_plain_lookup():
-    """Large batches are looked up in slices on several threads: same answer as one dict."""
+def test_the_person_lookup_equals_a_plain_lookup():
+    """A large batch looked up range by range (year.persons): the same answer as one dict."""
     import numpy as np
 
     from wzmedins.year.tally import Enrolled

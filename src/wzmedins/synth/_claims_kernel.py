@@ -194,3 +194,37 @@ def fixed_ids(prefix, numbers, width, out):
     size = prefix.shape[0] + width
     for i in range(numbers.shape[0]):
         _digits(out, i * size, prefix, numbers[i], width)
+
+
+@kernel
+def facility_communities(claim_no, person, level, area, county_key, home_key, where_key, enrolment_counties,
+                         county_cum, communities, first, own_share, near_share, tertiary, local, out):  # fmt: skip
+    """The community index of each claim's facility (-1: none), as
+    ``signings.Layout.facility_communities`` computes it over numpy arrays (a test holds them
+    equal): the person's home (county, then one of its communities, by hashes of the person
+    number), then the facility's by a hash of the claim number — his own community, another of
+    the county, or any. ``enrolment_counties``: the county is the enrolment's (``county_key``
+    the enrolment's stream, ``county_cum`` its shares), else the layout's (from the home's
+    stream)."""
+    n_total = first[-1] + communities[-1]
+    for r in range(claim_no.shape[0]):
+        if level[r] == tertiary or area[r] != local:
+            out[r] = -1
+            continue
+        h = _splitmix(np.uint64(person[r]) ^ home_key)
+        if enrolment_counties:
+            c = _pick(county_cum, (_splitmix(np.uint64(person[r]) ^ county_key) & LOW32) * TWO_POW_32)
+        else:
+            c = _pick(county_cum, (h & LOW32) * TWO_POW_32)
+        u_comm = (h >> np.uint64(32)) * TWO_POW_32
+        n = communities[c]
+        home = first[c] + min(np.int64(u_comm * n), n - 1)
+        w = _splitmix(np.uint64(claim_no[r]) ^ where_key)
+        u_where = (w & LOW32) * TWO_POW_32
+        u_which = (w >> np.uint64(32)) * TWO_POW_32
+        if u_where < own_share:
+            out[r] = home
+        elif u_where < near_share and n > 1:
+            out[r] = first[c] + (home - first[c] + 1 + min(np.int64(u_which * (n - 1)), n - 2)) % n
+        else:
+            out[r] = min(np.int64(u_which * n_total), n_total - 1)

@@ -94,22 +94,24 @@ class Layout:
         Drawn from ``(seed, claim number)`` by hashing, so the other columns of the claims do
         not change when this one is added.
         """
-        county, home = self.homes(person, seed=seed)
-        u_where, u_which = _uniforms(seed, np.asarray(claim_no, dtype=np.uint64), 13)
-        n_here = np.asarray(self.communities, dtype=np.int64)[county]
-        first = self._first()[county]
-        # another community of the county: step over the home one
-        other = first + (home - first + 1 + np.minimum((u_which * (n_here - 1)).astype(np.int64), n_here - 2)) % n_here
-        anywhere = np.minimum((u_which * len(self.community_ids())).astype(np.int64), len(self.community_ids()) - 1)
-        comm = np.where(
-            u_where < self.own_share,
-            home,
-            np.where((u_where < self.own_share + self.same_county_share) & (n_here > 1), other, anywhere),
-        )
-        in_community = (np.asarray(level) != FACILITY_LEVELS.index("tertiary")) & (
-            np.asarray(area) == AREAS.index("local")
-        )
-        indices = pa.array(comm.astype(np.int16), pa.int16(), mask=~in_community)
+        from ..tables import splitmix64
+        from ._claims_kernel import facility_communities
+
+        def key(salt: int) -> np.uint64:  # the stream keys of claims._uniforms
+            return splitmix64(np.array([seed * 1_000_003 + salt], dtype=np.uint64))[0]
+
+        enrolment_counties = self.counties == enrolment.COUNTIES
+        shares = enrolment.DEFAULT_ENROLMENT.county_share if enrolment_counties else self.county_share
+        cum = np.cumsum(np.asarray(shares, dtype=np.float64))
+        out = np.empty(len(claim_no), np.int64)
+        facility_communities(
+            np.ascontiguousarray(claim_no, dtype=np.int64), np.ascontiguousarray(person, dtype=np.int64),
+            np.ascontiguousarray(level), np.ascontiguousarray(area), key(3), key(11), key(13), enrolment_counties,
+            cum / cum[-1], np.asarray(self.communities, dtype=np.int64), self._first(), float(self.own_share),
+            float(self.own_share + self.same_county_share), FACILITY_LEVELS.index("tertiary"), AREAS.index("local"),
+            out,
+        )  # fmt: skip
+        indices = pa.array(out.astype(np.int16), pa.int16(), mask=out < 0)
         return pa.DictionaryArray.from_arrays(indices, pa.array(self.community_ids(), pa.string()))
 
 

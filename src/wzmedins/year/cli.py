@@ -57,6 +57,11 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="keep every claim id across batches (duplicates and reversals of earlier batches found; "
         "about 150 bytes a claim)",
     )
+    y.add_argument(
+        "--settled",
+        action="store_true",
+        help="also write every settled claim to OUT/settled/ (Parquet; about 40 bytes a claim, 4 GB for 1e8)",
+    )
     y.add_argument("--out", required=True, help="folder for the tables, figures and report.html")
     y.set_defaults(func=_run)
     return y
@@ -72,7 +77,8 @@ def _run(args: argparse.Namespace) -> int:
     def say(line: str) -> None:
         print(f"  {line}", file=sys.stderr)
 
-    res = run(inputs, bundle=args.bundle, out=args.out, progress=say, remember_claims=args.remember_claims)
+    res = run(inputs, bundle=args.bundle, out=args.out, progress=say, remember_claims=args.remember_claims,
+              settled=args.settled)  # fmt: skip
     other = None
     if args.whatif:
         other = run(inputs, bundle=args.whatif, out=None, progress=say, remember_claims=args.remember_claims)

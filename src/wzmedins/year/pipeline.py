@@ -13,6 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ import pyarrow.parquet as pq
 from ..rounding import half_up
 from .bundle import Bundle, load_bundle
 from .inputs import YearInputs, person_counties, synthetic
-from .spill import Spill, Tables, compact
+from .spill import Tables, compact
 from .stream import CARRY, settle_claims  # noqa: F401  (CARRY: the columns carried, public here too)
 from .tally import YearTally
 
@@ -48,7 +49,7 @@ class YearResult:
     checks: list[dict] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     out: Path | None = None
-    scope_claims: pa.Table | Spill | None = field(default=None, repr=False)
+    capitation_check: tuple[int, int] = (0, 0)  # own, outside: summed by the fold (year.tally)
     spending: pl.DataFrame | None = field(default=None, repr=False)
 
     def __getitem__(self, name: str) -> pa.Table:
@@ -94,6 +95,7 @@ def run(
     out: str | os.PathLike | None = None,
     progress=None,
     remember_claims: bool = False,
+    settled: bool = False,
 ) -> YearResult:
     """Run one city-year under ``bundle``.
 
@@ -107,10 +109,15 @@ def run(
     seed, year
         For a synthetic year.
     out
-        A folder: the settled claims are written there as they are settled (``settled/``),
-        and every result table as Parquet. Without it the settled claims stay in memory.
+        A folder: every result table is written there as Parquet, the per-person tables as
+        soon as they are made (docs/year.md, "Scale").
     progress
         A callable taking a line of text, told when each stage starts.
+    settled
+        Also write every settled claim to ``out/settled/`` (Parquet, one part a batch): about
+        40 bytes and half a CPU-microsecond a claim. Off by default: the report's figures are
+        drawn from the tables written beside it, not from the claims (docs/year.md, "What is
+        written").
     remember_claims
         Keep every settled claim's id in the state store, so an id repeated in a later batch is
         ``DUPLICATE_CLAIM_ID`` and a reversal finds its original in an earlier batch (about 150
@@ -135,13 +142,17 @@ def run(
     with _stage(result, "contributions", progress):
         _contributions(inputs, b, result)
     with _stage(result, "claims", progress):
-        tally = settle_claims(inputs, b, result, remember_claims=remember_claims)
-    with _stage(result, "budget", progress):
-        _budget(inputs, b, result, tally)
-    with _stage(result, "drg", progress):
-        _drg(inputs, b, result, tally)
-    with _stage(result, "capitation", progress):
-        _capitation(inputs, b, result, tally)
+        tally = settle_claims(inputs, b, result, remember_claims=remember_claims, write_settled=settled)
+    # the capitation's claims are read back and coded (wz.capitation.prepare: no pool needed
+    # yet) on a second thread while budget and DRG run on this one
+    with ThreadPoolExecutor(1) as beside:
+        prepared = beside.submit(_prepare_capitation, inputs, b, tally)
+        with _stage(result, "budget", progress):
+            _budget(inputs, b, result, tally)
+        with _stage(result, "drg", progress):
+            _drg(inputs, b, result, tally)
+        with _stage(result, "capitation", progress):
+            _capitation(inputs, b, result, prepared.result())
     with _stage(result, "expenditure", progress):
         _expenditure(inputs, b, result)
     with _stage(result, "fund", progress):
@@ -151,6 +162,7 @@ def run(
     with _stage(result, "checks", progress):
         result.checks = run_checks(result, inputs)
     if result.out is not None:
+        result.tables.wait()
         for name in result.tables:
             if result.tables.parked(name) is None:
                 pq.write_table(result.tables[name], result.out / f"{name}.parquet")
@@ -293,8 +305,9 @@ def _drg(inputs: YearInputs, b: Bundle, result: YearResult, tally: YearTally) ->
     result.counts["drg_cases"] = cases.num_rows
 
 
-def _capitation(inputs: YearInputs, b: Bundle, result: YearResult, tally: YearTally) -> None:
-    """The signed persons' in-scope claims (kept while settling) charged to their communities."""
+def _prepare_capitation(inputs: YearInputs, b: Bundle, tally: YearTally):
+    """The signings and the signed persons' in-scope claims (kept while settling) coded once
+    (``wz.capitation.prepare``)."""
     import wzmedins as wz
 
     claims = tally.kept("capitation")
@@ -302,14 +315,17 @@ def _capitation(inputs: YearInputs, b: Bundle, result: YearResult, tally: YearTa
         claims = pa.table({"person_id": pa.array([], pa.string()), "year": pa.array([], pa.int32()),
                            "fund": pa.array([], pa.int64()), "visit_type": pa.array([], pa.string()),
                            "community_id": pa.array([], pa.string())})  # fmt: skip
-    res = wz.capitation.settle(
-        inputs["signings"], claims, b.capitation, pool=_pool(result, "resident", "capitation"), year=inputs.year,
-    )  # fmt: skip
+    return wz.capitation.prepare(inputs["signings"], claims, year=inputs.year)
+
+
+def _capitation(inputs: YearInputs, b: Bundle, result: YearResult, prepared) -> None:
+    """The signed persons' in-scope claims charged to their communities, the per-capita amount
+    derived from the resident scheme's capitation pool (``wz.capitation.run``)."""
+    import wzmedins as wz
+
+    res = wz.capitation.run(prepared, b.capitation, pool=_pool(result, "resident", "capitation"))
     result.tables.update(capitation_communities=res.communities, capitation_persons=res.persons,
                          capitation_rejected=res.rejected)  # fmt: skip
-    # for the independent check of the charges (not written out): the kept parts, read one
-    # by one by the check, not this table
-    result.scope_claims = tally.capitation if tally.capitation else claims
     result.counts["signed"] = res.persons.num_rows
 
 

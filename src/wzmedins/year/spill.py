@@ -15,10 +15,12 @@ compares the two paths).
 from __future__ import annotations
 
 from collections.abc import Iterator, MutableMapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
 ENUMS = ("county", "scheme", "category", "visit_type", "facility_level", "area", "assistance", "community_id")
@@ -58,33 +60,52 @@ class Tables(MutableMapping):
     def __init__(self, folder: str | Path | None = None):
         self.folder = None if folder is None else Path(folder)
         self._tables: dict[str, pa.Table | Path] = {}
+        self._writing: dict[str, Future] = {}
+        self._writer: ThreadPoolExecutor | None = None
 
     def park(self, name: str, table: pa.Table) -> None:
-        """Keep ``table`` as ``name``: written to the folder now and dropped from memory (kept
-        in memory when there is no folder)."""
+        """Keep ``table`` as ``name``: written to the folder and then dropped from memory (kept
+        in memory when there is no folder). The file is written on a thread of its own while
+        the caller goes on; reading the table, or :meth:`wait`, waits for it."""
         if self.folder is None:
             self._tables[name] = table
             return
         path = self.folder / f"{name}.parquet"
-        pq.write_table(table, path)
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1)
+        self._writing[name] = self._writer.submit(pq.write_table, table, path)
         self._tables[name] = path
 
+    def wait(self, name: str | None = None) -> None:
+        """Wait until table ``name`` (every table, without a name) is on disk."""
+        for key in [name] if name is not None else list(self._writing):
+            done = self._writing.pop(key, None)
+            if done is not None:
+                done.result()
+
     def parked(self, name: str) -> Path | None:
-        """The Parquet file of a parked table, or None when it is in memory."""
+        """The Parquet file of a parked table (once written), or None when it is in memory."""
         value = self._tables.get(name)
-        return value if isinstance(value, Path) else None
+        if isinstance(value, Path):
+            self.wait(name)
+            return value
+        return None
 
     def columns(self, name: str, columns: list[str]) -> pa.Table:
         """Only ``columns`` of table ``name`` (those it has), read from disk when parked."""
         value = self._tables[name]
         if isinstance(value, Path):
+            self.wait(name)
             have = pq.read_schema(value).names
             return pq.read_table(value, columns=[c for c in columns if c in have])
         return value.select([c for c in columns if c in value.column_names])
 
     def __getitem__(self, name: str) -> pa.Table:
         value = self._tables[name]
-        return pq.read_table(value) if isinstance(value, Path) else value
+        if isinstance(value, Path):
+            self.wait(name)
+            return pq.read_table(value)
+        return value
 
     def __setitem__(self, name: str, table: pa.Table) -> None:
         self._tables[name] = table
@@ -100,8 +121,8 @@ class Tables(MutableMapping):
 
 
 class Spill:
-    """Rows kept batch by batch for a later stage: in memory, or one Parquet part per batch in
-    ``folder`` (then read back once, whole, by :meth:`table`).
+    """Rows kept batch by batch for a later stage: in memory, or one part per batch in
+    ``folder`` (Arrow IPC, lz4; read back once, whole, by :meth:`table`).
 
     Examples
     --------
@@ -122,9 +143,15 @@ class Spill:
         if self.folder is None:
             self.parts.append(table)
             return
-        path = self.folder / f"part-{len(self.parts):05d}.parquet"
-        pq.write_table(table, path)
+        # Arrow IPC with lz4: written and read back once by this process, a third of the time
+        # of Parquet for these parts (docs/performance.md, "One city-year")
+        path = self.folder / f"part-{len(self.parts):05d}.arrow"
+        feather.write_feather(table, path, compression="lz4")
         self.parts.append(path)
+
+    def read(self, part: pa.Table | Path) -> pa.Table:
+        """One part, read back when spilled."""
+        return feather.read_table(part) if isinstance(part, Path) else part
 
     def __len__(self) -> int:
         return len(self.parts)
@@ -136,5 +163,5 @@ class Spill:
         """Every part as one table (dictionaries unified, one chunk), or None when none."""
         if not self.parts:
             return None
-        parts = [pq.read_table(p) if isinstance(p, Path) else p for p in self.parts]
+        parts = [self.read(p) for p in self.parts]
         return pa.concat_tables(parts, promote_options="permissive").unify_dictionaries().combine_chunks()

@@ -6,14 +6,16 @@ the claims again:
 - the fund's item-based payments per year, county, scheme, month and kind (inpatient or
   not), placed as ``wz.fund.expenditure`` places them (docs/rules/fund.md §4: the county of
   the person's enrolment, the month of the ``settle_date``), summed in int64 fen into a
-  dense array: the person's county comes from one index of the enrolment built once
-  (``settle.ids.IdIndex``: ids hashed from the Arrow buffers, collisions told apart byte by
-  byte). Rows it cannot place (no enrolment for the person-year, a county outside the fund
-  profile, no month) are kept and given to ``wz.fund.expenditure`` at the end, so the
-  reasons of ``claims_unplaced`` are the library's;
+  dense array by one compiled pass a batch (:func:`fold`): the person's county comes from one
+  index of the enrolment built once (:class:`~wzmedins.year.persons.PersonIndex`: ids hashed
+  from the Arrow buffers, compared word by word, so two ids are never merged). Rows it
+  cannot place (no enrolment for the person-year, a county outside the fund profile, no
+  month) are kept and given to ``wz.fund.expenditure`` at the end, so the reasons of
+  ``claims_unplaced`` are the library's;
 - the claims, costs and payers' amounts per scheme, visit type and area (the ``payers`` table);
 - the inpatient rows, for the DRG cases (a few percent of the claims);
-- the signed persons' claims of the capitation's visit types, for ``wz.capitation.settle``.
+- the signed persons' claims of the capitation's visit types, for ``wz.capitation.settle``,
+  and the two sums of the year's check of its charges (own community, outside).
 
 Memory follows the persons enrolled and the rows kept, not the year's claims. A test holds
 the tally equal, to the fen, to one call of ``wz.fund.expenditure`` on all the claims.
@@ -28,16 +30,18 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .._jit import kernel
+from .._jit import kernel, step
 from ..contract import PAYERS
 from ..drg.from_settled import CARRIED as DRG_CARRIED
 from ..drg.from_settled import NOT_FUND
-from ..settle.ids import IdIndex
+from ..errors import SchemaError
 from ..vocab import AREAS, SCHEMES, VISIT_TYPES
 from .inputs import first_rows
+from .persons import PersonIndex, id_kind
 from .spill import Spill, compact
 
 MONTHS = 12
+N_SCHEMES = len(SCHEMES)
 KINDS = (True, False)  # inpatient, other: the kind axis of the tally
 CAPITATION_COLUMNS = ("claim_id", "person_id", "year", "fund", "visit_type", "community_id", "settle_date", "reverses")
 # what ``wz.drg.cases_from_settled`` reads of the inpatient rows (the settled rows carry the
@@ -53,22 +57,82 @@ UNPLACED_COLUMNS = ("claim_id", "person_id", "year", "fund", "settle_date", "vis
 @kernel
 def add_money(cell, money, totals):
     """``totals[cell[i], 0] += 1`` and ``totals[cell[i], 1 + k] += money[k][i]`` for each row
-    (int64 fen; ``money`` is a 2-D array, one row per column summed)."""
+    (int64 fen; ``money`` a tuple of columns, read where they are)."""
     for i in range(cell.shape[0]):
         c = cell[i]
         totals[c, 0] += 1
-        for k in range(money.shape[0]):
-            totals[c, 1 + k] += money[k, i]
+        for k in range(len(money)):
+            totals[c, 1 + k] += money[k][i]
+
+
+@step
+def _month(day):
+    """Month 1-12 of a day number (days since 1970-01-01), proleptic Gregorian."""
+    z = day + 719_468
+    era = (z if z >= 0 else z - 146_096) // 146_097
+    doe = z - era * 146_097
+    yoe = (doe - doe // 1_460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    return mp + 3 if mp < 10 else mp - 9
+
+
+UNPLACED, INPATIENT, CAPITATION = 1, 2, 4  # bits of a row's ``keep`` flag
 
 
 @kernel
-def add_fund(cell, fund, totals, rows):
-    """``totals[cell[i]] += fund[i]`` and ``rows[cell[i]] += 1`` for every row with
-    ``cell[i] >= 0`` (int64 fen)."""
-    for i in range(cell.shape[0]):
-        if cell[i] >= 0:
-            totals[cell[i]] += fund[i]
-            rows[cell[i]] += 1
+def fold(slot_of, year, years, county_of, scheme_of, signed, home, fund, day, day_valid, visit, inpatient_visit,
+         in_scope, community, outside_bp, totals, counts, keep, check):  # fmt: skip
+    """One batch of settled claims into the year's dense sums, in one pass.
+
+    Each row's person is ``slot_of[i]`` (-1: not enrolled; :func:`wzmedins.year.persons.find_slots`); the county
+    and scheme of his enrolment in the row's ``year`` (``years``: the enrolment's years,
+    ``county_of``/``scheme_of`` a row per year, -1 none) and the month of ``day`` place its
+    ``fund`` in ``totals[year, cell]`` (``counts``: claims per cell), the cell being
+    ``((county · 2 + scheme) · 12 + month − 1) · 2 + kind`` (kind 0 inpatient, 1 other).
+    ``keep[i]`` gets the bits ``UNPLACED`` (no cell), ``INPATIENT`` and ``CAPITATION`` (a
+    signed person's claim of a visit type ``in_scope``). For the capitation check,
+    ``check[0]`` adds the fund of in-scope rows at the person's ``home`` community (code of
+    the first signing; ``community`` is the row's: -1 null, -2 a community no one signed with)
+    and ``check[1]`` the outside charge ``rnd(fund · outside_bp / 10⁴)`` of the rows elsewhere
+    or without a community. Empty ``day_valid``: no nulls.
+    """
+    n_years = years.shape[0]
+    day_nulls = day_valid.shape[0] > 0
+    for i in range(fund.shape[0]):
+        v = visit[i]
+        k = 0
+        inpatient = v == inpatient_visit
+        if inpatient:
+            k |= INPATIENT
+        slot = slot_of[i]
+        placed = False
+        if slot >= 0:
+            yi = -1
+            for j in range(n_years):
+                if years[j] == year[i]:
+                    yi = j
+                    break
+            if yi >= 0 and not (day_nulls and not day_valid[i]):
+                c = np.int64(county_of[yi, slot])
+                s = np.int64(scheme_of[yi, slot])
+                m = _month(np.int64(day[i]))
+                if c >= 0 and s >= 0 and 1 <= m <= 12:
+                    cell = ((c * N_SCHEMES + s) * MONTHS + m - 1) * 2 + (0 if inpatient else 1)
+                    totals[yi, cell] += fund[i]
+                    counts[yi, cell] += 1
+                    placed = True
+            if signed[slot] and v >= 0 and in_scope[v]:
+                k |= CAPITATION
+                h = home[slot]
+                cc = community[i]
+                if cc == -1 or (h >= 0 and cc != h):
+                    check[1] += (2 * fund[i] * outside_bp + 10_000) // 20_000
+                elif h >= 0:
+                    check[0] += fund[i]
+        if not placed:
+            k |= UNPLACED
+        keep[i] = k
 
 
 def _one(arr) -> pa.Array:
@@ -92,10 +156,11 @@ def _codes(arr, vocab) -> np.ndarray:
     """Index of each value in ``vocab``; -1 for a null or a value outside it."""
     arr = _one(arr)
     if pa.types.is_dictionary(arr.type):
-        per_value = pc.index_in(arr.dictionary.cast(pa.string()), value_set=pa.array(vocab)).fill_null(-1)
-        codes = per_value.to_numpy(zero_copy_only=False).astype(np.int64)[arr.indices.fill_null(0).to_numpy()]
-        return np.where(arr.indices.is_valid().to_numpy(zero_copy_only=False), codes, -1)
-    found = pc.index_in(arr.cast(pa.string()), value_set=pa.array(list(vocab)))
+        per_value = pc.index_in(arr.dictionary.cast(pa.string()), value_set=pa.array(list(vocab), pa.string()))
+        codes = per_value.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        codes = codes[arr.indices.fill_null(0).to_numpy(zero_copy_only=False)]
+        return np.where(arr.indices.is_valid().to_numpy(zero_copy_only=False), codes, -1) if arr.null_count else codes
+    found = pc.index_in(arr.cast(pa.string()), value_set=pa.array(list(vocab), pa.string()))
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
@@ -107,113 +172,20 @@ def _numbers(column) -> np.ndarray:
     return arr.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
 
 
-def _months(dates) -> np.ndarray:
-    """Month 1-12 of each date32 (0 for a null), by numpy's calendar."""
+def _days(dates) -> tuple[np.ndarray, np.ndarray]:
+    """Day numbers of a date column (a view when date32) and its validity (empty: no nulls)."""
     arr = _one(dates)
-    valid = None if arr.null_count == 0 else arr.is_valid().to_numpy(zero_copy_only=False)
     arr = arr if arr.type == pa.date32() else arr.cast(pa.date32())
-    days = np.frombuffer(arr.buffers()[1], np.int32, len(arr), arr.offset * 4)  # nulls masked below
-    month = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12 + 1
-    return month if valid is None else np.where(valid, month, 0)
-
-
-class HashCollision(Exception):
-    """Two different ids with one 64-bit hash among the enrolled persons (rare: then the
-    persons are indexed by ``settle.ids.IdIndex`` instead)."""
-
-
-class SortedIds:
-    """Dense slots of ids by their sorted 64-bit hashes (``tables.hash64``): 8 bytes a person
-    for the hashes and 8 for one row of each, beside the ids themselves, where a hash table
-    (``settle.ids.IdIndex``) takes about 120. A hash found is checked against the id it stands
-    for byte by byte, so two ids are never merged; two enrolled ids sharing a hash raise
-    :class:`HashCollision`.
-
-    Examples
-    --------
-    >>> ix = SortedIds(pa.array(["b", "a", None, "b"]))
-    >>> ix.n, ix.row_slots.tolist()[2], ix.find(pa.array(["a", "x", None, "b"])).tolist()[1:3]
-    (2, -1, [-1, -1])
-    """
-
-    def __init__(self, ids: pa.Array):
-        from ..tables import hash64
-
-        self.ids = ids
-        h = hash64(ids)
-        rows = np.flatnonzero(ids.is_valid().to_numpy(zero_copy_only=False)) if ids.null_count else None
-        order = np.argsort(h) if rows is None else rows[np.argsort(h[rows])]  # any row of a person will do
-        sk = h[order]
-        new = np.ones(len(order), bool)
-        new[1:] = sk[1:] != sk[:-1]
-        same = np.flatnonzero(~new)  # a row whose hash the row before it in hash order has
-        if len(same) and not pc.all(pc.equal(ids.take(pa.array(order[same])),
-                                             ids.take(pa.array(order[same - 1])))).as_py():  # fmt: skip
-            raise HashCollision
-        self.keys = sk[new]
-        self.rep = order[new]  # one row of each person, for the exact check of a hash found
-        self.n = len(self.keys)
-        self.row_slots = np.full(len(ids), -1, np.int64)
-        self.row_slots[order] = np.cumsum(new) - 1
-
-    def find(self, arr: pa.Array) -> np.ndarray:
-        """Slot of each id of ``arr``; -1 for a null or an id not indexed."""
-        from ..tables import hash64
-
-        out = np.full(len(arr), -1, np.int64)
-        if self.n == 0 or len(arr) == 0:
-            return out
-        h = hash64(arr)
-        by_hash = np.argsort(h)  # the hashes asked in order: the search walks the keys once
-        pos = np.empty(len(h), np.int64)
-        pos[by_hash] = np.minimum(np.searchsorted(self.keys, h[by_hash]), self.n - 1)
-        hit = self.keys[pos] == h
-        if arr.null_count:
-            hit &= arr.is_valid().to_numpy(zero_copy_only=False)
-        rows = np.flatnonzero(hit)
-        if len(rows):
-            same = pc.equal(arr.take(pa.array(rows)), self.ids.take(pa.array(self.rep[pos[rows]])))
-            rows = rows[same.fill_null(False).to_numpy(zero_copy_only=False)]
-            out[rows] = pos[rows]
-        return out
-
-
-class HashedIds:
-    """The same interface over ``settle.ids.IdIndex`` (the fallback of :class:`SortedIds`)."""
-
-    def __init__(self, ids: pa.Array):
-        self.index = IdIndex("person_id")
-        self.row_slots = self.index.slots(ids, add=True)
-        self.n = self.index.n
-
-    def find(self, ids: pa.Array) -> np.ndarray:
-        """Slots of ``ids`` (-1: unknown), looked up on every core: the index is only read."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        from .._jit import threads
-
-        n = len(ids)
-        parts = max(1, min(threads(), n // 100_000))
-        if parts == 1:
-            return self.index.slots(ids)
-        bounds = np.linspace(0, n, parts + 1).astype(np.int64)
-        with ThreadPoolExecutor(parts) as pool:
-            found = list(pool.map(lambda k: self.index.slots(ids.slice(bounds[k], bounds[k + 1] - bounds[k])),
-                                  range(parts)))  # fmt: skip
-        return np.concatenate(found)
-
-
-def _plain_ids(arr) -> pa.Array:
-    """Ids as one plain array, large strings as strings (one type to compare)."""
-    arr = _strings(arr)
-    return arr.cast(pa.string()) if pa.types.is_large_string(arr.type) else arr
+    days = np.frombuffer(arr.buffers()[1], np.int32, len(arr), arr.offset * 4)  # nulls: masked by validity
+    valid = arr.is_valid().to_numpy(zero_copy_only=False) if arr.null_count else np.zeros(0, bool)
+    return days, valid
 
 
 class Enrolled:
-    """Each enrolled person-year's county and scheme, and whether the person signed with a
-    family doctor, looked up by person id in O(batch) (one index of the persons, built once:
-    :class:`SortedIds`, or ``settle.ids.IdIndex`` when two ids share a hash or the enrolment
-    and the signings give ids of two types).
+    """Each enrolled person-year's county and scheme, whether the person signed with a family
+    doctor and the community he signed with, by person id: one compiled index of the persons
+    (:class:`~wzmedins.year.persons.PersonIndex`), built once, and small codes a slot (county
+    int16, scheme int8 a year; signed, and the first signing's community as int32).
 
     Examples
     --------
@@ -226,105 +198,135 @@ class Enrolled:
     """
 
     def __init__(self, enrolment: pa.Table, *, counties: tuple[str, ...], signed: pa.Array | None = None,
-                 hashed: bool = False):  # fmt: skip
+                 signed_communities: pa.Array | None = None, hash_bits: int = 64):  # fmt: skip
         self.counties = tuple(counties)
         if len(self.counties) > np.iinfo(np.int16).max:
             raise ValueError("more counties than an int16 code holds")
-        years = enrolment.column("year").cast(pa.int64()).to_numpy(zero_copy_only=False)
-        person = _plain_ids(enrolment.column("person_id"))
-        signed = None if signed is None else _plain_ids(signed)
-        both = person if signed is None or signed.type != person.type else pa.concat_arrays([person, signed])
-        try:
-            if hashed or (signed is not None and signed.type != person.type):
-                raise HashCollision  # asked for, or ids of two types (the IdIndex tells: SchemaError)
-            self.index = SortedIds(both)
-            row_slots = self.index.row_slots
-        except HashCollision:
-            self.index = HashedIds(person)
-            row_slots = self.index.row_slots
-            if signed is not None:
-                row_slots = np.concatenate([row_slots, self.index.index.slots(signed, add=True)])
-                self.index.n = self.index.index.n
-        slots = row_slots[: len(person)]
-        signed_slots = row_slots[len(person) :]
+        person = _one(enrolment.column("person_id"))
+        signed = None if signed is None else _one(signed)
+        if signed is not None and len(signed) and id_kind(signed.type) != id_kind(person.type):
+            raise SchemaError("person_id", "ids of one kind (all strings or all integers) in the enrolment and "
+                              "the signings", f"{person.type} and {signed.type}")  # fmt: skip
+        self.index = PersonIndex(person, hash_bits=hash_bits)
+        signed_slots = np.zeros(0, np.int64) if signed is None else self.index.find(signed)
+        if signed is not None and ((signed_slots < 0) & signed.is_valid().to_numpy(zero_copy_only=False)).any():
+            # persons signed but not enrolled: indexed too (rare; the index is built again)
+            extra = signed.filter(pa.array((signed_slots < 0) & signed.is_valid().to_numpy(zero_copy_only=False)))
+            self.index = PersonIndex(pa.concat_arrays([_plain_ids(person), _plain_ids(extra)]), hash_bits=hash_bits)
+            signed_slots = self.index.find(signed)
+        n = self.index.n
+        slots = self.index.row_slots[: len(person)]
+        self.index.row_slots = None  # only needed here
+        years = _numbers(enrolment.column("year"))
         county = _codes(enrolment.column("county"), self.counties)
         scheme = _codes(enrolment.column("scheme"), SCHEMES)
-        self.signed = np.zeros(self.index.n, bool)
-        self.signed[signed_slots[signed_slots >= 0]] = True
-        self.by_year: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for y in np.unique(years):
+        self.years = np.unique(years)
+        self.county_of = np.full((len(self.years), n), -1, np.int16)  # codes into the profile's counties and
+        self.scheme_of = np.full((len(self.years), n), -1, np.int8)  # SCHEMES: 3 bytes a person a year
+        for k, y in enumerate(self.years):
             rows = np.flatnonzero((years == y) & (slots >= 0))
-            rows = rows[first_rows(slots[rows], self.index.n)]  # the first row of each person-year
-            c = np.full(self.index.n, -1, np.int16)  # codes into the profile's counties and SCHEMES:
-            s = np.full(self.index.n, -1, np.int8)  # 3 bytes a person a year, not 16
-            c[slots[rows]] = county[rows]
-            s[slots[rows]] = scheme[rows]
-            self.by_year[int(y)] = (c, s)
+            rows = rows[first_rows(slots[rows], n)]  # the first row of each person-year
+            self.county_of[k, slots[rows]] = county[rows]
+            self.scheme_of[k, slots[rows]] = scheme[rows]
+        self.signed = np.zeros(n, bool)
+        self.signed[signed_slots[signed_slots >= 0]] = True
+        # the community of each signed person's first signing, as a code into ``communities``
+        self.home = np.full(n, -1, np.int32)
+        self.communities = pa.array([], pa.string())
+        if signed_communities is not None and len(signed_slots):
+            comm = _one(signed_communities)
+            comm = comm.dictionary_decode() if pa.types.is_dictionary(comm.type) else comm
+            self.communities = pc.unique(comm.cast(pa.string()).drop_null())
+            code = _codes(comm, tuple(self.communities.to_pylist()))
+            rows = np.flatnonzero(signed_slots >= 0)
+            rows = rows[first_rows(signed_slots[rows], n)]
+            self.home[signed_slots[rows]] = code[rows]
 
     def lookup(self, person_id, year: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """County code (into ``counties``) and scheme code (into ``vocab.SCHEMES``) of each
         row's person-year, -1 where there is none; and whether the person signed."""
-        slot = self.index.find(_plain_ids(person_id))
+        slot = self.index.find(_one(person_id))
         known = slot >= 0
         county = np.full(len(slot), -1, np.int64)
         scheme = np.full(len(slot), -1, np.int64)
-        for y, (c, s) in self.by_year.items():
+        for k, y in enumerate(self.years):
             at = known & (year == y)
-            county[at] = c[slot[at]]
-            scheme[at] = s[slot[at]]
+            county[at] = self.county_of[k, slot[at]]
+            scheme[at] = self.scheme_of[k, slot[at]]
         signed = np.zeros(len(slot), bool)
         signed[known] = self.signed[slot[known]]
         return county, scheme, signed
 
 
+def _plain_ids(arr) -> pa.Array:
+    """Ids as one plain array, large strings as strings (one type to concatenate)."""
+    arr = _strings(arr)
+    return arr.cast(pa.string()) if pa.types.is_large_string(arr.type) else arr
+
+
 class YearTally:
-    """The year's claims folded batch by batch into what the later stages need (module doc)."""
+    """The year's claims folded batch by batch into what the later stages need (module doc).
+
+    With ``signed_communities`` (the signings' ``community_id``, row for row with
+    ``signed_persons``) and ``outside_bp`` (the capitation profile's ``outside_charge_bp``), the
+    fold also sums the capitation check's two parts (``capitation_check``: own, outside)."""
 
     def __init__(self, enrolment: pa.Table, *, counties: tuple[str, ...], signed_persons: pa.Array,
-                 capitation_visits: tuple[str, ...], spill: str | Path | None = None):  # fmt: skip
-        self.enrolled = Enrolled(enrolment, counties=counties, signed=signed_persons)
+                 capitation_visits: tuple[str, ...], spill: str | Path | None = None,
+                 signed_communities: pa.Array | None = None, outside_bp: int = 0):  # fmt: skip
+        self.enrolled = Enrolled(enrolment, counties=counties, signed=signed_persons,
+                                 signed_communities=signed_communities)  # fmt: skip
         self.counties = self.enrolled.counties
-        self.totals: dict[int, np.ndarray] = {}  # year -> [county, scheme, month, kind] fen
-        self.rows: dict[int, np.ndarray] = {}  # year -> claims in each cell
+        self.years = self.enrolled.years
+        size = len(self.counties) * len(SCHEMES) * MONTHS * len(KINDS)
+        self.totals = np.zeros((len(self.years), size), np.int64)  # [year, county, scheme, month, kind] fen
+        self.rows = np.zeros((len(self.years), size), np.int64)  # claims in each cell
+        self.capitation_check = np.zeros(2, np.int64)  # own, outside (fen)
+        self.outside_bp = int(outside_bp)
         # rows kept for later stages, only the columns they read: in memory, or with ``spill``
-        # (a folder) one Parquet part per batch there, read back by the stage that needs them
+        # (a folder) one part per batch there (Arrow IPC), read back by the stage that needs them
         folder = (lambda name: None) if spill is None else (lambda name: Path(spill) / name)  # noqa: E731
         self.unplaced = Spill(folder("unplaced"))
         self.inpatient = Spill(folder("inpatient"))
         self.capitation = Spill(folder("capitation"))
         self.capitation_visits = tuple(capitation_visits)
+        self.in_scope = np.array([v in self.capitation_visits for v in VISIT_TYPES], np.bool_)
         self.payer_totals = np.zeros((len(SCHEMES) * len(VISIT_TYPES) * len(AREAS), 2 + len(PAYERS)), np.int64)
         self.payer_frames: list[pl.DataFrame] = []  # batches with a value outside the vocabularies
 
     def add(self, settled: pa.Table) -> None:
         """Fold one batch of settled claims (``person_id``, ``year``, ``fund``, ``settle_date``,
-        ``visit_type`` and the carried columns)."""
+        ``visit_type`` and the carried columns): one compiled pass (:func:`fold`)."""
         n = settled.num_rows
         if n == 0:
             return
-        year = _numbers(settled.column("year"))
-        fund = _numbers(settled.column("fund"))
         visit = _codes(settled.column("visit_type"), VISIT_TYPES)
-        inpatient = visit == VISIT_TYPES.index("inpatient")
-        month = _months(settled.column("settle_date"))
         self._payers(settled, visit)
-        county, scheme, signed = self.enrolled.lookup(settled.column("person_id"), year)
-        placed = (county >= 0) & (scheme >= 0) & (month >= 1) & (month <= MONTHS)
-        kind = np.where(inpatient, 0, 1)
-        cell = ((county * len(SCHEMES) + scheme) * MONTHS + (month - 1)) * len(KINDS) + kind
-        size = len(self.counties) * len(SCHEMES) * MONTHS * len(KINDS)
-        for y in np.unique(year):
-            at = placed & (year == y)
-            totals = self.totals.setdefault(int(y), np.zeros(size, np.int64))
-            add_fund(np.where(at, cell, -1), fund, totals, self.rows.setdefault(int(y), np.zeros(size, np.int64)))
-        if not placed.all():
-            self.unplaced.append(_keep(settled, UNPLACED_COLUMNS, np.flatnonzero(~placed)))
-        if inpatient.any():
-            self.inpatient.append(_keep(settled, INPATIENT_COLUMNS, np.flatnonzero(inpatient)))
-        scope = [VISIT_TYPES.index(v) for v in self.capitation_visits if v in VISIT_TYPES]
-        rows = np.flatnonzero(signed & np.isin(visit, scope))
-        if len(rows):
-            self.capitation.append(_keep(settled, CAPITATION_COLUMNS, rows))
+        e = self.enrolled
+        person = _one(settled.column("person_id"))
+        keep = np.zeros(n, np.int8)
+        if id_kind(person.type) != e.index.kind or e.index.n == 0:
+            keep[:] = UNPLACED  # ids of another kind than the enrolment's: nobody is found
+            keep[visit == VISIT_TYPES.index("inpatient")] |= INPATIENT
+        else:
+            slot = e.index.find(person)
+            days, day_valid = _days(settled.column("settle_date"))
+            if "community_id" in settled.column_names:
+                community = _codes(settled.column("community_id"), tuple(e.communities.to_pylist()))
+                community[(community < 0) & _one(settled.column("community_id")).is_valid().to_numpy(
+                    zero_copy_only=False)] = -2  # fmt: skip
+            else:
+                community = np.full(n, -1, np.int64)
+            fold(slot, _numbers(settled.column("year")), e.years, e.county_of,
+                 e.scheme_of, e.signed, e.home, _numbers(settled.column("fund")), days, day_valid, visit,
+                 VISIT_TYPES.index("inpatient"), self.in_scope, community, self.outside_bp, self.totals, self.rows,
+                 keep, self.capitation_check)  # fmt: skip
+        for spill, bit, columns in ((self.unplaced, UNPLACED, UNPLACED_COLUMNS),
+                                    (self.inpatient, INPATIENT, INPATIENT_COLUMNS),
+                                    (self.capitation, CAPITATION, CAPITATION_COLUMNS)):  # fmt: skip
+            rows = np.flatnonzero(keep & bit)
+            if len(rows):
+                spill.append(_keep(settled, columns, rows))
 
     def _payers(self, settled: pa.Table, visit: np.ndarray) -> None:
         scheme = _codes(settled.column("scheme"), SCHEMES)
@@ -338,8 +340,7 @@ class YearTally:
             )
             return
         cell = (scheme * len(VISIT_TYPES) + visit) * len(AREAS) + area
-        money = np.stack([_numbers(settled.column(c)) for c in ("total_cost", *PAYERS)])
-        add_money(cell, money, self.payer_totals)
+        add_money(cell, tuple(_numbers(settled.column(c)) for c in ("total_cost", *PAYERS)), self.payer_totals)
 
     def payers(self) -> pl.DataFrame:
         """``scheme``, ``visit_type``, ``area``, ``n_claims``, ``total_cost`` and each payer's
@@ -363,10 +364,12 @@ class YearTally:
         ``expenditure``, ``inpatient``: the columns of ``wz.fund.expenditure``'s ``monthly``
         (drg and capitation 0) per kind, cells without claims left out."""
         frames = []
-        for y, totals in sorted(self.totals.items()):
+        for yi, y in enumerate(self.years):
             shape = (len(self.counties), len(SCHEMES), MONTHS, len(KINDS))
-            cube = totals.reshape(shape)
-            c, s, m, k = np.nonzero(self.rows[y].reshape(shape))
+            cube = self.totals[yi].reshape(shape)
+            c, s, m, k = np.nonzero(self.rows[yi].reshape(shape))
+            if len(c) == 0:
+                continue
             frames.append(pl.DataFrame({
                 "county": pl.Series([self.counties[i] for i in c], dtype=pl.Utf8),
                 "scheme": pl.Series([SCHEMES[i] for i in s], dtype=pl.Utf8),
