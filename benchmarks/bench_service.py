@@ -137,8 +137,9 @@ def run(backend: str, ledger: str, args) -> list[dict]:
             before = commits(server)
             spy = None
             if args.py_spy:  # sample the server's threads during the load only
+                out = f"{args.profile_dir}/{backend}-{clients}.txt"
                 spy = subprocess.Popen([args.py_spy, "record", "-p", str(server.proc.pid), "-r", "250", "-f", "raw",
-                                        "--threads", "--subprocesses", "--nonblocking", "-o", f"{args.profile_dir}/{backend}-{clients}.txt"],
+                                        "--threads", "--subprocesses", "--nonblocking", "-o", out],
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
                 time.sleep(1.0)
             cpu_before, own_before = server_cpu(server), time.process_time()

@@ -31,7 +31,7 @@ from ..platform.outbound import dumps
 from ..policy import Policy, load_policy
 from .answer import answer, explanation
 from .auth import Caller, KeyStore
-from .combine import Combiner
+from .combine import LoopCombiner
 from .fast import FAST_PATHS, FastCalls
 from .guard import AccessLog, BodyLimit, Metrics, RateLimit
 from .models import ReverseCall, SettleCall
@@ -119,7 +119,7 @@ class Service:
         self.writer = Writer(self.ledger, max_group=config.max_group, on_group=self.metrics.group)
         # recent answers and their claims, for retries without a trip to the database
         self.answers: collections.OrderedDict[str, dict] = collections.OrderedDict()
-        self.mapper = Combiner(self.map_records)
+        self.loop_mapper = LoopCombiner(self.map_records)  # the calls of one turn of the event loop mapped together
         self.recent: dict[str, dict] = {}
 
     def map_records(self, records: list[dict]) -> list[dict | Rejected]:
@@ -311,19 +311,24 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
     # ---------------------------------------------------------------- answers
 
-    def mapped_claim(svc: Service, record: dict, who: Caller, claim_id: str) -> tuple[dict, dict]:
-        """The call's claim (the columns of ``CLAIM_SCHEMA``) and its mapped row (with the
-        platform fields the answer echoes) from its ``input.data`` (as the model dumps it);
-        concurrent calls are mapped together."""
+    def platform_record(record: dict, who: Caller, claim_id: str) -> dict:
         record = dict(record)
         record["setl_id"] = claim_id
         record["fixmedins_code"] = who.code
         if who.hosp_lv:
             record["hosp_lv"] = who.hosp_lv  # the institution's registered level, not the caller's word
-        out = svc.mapper(record)
+        return record
+
+    def claim_of(out) -> tuple[dict, dict]:
         if isinstance(out, Rejected):
             raise out
         return {k: out.get(k) for k in CLAIM_SCHEMA.names}, out
+
+    async def mapped_claim(svc: Service, record: dict, who: Caller, claim_id: str) -> tuple[dict, dict]:
+        """The call's claim (the columns of ``CLAIM_SCHEMA``) and its mapped row (with the
+        platform fields the answer echoes) from its ``input.data`` (as the model dumps it);
+        the calls of one turn of the event loop are mapped together, on the loop."""
+        return claim_of(await svc.loop_mapper(platform_record(record, who, claim_id)))
 
     def answer_from_outcome(svc: Service, outcome, echo: dict) -> dict:
         # one claim's answer from plain rows (answer.py): no Arrow tables per claim
@@ -391,7 +396,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
                 if done is not None:
                     return done
             return rejected_response(msgid, outcome.rejected["reason"], outcome.rejected["message"])
-        output = await run_in_threadpool(answer_from_outcome, svc, outcome, echo)
+        output = answer_from_outcome(svc, outcome, echo)  # on the loop: the group's texts are made once
         stored = dict(claim, settle_date=claim["settle_date"], reverses=claim.get("reverses"))
         svc.remember(claim_id, output, stored)
         return JSONYuan({"infcode": 0, "msgid": msgid, "replayed": False, "output": output})
@@ -405,7 +410,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
         svc = holder["service"]
         claim_id = f"{who.code}:{msgid}"
         try:
-            claim, echo = await run_in_threadpool(mapped_claim, svc, record, who, claim_id)
+            claim, echo = await mapped_claim(svc, record, who, claim_id)
         except Rejected as r:
             return rejected_response(msgid, r.reason, r.message)
         state, accounts = await svc.read(svc.person_rows, claim["person_id"])
@@ -430,7 +435,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
         svc = holder["service"]
         claim_id = f"{who.code}:{msgid}"
         try:
-            claim, echo = await run_in_threadpool(mapped_claim, svc, record, who, claim_id)
+            claim, echo = await mapped_claim(svc, record, who, claim_id)
         except Rejected as r:
             return rejected_response(msgid, r.reason, r.message)
         return await settle_claim(svc, claim, echo, dated, msgid)

@@ -64,7 +64,7 @@ def settle_record(body: bytes) -> tuple[str, dict, bool] | None:
     ...     b'"mdtrt_id": "V1", "insutype": "390", "psn_type": "21", "med_type": "21", "medfee_sumamt": "50.00"}}}')
     >>> msgid, record["medfee_sumamt"], record["preselfpay_amt"], dated
     ('m1', Decimal('50.00'), Decimal('0'), False)
-    >>> settle_record(b'{"msgid": "m1", "input": {"data": {"psn_no": "P1"}}}') is None   # the model says what is missing
+    >>> settle_record(b'{"msgid": "m1", "input": {"data": {"psn_no": "P1"}}}') is None  # the model judges it
     True
     """
     try:
