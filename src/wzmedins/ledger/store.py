@@ -62,6 +62,11 @@ class Tx(ABC):
         self.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _wz_append")
         self.drop_temp("_wz_append")
 
+    def append_all(self, parts: Sequence[tuple[str, pa.Table]]) -> None:
+        """:meth:`append` each ``(table, data)`` in turn (a backend may do it in one statement)."""
+        for table, data in parts:
+            self.append(table, data)
+
     def upsert(self, table: str, data: pa.Table, keys: Sequence[str]) -> None:
         """Insert the rows of ``data``, replacing rows with the same ``keys``."""
         if data.num_rows == 0:
