@@ -92,10 +92,10 @@ def settle_record(body: bytes) -> tuple[str, dict, bool] | None:
             return None
         out[name] = value
     for name in _MONEY:
-        value = data.get(name)
-        if value is None and name != "medfee_sumamt":
+        if name not in data and name != "medfee_sumamt":  # absent: its default (null is refused)
             out[name] = decimal.Decimal(0)
             continue
+        value = data[name] if name in data else None
         if (amount := _yuan(value)) is None:
             return None
         out[name] = amount
