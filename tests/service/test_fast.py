@@ -92,9 +92,10 @@ def test_short_way_reads_what_the_model_reads_or_leaves_it_to_the_model(body):
 
 
 def test_short_way_takes_the_usual_calls():
-    body = {"msgid": "m-1", "infno": "2207", "input": {"data": {
-        "psn_no": "P1", "mdtrt_id": "V1", "insutype": "390", "psn_type": "21", "med_type": "11",
-        "medfee_sumamt": "123.45", "fulamt_ownpay_amt": 10, "inscp_scp_amt": 100.5, "setl_time": "2022-06-01"}}}
+    data = {"psn_no": "P1", "mdtrt_id": "V1", "insutype": "390", "psn_type": "21", "med_type": "11",
+            "medfee_sumamt": "123.45", "fulamt_ownpay_amt": 10, "inscp_scp_amt": 100.5,
+            "setl_time": "2022-06-01"}  # fmt: skip
+    body = {"msgid": "m-1", "infno": "2207", "input": {"data": data}}
     raw = json.dumps(body).encode()
     assert settle_record(raw) == _model(raw)
     got = settle_record(raw)[1]
