@@ -79,20 +79,28 @@ class PostgresTx(Tx):
                 data = data.sort_by([(k, "ascending") for k in s.KEYS[table]])
             self.cur.adbc_ingest(table, data, mode="append")
 
-    def append_all(self, parts: Sequence[tuple[str, pa.Table]]) -> None:
+    one_statement_writes = True
+
+    def append_all(self, parts: Sequence[tuple[str, pa.Table]], *, replace: Sequence[str] = ()) -> None:
         """The rows of a few small tables in one statement: each table's rows as one JSON
-        parameter, inserted by a data-modifying ``WITH`` part (a COPY costs a round trip and
-        ADBC's ingest machinery each: most of a small group commit's statements)."""
+        parameter, inserted by a data-modifying ``WITH`` part (``ON CONFLICT`` on the key for the
+        tables in ``replace``). A COPY costs a round trip and ADBC's ingest machinery each:
+        most of a small group commit's statements."""
         parts = [(table, data) for table, data in parts if data.num_rows]
         if len(parts) < 2 or sum(data.num_rows for _, data in parts) > JSON_ROWS:
-            return super().append_all(parts)
+            return super().append_all(parts, replace=replace)
         steps, params = [], []
         for i, (table, data) in enumerate(parts):
             if table in SORTED and data.num_rows > 1:
                 data = data.sort_by([(k, "ascending") for k in s.KEYS[table]])
             cols = ", ".join(f'"{c}"' for c in data.column_names)
-            steps.append(f"w{i} AS (INSERT INTO {table} ({cols}) SELECT {cols} "
-                         f"FROM json_populate_recordset(NULL::{table}, ${i + 1}::json))")  # fmt: skip
+            rows = f"json_populate_recordset(NULL::{table}, ${i + 1}::json)"
+            sql = f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {rows}"
+            if table in replace:
+                keys = s.KEYS[table]
+                sets = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in data.column_names if c not in keys)
+                sql += " ON CONFLICT (" + ", ".join(f'"{k}"' for k in keys) + f") DO UPDATE SET {sets}"
+            steps.append(f"w{i} AS ({sql})")
             params.append(json.dumps(data.to_pylist(), default=_json_value, ensure_ascii=False))
         self.cur.execute("WITH " + ", ".join(steps) + " SELECT 1", parameters=tuple(params))
 

@@ -62,10 +62,19 @@ class Tx(ABC):
         self.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _wz_append")
         self.drop_temp("_wz_append")
 
-    def append_all(self, parts: Sequence[tuple[str, pa.Table]]) -> None:
-        """:meth:`append` each ``(table, data)`` in turn (a backend may do it in one statement)."""
+    #: whether :meth:`append_all` writes everything in one statement (then its ``replace`` is cheap)
+    one_statement_writes = False
+
+    def append_all(self, parts: Sequence[tuple[str, pa.Table]], *, replace: Sequence[str] = ()) -> None:
+        """:meth:`append` each ``(table, data)`` in turn, or :meth:`upsert` it (by the table's
+        key) when the table is named in ``replace``; a backend may do it all in one statement."""
+        from .schema import KEYS
+
         for table, data in parts:
-            self.append(table, data)
+            if table in replace:
+                self.upsert(table, data, KEYS[table])
+            else:
+                self.append(table, data)
 
     def upsert(self, table: str, data: pa.Table, keys: Sequence[str]) -> None:
         """Insert the rows of ``data``, replacing rows with the same ``keys``."""
