@@ -3,11 +3,15 @@ at 1, 10 and 50 concurrent clients, over a DuckDB file and, when WZMEDINS_PG_URL
 PostgreSQL. Checks afterwards that every claim was stored exactly once. Measures, asserts nothing.
 
     PYTHONPATH=src:. python benchmarks/bench_service.py [--claims 600] [--clients 1 10 50] [--persons 200]
+        [--backends duckdb postgres] [--py-spy PATH --profile-dir DIR] [--out rows.json]
 
 The server runs as its own process (``wzmedins serve``); the clients are asyncio tasks in this
-process, each with one keep-alive connection (a minimal HTTP/1.1 client, so that the clients
-take little of the cores they share with the server). On a 2-core machine both share the
-cores: the figures include the client's own cost.
+process, each with one keep-alive connection (a minimal HTTP/1.1 client over loopback, so that
+the clients take little of the cores they share with the server). On a 2-core machine both
+share the cores: the figures include the client's own cost, which is reported as the CPU time
+of this process per claim (``client_cpu_ms``), beside the server process's (``server_cpu_ms``,
+from ``/proc``). ``--py-spy`` samples the server's threads during each level's load (raw
+stacks, one file per level).
 """
 
 from __future__ import annotations
