@@ -3,11 +3,15 @@ at 1, 10 and 50 concurrent clients, over a DuckDB file and, when WZMEDINS_PG_URL
 PostgreSQL. Checks afterwards that every claim was stored exactly once. Measures, asserts nothing.
 
     PYTHONPATH=src:. python benchmarks/bench_service.py [--claims 600] [--clients 1 10 50] [--persons 200]
+        [--backends duckdb postgres] [--py-spy PATH --profile-dir DIR] [--out rows.json]
 
 The server runs as its own process (``wzmedins serve``); the clients are asyncio tasks in this
-process, each with one keep-alive connection (a minimal HTTP/1.1 client, so that the clients
-take little of the cores they share with the server). On a 2-core machine both share the
-cores: the figures include the client's own cost.
+process, each with one keep-alive connection (a minimal HTTP/1.1 client over loopback, so that
+the clients take little of the cores they share with the server). On a 2-core machine both
+share the cores: the figures include the client's own cost, which is reported as the CPU time
+of this process per claim (``client_cpu_ms``), beside the server process's (``server_cpu_ms``,
+from ``/proc``). ``--py-spy`` samples the server's threads during each level's load (raw
+stacks, one file per level).
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ import asyncio
 import json
 import os
 import pathlib
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -98,6 +104,24 @@ def commits(server) -> tuple[float, float, float]:
     return tuple(float(metrics[f"wzmedins_settle_group{k}_total"]) for k in ("s", "_claims", "_seconds"))
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its waited-for children (Linux /proc)."""
+    try:
+        fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(server) -> float:
+    """CPU seconds of the server's process and of its children (front processes, if any)."""
+    pids = [server.proc.pid]
+    children = pathlib.Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children")
+    if children.exists():
+        pids += [int(x) for x in children.read_text().split()]
+    return sum(cpu_seconds(p) for p in pids)
+
+
 def quantile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
 
@@ -115,7 +139,19 @@ def run(backend: str, ledger: str, args) -> list[dict]:
             calls = [settle_call(f"b{tag}-{i}", f"P{tag}-{i % args.persons}", f"{100 + i % 9000}.{i % 100:02d}",
                                  med_type=("11", "21", "14")[i % 3]) for i in range(args.claims)]  # fmt: skip
             before = commits(server)
+            spy = None
+            if args.py_spy:  # sample the server's threads during the load only
+                out = f"{args.profile_dir}/{backend}-{clients}.txt"
+                spy = subprocess.Popen([args.py_spy, "record", "-p", str(server.proc.pid), "-r", "250", "-f", "raw",
+                                        "--threads", "--subprocesses", "--nonblocking", "-o", out],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                time.sleep(1.0)
+            cpu_before, own_before = server_cpu(server), time.process_time()
             lat, statuses, seconds = asyncio.run(load(server.url, server.keys["H1"], calls, clients))
+            cpu_after, own_after = server_cpu(server), time.process_time()
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(30)
             after = commits(server)
             counts = server.counts()
             stored = [r["claim_id"] for p in range(min(args.persons, len(calls)))
@@ -125,6 +161,8 @@ def run(backend: str, ledger: str, args) -> list[dict]:
                 "p50_ms": round(quantile(lat, 50) * 1000, 1), "p99_ms": round(quantile(lat, 99) * 1000, 1),
                 "claims_per_s": round(len(calls) / seconds, 1), "ok": statuses.count(200),
                 "stored": len(stored), "doubled": len(stored) - len(set(stored)), "settled_total": counts["settled"],
+                "server_cpu_ms": round((cpu_after - cpu_before) / len(calls) * 1000, 2),
+                "client_cpu_ms": round((own_after - own_before) / len(calls) * 1000, 2),
             })  # fmt: skip
             groups, claims, commit_seconds = (a - b for a, b in zip(after, before, strict=True))
             rows[-1]["claims_per_commit"] = round(claims / groups, 1)
@@ -142,17 +180,22 @@ def main() -> None:
     ap.add_argument("--claims", type=int, default=600, help="claims per concurrency level")
     ap.add_argument("--clients", type=int, nargs="+", default=[1, 10, 50])
     ap.add_argument("--persons", type=int, default=200, help="distinct persons per level")
+    ap.add_argument("--backends", nargs="+", default=["duckdb", "postgres"], choices=["duckdb", "postgres"])
+    ap.add_argument("--py-spy", metavar="PATH", help="py-spy executable: sample the server during each level's load")
+    ap.add_argument("--profile-dir", default=".", help="where --py-spy writes BACKEND-CLIENTS.txt (raw stacks)")
     ap.add_argument("--out", help="write the rows as JSON here")
     args = ap.parse_args()
-    rows = run("duckdb", str(pathlib.Path(tempfile.mkdtemp()) / "bench.duckdb"), args)
-    if os.environ.get("WZMEDINS_PG_URL"):
+    rows = []
+    if "duckdb" in args.backends:
+        rows += run("duckdb", str(pathlib.Path(tempfile.mkdtemp()) / "bench.duckdb"), args)
+    if "postgres" in args.backends and os.environ.get("WZMEDINS_PG_URL"):
         rows += run("postgres", f"{os.environ['WZMEDINS_PG_URL']}#bench_{uuid.uuid4().hex[:8]}", args)
     print("\n| backend | clients | claims | p50 (ms) | p99 (ms) | claims/s | claims per commit | ms per commit "
-          "| answered 200 | stored | doubled |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| server CPU ms/claim | client CPU ms/claim | answered 200 | stored | doubled |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         cells = ("backend", "clients", "claims", "p50_ms", "p99_ms", "claims_per_s", "claims_per_commit",
-                 "ms_per_commit", "ok", "stored", "doubled")  # fmt: skip
+                 "ms_per_commit", "server_cpu_ms", "client_cpu_ms", "ok", "stored", "doubled")  # fmt: skip
         print("| " + " | ".join(str(r[c]) for c in cells) + " |")
     if args.out:
         pathlib.Path(args.out).write_text(json.dumps(rows, indent=1))

@@ -128,10 +128,13 @@ def explain_many(
     accounts: Any = None,
     known_claim_ids: Any = None,
     originals: Any = None,
-) -> dict[Any, pa.Table]:
+    tables: bool = True,
+) -> dict[Any, pa.Table] | dict[Any, list[dict]]:
     """The steps of several claims of one batch, from one run of the twin: ``{claim_id: steps}``
     with the tables :func:`explain` gives one at a time (the settlement service explains a
-    whole group of claims at once this way).
+    whole group of claims at once this way). With ``tables=False`` each claim's steps are a
+    list of dicts instead (the table's columns, ``value`` as the profile holds it, not JSON):
+    what :func:`explain_text` reads, without building a table per claim.
 
     Raises
     ------
@@ -161,15 +164,23 @@ def explain_many(
             rejected = [r for r in out.rejected.to_pylist() if r["claim_id"] == str(claim_id)]
             reason = f"rejected {rejected[0]['reason']}: {rejected[0]['message']}" if rejected else "no such claim_id"
             raise NotSettledError(claim_id, reason)
+    if not tables:
+        return {claim_id: _step_rows(trace) for claim_id, trace in traces.items()}
     return {claim_id: _steps_table(trace, policy, claim_id) for claim_id, trace in traces.items()}
 
 
-def _steps_table(trace: Trace, policy, claim_id: Any) -> pa.Table:
+def _step_rows(trace: Trace) -> list[dict]:
     rows = []
     for step in trace:
         label, note = source_of(trace.profile, step["parameter"])
-        value = None if step["parameter"] is None else json.dumps(step["value"], ensure_ascii=False, default=str)
-        rows.append({**step, "value": value, "source": label, "source_note": note})
+        rows.append({**step, "source": label, "source_note": note})
+    return rows
+
+
+def _steps_table(trace: Trace, policy, claim_id: Any) -> pa.Table:
+    rows = _step_rows(trace)
+    for row in rows:
+        row["value"] = None if row["parameter"] is None else json.dumps(row["value"], ensure_ascii=False, default=str)
     meta = {
         c.META_POLICY: policy.name.encode(),
         c.META_FINGERPRINT: policy.fingerprint.encode(),
@@ -185,12 +196,13 @@ def _yuan(fen: int) -> str:
     return f"{sign}{q}.{r:02d}"
 
 
-def explain_text(steps: pa.Table | Any, policy=None, *, claim_id: Any = None, **kwargs) -> str:
+def explain_text(steps: pa.Table | list[dict] | Any, policy=None, *, claim_id: Any = None, **kwargs) -> str:
     """The short text a settlement record's ``setl_proc_info`` carries: each non-zero amount in
     yuan with the parameter behind it and its source label, in the order of the steps.
 
-    ``steps`` is a table from :func:`explain`, or the claims (then ``policy`` and ``claim_id``
-    and the options of :func:`explain` are given).
+    ``steps`` is a table from :func:`explain` (or a list of its rows as dicts, as
+    ``explain_many(..., tables=False)`` gives them), or the claims (then ``policy`` and
+    ``claim_id`` and the options of :func:`explain` are given).
 
     Examples
     --------
@@ -209,9 +221,12 @@ def explain_text(steps: pa.Table | Any, policy=None, *, claim_id: Any = None, **
     比例自付 coinsurance 14760.00
     现金 cash 15560.00
     """
-    if not (isinstance(steps, pa.Table) and steps.schema.names == EXPLAIN_SCHEMA.names):
-        steps = explain(steps, policy, claim_id=claim_id, **kwargs)
-    rows = steps.to_pylist()
+    if isinstance(steps, list) and policy is None:
+        rows = steps
+    else:
+        if not (isinstance(steps, pa.Table) and steps.schema.names == EXPLAIN_SCHEMA.names):
+            steps = explain(steps, policy, claim_id=claim_id, **kwargs)
+        rows = steps.to_pylist()
     ratio = next((r["amount"] for r in rows if r["output"] == "ratio_bp"), None)
     parts = []
     for r in rows:

@@ -94,22 +94,31 @@ def settled_table(claims: list[dict], out: SettledRows, batch_id: str) -> pa.Tab
 
 def write(tx: Tx, claims: list[dict], out: SettledRows, before: pa.Table, batch_id: str, record: dict) -> None:
     """The group's rows: settled, the state rows it replaces (state_saved), its state rows,
-    the generation and the batch record."""
-    tx.append("settled", settled_table(claims, out, batch_id))
-    voids.save_state_before(tx, batch_id, before)
+    the generation and the batch record, appended together (``Tx.append_all``; on PostgreSQL
+    one statement, the replaced state rows and the generation by upsert; elsewhere the
+    replaced state rows are deleted first)."""
+    parts = [("settled", settled_table(claims, out, batch_id))]
+    if before.num_rows:
+        parts.append(("state_saved", voids.state_saved_rows(batch_id, before)))
+    state = pa.Table.from_pylist([{**r, "batch_id": batch_id} for r in out.state], schema=s.arrow_schema("state"))
+    generation = record.pop("_generation")
+    meta = pa.table({"key": [warm.GENERATION], "value": [str(generation)]})
+    batch = pa.Table.from_pylist([record], schema=s.arrow_schema("batches"))
+    if tx.one_statement_writes:
+        tx.append_all([*parts, ("state", state), ("meta", meta), ("batches", batch)], replace=("state", "meta"))
+        return
     stored = set(zip(before["person_id"].to_pylist(), before["year"].to_pylist(), strict=True))
     again = [(r["person_id"], r["year"]) for r in out.state if (r["person_id"], r["year"]) in stored]
     if again:
         match = " OR ".join(f"(person_id = ${2 * i + 1} AND year = ${2 * i + 2})" for i in range(len(again)))
         tx.execute(f"DELETE FROM state WHERE {match}", [v for key in again for v in key])
-    state = pa.Table.from_pylist([{**r, "batch_id": batch_id} for r in out.state], schema=s.arrow_schema("state"))
-    tx.append("state", state)
-    generation = record.pop("_generation")
+    parts.append(("state", state))
     if generation > 1:
         tx.execute("UPDATE meta SET value = $1 WHERE key = $2", (str(generation), warm.GENERATION))
     else:
-        tx.append("meta", pa.table({"key": [warm.GENERATION], "value": [str(generation)]}))
-    tx.append("batches", pa.Table.from_pylist([record], schema=s.arrow_schema("batches")))
+        parts.append(("meta", meta))
+    parts.append(("batches", batch))
+    tx.append_all(parts)
 
 
 def check_head(row: dict) -> None:

@@ -62,6 +62,20 @@ class Tx(ABC):
         self.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _wz_append")
         self.drop_temp("_wz_append")
 
+    #: whether :meth:`append_all` writes everything in one statement (then its ``replace`` is cheap)
+    one_statement_writes = False
+
+    def append_all(self, parts: Sequence[tuple[str, pa.Table]], *, replace: Sequence[str] = ()) -> None:
+        """:meth:`append` each ``(table, data)`` in turn, or :meth:`upsert` it (by the table's
+        key) when the table is named in ``replace``; a backend may do it all in one statement."""
+        from .schema import KEYS
+
+        for table, data in parts:
+            if table in replace:
+                self.upsert(table, data, KEYS[table])
+            else:
+                self.append(table, data)
+
     def upsert(self, table: str, data: pa.Table, keys: Sequence[str]) -> None:
         """Insert the rows of ``data``, replacing rows with the same ``keys``."""
         if data.num_rows == 0:

@@ -23,9 +23,14 @@ def save_state_before(tx: Tx, batch_id: str, rows: pa.Table) -> None:
     """Keep the stored state rows ``rows`` (read by the batch, every column of ``state``) that
     ``batch_id`` replaces."""
     if rows.num_rows:
-        saved = rows.append_column("saved_by", pa.array([batch_id] * rows.num_rows, pa.string()))
-        saved = saved.append_column("kind", pa.array(["before"] * rows.num_rows, pa.string()))
-        tx.append("state_saved", s.conform(saved, "state_saved"))
+        tx.append("state_saved", state_saved_rows(batch_id, rows))
+
+
+def state_saved_rows(batch_id: str, rows: pa.Table) -> pa.Table:
+    """The ``state_saved`` rows that keep ``rows`` (stored state rows) for ``batch_id``."""
+    saved = rows.append_column("saved_by", pa.array([batch_id] * rows.num_rows, pa.string()))
+    saved = saved.append_column("kind", pa.array(["before"] * rows.num_rows, pa.string()))
+    return s.conform(saved, "state_saved")
 
 
 def voided(tx: Tx, batch_id: str) -> dict | None:

@@ -139,11 +139,11 @@ def explanations(items: list[tuple[dict, dict, dict | None]], policy) -> dict[st
     claims = claims.drop_columns([k for k in CLAIM_INPUTS if claims[k].null_count == claims.num_rows])
     before = [state_before(state, row) for row, _, state in items if state is not None]
     steps = explain_many(claims, policy, claim_ids=[row["claim_id"] for row, _, _ in items],
-                         state=pa.Table.from_pylist(before) if before else None)  # fmt: skip
+                         state=pa.Table.from_pylist(before) if before else None, tables=False)  # fmt: skip
     out = {}
     for row, _, _ in items:
         done = steps[row["claim_id"]]
-        got = {r["output"]: r["amount"] for r in done.select(["output", "amount"]).to_pylist() if r["output"] in MONEY}
+        got = {r["output"]: r["amount"] for r in done if r["output"] in MONEY}
         wrong = [k for k in MONEY if k in got and got[k] != row[k]]
         if wrong:
             raise ExplanationMismatch(f"claim {row['claim_id']}: the explanation gives {wrong[0]} "
