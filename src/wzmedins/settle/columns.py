@@ -93,10 +93,26 @@ AMOUNTS = ("total_cost", "self_pay", "class_b_self_pay")
 READ = (*REQUIRED, *AMOUNTS, "seq", "area", "assistance", "reverses")  # the columns checked here
 
 
+def _quotes_values(name: str) -> bool:
+    """Whether ``explain``'s message for reason ``name`` quotes the row's values."""
+    if name.startswith("UNKNOWN_") and name[8:].lower() in ENUMS:
+        return True
+    return name in ("MISSING_VALUE", "NEGATIVE_AMOUNT", "UNKNOWN_CATEGORY", "AMOUNT_NOT_IN_FEN", "AMOUNT_TOO_LARGE",
+                    "SPLIT_EXCEEDS_TOTAL", "UNKNOWN_ORIGINAL", "ALREADY_REVERSED", "REVERSAL_PERSON_MISMATCH",
+                    "NOT_A_NUMBER", "VALUE_OUT_OF_RANGE")  # fmt: skip
+
+
+QUOTES_VALUES = np.array([_quotes_values(name) for name in REASONS], dtype=bool)  # by reason code
+
+
 def explain(table: pa.Table, rows: np.ndarray, codes: np.ndarray) -> list[str | None]:
     """A message per rejected row naming the column and value at fault (rejected rows only)."""
-    if len(rows) == 0:
-        return []
+    out: list[str | None] = [None] * len(rows)
+    named = QUOTES_VALUES[codes]
+    if not named.any():  # no reason here quotes its row (a back-dated claim, a duplicate id): no row read
+        return out
+    at = np.flatnonzero(named)
+    rows, codes = rows[at], codes[at]
     present = [c for c in (*REQUIRED, *AMOUNTS, "area", "assistance", "reverses", "seq") if c in table.column_names]
     sub = table.select(list(dict.fromkeys(present))).take(pa.array(rows, pa.int64()))
     if "settle_date" in sub.column_names:  # a date out of Python's range must not stop the messages
@@ -104,8 +120,7 @@ def explain(table: pa.Table, rows: np.ndarray, codes: np.ndarray) -> list[str | 
         days = day.cast(pa.int32()) if pa.types.is_date32(day.type) else pc.is_valid(day).cast(pa.int8())
         sub = sub.set_column(sub.schema.get_field_index("settle_date"), "settle_date", days)
     values = sub.to_pylist()
-    out: list[str | None] = []
-    for row, code in zip(values, codes.tolist(), strict=True):
+    for i, row, code in zip(at.tolist(), values, codes.tolist(), strict=True):
         name = REASONS[code]
         msg = None
         if name == "MISSING_VALUE":
@@ -127,7 +142,7 @@ def explain(table: pa.Table, rows: np.ndarray, codes: np.ndarray) -> list[str | 
             msg = next((f"{c} is {row[c]}" for c in AMOUNTS if _not_finite(row.get(c))), MESSAGES[name])
         elif name == "VALUE_OUT_OF_RANGE":
             msg = _out_of_range_message(row)
-        out.append(msg)
+        out[i] = msg
     return out
 
 

@@ -446,10 +446,12 @@ class Settler:
         """The settled table from the kernel's output rows (numpy buffers handed to Arrow as
         they are); when every row was accepted, the input columns are taken whole."""
         every = len(accepted) == len(cols.reason)
-        take = None if every else pa.array(accepted)
+        keep = None if every else pa.array(cols.reason == t.NO_REASON)  # a filter copies runs, a take row by row
 
         def rows(arr):
-            return arr if every else arr.take(take)
+            if every:
+                return arr
+            return pa.nulls(len(accepted), arr.type) if arr.null_count == len(arr) else arr.filter(keep)
 
         def pick(values: np.ndarray) -> np.ndarray:
             return values if every else values[accepted]
