@@ -58,6 +58,12 @@ class Ledger(LedgerReading, LedgerAccounts):
     create
         Create the ledger when it does not exist (default). With False a missing ledger is a
         :class:`LedgerError`: readers use this, so a mistyped path is not an empty ledger.
+    hold
+        Keep a DuckDB file open until :meth:`close` (or the ``with`` block ends), for a process
+        that settles batch after batch: no open and no checkpoint per operation (docs/ledger.md,
+        *Holding the file*). Other processes wait for the file meanwhile. By default the file
+        is opened for each operation, so processes can take turns. A PostgreSQL ledger always
+        keeps its connection.
 
     Examples
     --------
@@ -81,8 +87,9 @@ class Ledger(LedgerReading, LedgerAccounts):
         schema: str | None = None,
         lock_timeout: float = 30.0,
         create: bool = True,
+        hold: bool = False,
     ):
-        self.store: Store = open_store(location, schema=schema, lock_timeout=lock_timeout, create=create)
+        self.store: Store = open_store(location, schema=schema, lock_timeout=lock_timeout, create=create, hold=hold)
         self.policy = policy
         self._warm: tuple[tuple, Settler] | None = None  # a store kept between batches of this process
 
@@ -91,7 +98,8 @@ class Ledger(LedgerReading, LedgerAccounts):
 
     def close(self) -> None:
         """Close the ledger's database connection (PostgreSQL keeps one per Ledger; a DuckDB
-        file is opened for each operation, so other processes can take turns)."""
+        file is opened for each operation, so other processes can take turns, unless the
+        ledger was opened with ``hold=True``)."""
         self.store.close()
 
     def __enter__(self) -> Ledger:

@@ -4,6 +4,13 @@ DuckDB lets one process at a time open a file for writing (an OS file lock): a s
 process waits here, retrying, until ``lock_timeout`` and is then refused. Inside one process,
 connections to the same file share one database, so writers take a per-file thread lock.
 A transaction that has not committed leaves nothing behind if the process dies.
+
+``DuckDBStore`` opens the file for each operation, so several processes can take turns, and
+DuckDB writes a checkpoint each time the file is closed. ``HeldDuckDBStore``
+(``wz.Ledger(path, hold=True)``, and the service) opens it once for the life of the process:
+no open, no checkpoint per batch. A committed transaction is in DuckDB's write-ahead log (or
+already in the file) when COMMIT returns, so a process killed after a commit loses nothing:
+the next open replays the log.
 """
 
 from __future__ import annotations
@@ -152,6 +159,14 @@ class DuckDBStore(Store):
         if not names and not self.create:
             raise LedgerError(f"no ledger at {self.path} (an empty database; this command does not create one)")
 
+    def _prepare(self, con) -> None:
+        """Check the file is a ledger (or may become one) and create its tables, once."""
+        if not self._created:
+            self._check_tables(con)
+            for stmt in s.ddl(TYPES, indexes=False):
+                con.execute(stmt)
+            self._created = True
+
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Tx]:
         check_path(self.path, create=self.create)
@@ -161,14 +176,57 @@ class DuckDBStore(Store):
         try:
             con = self._connect()
             try:
-                if not self._created:
-                    self._check_tables(con)
-                    for stmt in s.ddl(TYPES, indexes=False):
-                        con.execute(stmt)
-                    self._created = True
+                self._prepare(con)
                 with transaction_on(con, write=write) as tx:
                     yield tx
             finally:
                 con.close()
         finally:
             lock.release()
+
+
+class HeldDuckDBStore(DuckDBStore):
+    """A DuckDB ledger file held open by this process until :meth:`close` (another process
+    waits for it meanwhile). Writers take turns on the file's lock; readers run beside them on
+    their own cursors (DuckDB's snapshots keep them consistent)."""
+
+    def __init__(self, path: str, *, lock_timeout: float = 30.0, create: bool = True):
+        super().__init__(path, lock_timeout=lock_timeout, create=create)
+        self._db = None
+        self._open_lock = threading.Lock()
+
+    def _database(self):
+        with self._open_lock:
+            if self._db is None:
+                check_path(self.path, create=self.create)
+                db = self._connect()
+                try:
+                    self._prepare(db)
+                except BaseException:
+                    db.close()
+                    raise
+                self._db = db
+            return self._db
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[Tx]:
+        lock = _file_lock(self.path) if write else None
+        if lock is not None and not lock.acquire(timeout=self.lock_timeout):
+            raise LedgerBusyError(f"ledger {self.path} is in use by another writer in this process")
+        try:
+            con = self._database().cursor()
+            try:
+                with transaction_on(con, write=write) as tx:
+                    yield tx
+            finally:
+                con.close()
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def close(self) -> None:
+        """Close the file (DuckDB writes its checkpoint then); the next transaction opens it again."""
+        with self._open_lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
