@@ -7,10 +7,15 @@ A transaction that has not committed leaves nothing behind if the process dies.
 
 ``DuckDBStore`` opens the file for each operation, so several processes can take turns, and
 DuckDB writes a checkpoint each time the file is closed. ``HeldDuckDBStore``
-(``wz.Ledger(path, hold=True)``, and the service) opens it once for the life of the process:
-no open, no checkpoint per batch. A committed transaction is in DuckDB's write-ahead log (or
-already in the file) when COMMIT returns, so a process killed after a commit loses nothing:
-the next open replays the log.
+(``wz.Ledger(path, hold=True)``, and the service) opens it once for the life of the process.
+A committed transaction is in DuckDB's write-ahead log (or already in the file) when COMMIT
+returns, so a process killed after a commit loses nothing: the next open replays the log.
+
+A held file's checkpoints (DuckDB's own, when the log passes its threshold) skip the
+*vacuum* — rewriting row groups to merge the partly filled ones and to drop deleted rows,
+which cost as much as writing the batch's rows again (measured: docs/performance.md, "The
+ledger's daily batch"). The held store vacuums every ``VACUUM_EVERY`` writing commits and
+when it is closed, so the deleted state rows a batch replaces are reclaimed in bulk.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ def _file_lock(path: str) -> threading.Lock:
     with _FILE_LOCKS_GUARD:
         return _FILE_LOCKS.setdefault(path, threading.Lock())
 
+
+VACUUM_EVERY = 32  # writing commits between a held file's vacuuming checkpoints
 
 # a DuckDB database file has this at byte 8 (its storage header)
 MAGIC = b"DUCK"
@@ -188,12 +195,15 @@ class DuckDBStore(Store):
 class HeldDuckDBStore(DuckDBStore):
     """A DuckDB ledger file held open by this process until :meth:`close` (another process
     waits for it meanwhile). Writers take turns on the file's lock; readers run beside them on
-    their own cursors (DuckDB's snapshots keep them consistent)."""
+    their own cursors (DuckDB's snapshots keep them consistent). Checkpoints vacuum every
+    :data:`VACUUM_EVERY` writing commits and on closing (see the module's docstring)."""
 
     def __init__(self, path: str, *, lock_timeout: float = 30.0, create: bool = True):
         super().__init__(path, lock_timeout=lock_timeout, create=create)
         self._db = None
         self._open_lock = threading.Lock()
+        self._vacuum_tasks = "100"  # DuckDB's max_vacuum_tasks when the file was opened
+        self._commits = 0
 
     def _database(self):
         with self._open_lock:
@@ -202,11 +212,29 @@ class HeldDuckDBStore(DuckDBStore):
                 db = self._connect()
                 try:
                     self._prepare(db)
+                    self._vacuum_tasks = str(db.execute("SELECT current_setting('max_vacuum_tasks')").fetchone()[0])
+                    db.execute("SET max_vacuum_tasks = 0")
                 except BaseException:
                     db.close()
                     raise
-                self._db = db
+                self._db, self._commits = db, 0
             return self._db
+
+    def vacuum(self) -> None:
+        """A checkpoint with DuckDB's vacuum: row groups merged, deleted rows dropped. Skipped
+        (the next one does it) when another transaction keeps DuckDB from checkpointing."""
+        import duckdb
+
+        with self._open_lock:
+            if self._db is None:
+                return
+            self._db.execute(f"SET max_vacuum_tasks = {int(self._vacuum_tasks)}")
+            try:
+                self._db.execute("CHECKPOINT")
+            except duckdb.Error:
+                pass
+            finally:
+                self._db.execute("SET max_vacuum_tasks = 0")
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Tx]:
@@ -220,12 +248,17 @@ class HeldDuckDBStore(DuckDBStore):
                     yield tx
             finally:
                 con.close()
+            if write:
+                self._commits += 1
+                if self._commits % VACUUM_EVERY == 0:
+                    self.vacuum()
         finally:
             if lock is not None:
                 lock.release()
 
     def close(self) -> None:
-        """Close the file (DuckDB writes its checkpoint then); the next transaction opens it again."""
+        """Vacuum and close the file; the next transaction opens it again."""
+        self.vacuum()
         with self._open_lock:
             if self._db is not None:
                 self._db.close()
