@@ -97,7 +97,21 @@ def unique_text(arr: pa.Array | None) -> pa.Table:
     """
     if arr is None:
         return pa.table({"id": pa.array([], pa.string())})
-    values = pc.unique(id_text(arr).drop_null())
+    return usable_text(pc.unique(id_text(arr).drop_null()))
+
+
+def usable_text(arr: pa.Array | None) -> pa.Table:
+    """The non-null ids of ``arr`` that name someone, as a one-column text table ``id``, in
+    order, repeats kept (for a semi-join, or a column already distinct): no hash table built.
+
+    Examples
+    --------
+    >>> usable_text(pa.array(["a", None, "", "b", "a"]))["id"].to_pylist()
+    ['a', 'b', 'a']
+    """
+    if arr is None:
+        return pa.table({"id": pa.array([], pa.string())})
+    values = id_text(arr).drop_null()
     missing, _ = t.unusable_ids(values)
     return pa.table({"id": values.filter(pa.array(~missing)) if missing.any() else values})
 
