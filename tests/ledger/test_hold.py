@@ -17,8 +17,7 @@ import pytest
 
 import wzmedins as wz
 from tests.ledger.claims import by_date, random_accounts, random_claims
-from wzmedins.ledger import LedgerBusyError
-from wzmedins.ledger import duckdb_store
+from wzmedins.ledger import LedgerBusyError, duckdb_store
 from wzmedins.ledger.batch import content_hash
 
 ROOT = Path(__file__).resolve().parents[2]
