@@ -11,11 +11,11 @@ DuckDB writes a checkpoint each time the file is closed. ``HeldDuckDBStore``
 A committed transaction is in DuckDB's write-ahead log (or already in the file) when COMMIT
 returns, so a process killed after a commit loses nothing: the next open replays the log.
 
-A held file's checkpoints (DuckDB's own, when the log passes its threshold) skip the
-*vacuum* — rewriting row groups to merge the partly filled ones and to drop deleted rows,
-which cost as much as writing the batch's rows again (measured: docs/performance.md, "The
-ledger's daily batch"). The held store vacuums every ``VACUUM_EVERY`` writing commits and
-when it is closed, so the deleted state rows a batch replaces are reclaimed in bulk.
+Checkpoints skip DuckDB's *vacuum* — rewriting row groups to merge the partly filled ones and
+to drop deleted rows — which cost about as much as writing the batch's rows again (measured:
+docs/performance.md, "The ledger's daily batch"), except at every ``VACUUM_EVERY``-th change of
+the ledger (its generation, ``ledger/warm.py``) and when a held file is closed: the state rows
+that batches replace are reclaimed in bulk.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import pyarrow as pa
 
 from . import schema as s
 from .store import LedgerBusyError, LedgerError, Store, Tx
+from .warm import GENERATION
 
 TYPES = {s.TEXT: "VARCHAR", s.INT64: "BIGINT", s.INT32: "INTEGER", s.DATE: "DATE"}
 _FILE_LOCKS: dict[str, threading.Lock] = {}
@@ -43,7 +44,19 @@ def _file_lock(path: str) -> threading.Lock:
         return _FILE_LOCKS.setdefault(path, threading.Lock())
 
 
-VACUUM_EVERY = 32  # writing commits between a held file's vacuuming checkpoints
+VACUUM_EVERY = 32  # changes of the ledger (its generation) between checkpoints that vacuum
+
+
+def vacuum_turn(con) -> bool:
+    """Should the next checkpoint vacuum? At every ``VACUUM_EVERY``-th generation of the ledger,
+    whichever process wrote it (and on a file without one)."""
+    import duckdb
+
+    try:
+        row = con.execute("SELECT value FROM meta WHERE key = ?", [GENERATION]).fetchone()
+    except duckdb.Error:
+        return True
+    return row is None or int(row[0]) % VACUUM_EVERY == 0
 
 # a DuckDB database file has this at byte 8 (its storage header)
 MAGIC = b"DUCK"
@@ -186,6 +199,8 @@ class DuckDBStore(Store):
                 self._prepare(con)
                 with transaction_on(con, write=write) as tx:
                     yield tx
+                if write and not vacuum_turn(con):
+                    con.execute("SET max_vacuum_tasks = 0")  # the checkpoint on closing skips it
             finally:
                 con.close()
         finally:
@@ -195,15 +210,14 @@ class DuckDBStore(Store):
 class HeldDuckDBStore(DuckDBStore):
     """A DuckDB ledger file held open by this process until :meth:`close` (another process
     waits for it meanwhile). Writers take turns on the file's lock; readers run beside them on
-    their own cursors (DuckDB's snapshots keep them consistent). Checkpoints vacuum every
-    :data:`VACUUM_EVERY` writing commits and on closing (see the module's docstring)."""
+    their own cursors (DuckDB's snapshots keep them consistent). Checkpoints vacuum at every
+    :data:`VACUUM_EVERY`-th generation and on closing (see the module's docstring)."""
 
     def __init__(self, path: str, *, lock_timeout: float = 30.0, create: bool = True):
         super().__init__(path, lock_timeout=lock_timeout, create=create)
         self._db = None
         self._open_lock = threading.Lock()
         self._vacuum_tasks = "100"  # DuckDB's max_vacuum_tasks when the file was opened
-        self._commits = 0
 
     def _database(self):
         with self._open_lock:
@@ -217,7 +231,7 @@ class HeldDuckDBStore(DuckDBStore):
                 except BaseException:
                     db.close()
                     raise
-                self._db, self._commits = db, 0
+                self._db = db
             return self._db
 
     def vacuum(self) -> None:
@@ -248,10 +262,8 @@ class HeldDuckDBStore(DuckDBStore):
                     yield tx
             finally:
                 con.close()
-            if write:
-                self._commits += 1
-                if self._commits % VACUUM_EVERY == 0:
-                    self.vacuum()
+            if write and vacuum_turn(self._database()):
+                self.vacuum()
         finally:
             if lock is not None:
                 lock.release()
