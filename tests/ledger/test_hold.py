@@ -36,8 +36,8 @@ def days():
 
 
 def test_held_equals_opened_each_time(tmp_path, policy, days, monkeypatch):
-    """Batch after batch, a void and a restore, through a held file (vacuuming every second
-    commit) and through a file opened for each operation: the same tables, row for row."""
+    """Batch after batch, a void and a restore, through a held file and through a file opened
+    for each operation (checkpoints vacuuming at every second generation): the same tables."""
     monkeypatch.setattr(duckdb_store, "VACUUM_EVERY", 2)
     accounts = random_accounts(60, seed=3)
     plain = wz.Ledger(tmp_path / "plain.duckdb", policy=policy)

@@ -14,8 +14,8 @@ returns, so a process killed after a commit loses nothing: the next open replays
 Checkpoints skip DuckDB's *vacuum* — rewriting row groups to merge the partly filled ones and
 to drop deleted rows — which cost about as much as writing the batch's rows again (measured:
 docs/performance.md, "The ledger's daily batch"), except at every ``VACUUM_EVERY``-th change of
-the ledger (its generation, ``ledger/warm.py``) and when a held file is closed: the state rows
-that batches replace are reclaimed in bulk.
+the ledger (its generation, ``ledger/warm.py``), held file or not: the state rows that
+batches replace are reclaimed in bulk.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ def vacuum_turn(con) -> bool:
     except duckdb.Error:
         return True
     return row is None or int(row[0]) % VACUUM_EVERY == 0
+
 
 # a DuckDB database file has this at byte 8 (its storage header)
 MAGIC = b"DUCK"
@@ -211,7 +212,7 @@ class HeldDuckDBStore(DuckDBStore):
     """A DuckDB ledger file held open by this process until :meth:`close` (another process
     waits for it meanwhile). Writers take turns on the file's lock; readers run beside them on
     their own cursors (DuckDB's snapshots keep them consistent). Checkpoints vacuum at every
-    :data:`VACUUM_EVERY`-th generation and on closing (see the module's docstring)."""
+    :data:`VACUUM_EVERY`-th generation (see the module's docstring)."""
 
     def __init__(self, path: str, *, lock_timeout: float = 30.0, create: bool = True):
         super().__init__(path, lock_timeout=lock_timeout, create=create)
@@ -269,8 +270,8 @@ class HeldDuckDBStore(DuckDBStore):
                 lock.release()
 
     def close(self) -> None:
-        """Vacuum and close the file; the next transaction opens it again."""
-        self.vacuum()
+        """Close the file (DuckDB checkpoints it, without the vacuum unless it is the turn); the
+        next transaction opens it again."""
         with self._open_lock:
             if self._db is not None:
                 self._db.close()
