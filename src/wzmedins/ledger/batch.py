@@ -45,10 +45,29 @@ def content_hash(table: pa.Table) -> str:
         raise SchemaError(twice[0], "one column of that name", f"{names.count(twice[0])} columns")
     cols = [_canonical(table.column(n)) for n in names]
     canon = pa.Table.from_arrays(cols, names=names).combine_chunks()
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, canon.schema) as writer:
+    sink = _HashSink()  # the IPC stream's bytes go straight into the hash: no copy of the batch
+    with pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), canon.schema) as writer:
         writer.write_table(canon)
-    return hashlib.sha256(sink.getvalue()).hexdigest()
+    return sink.sha.hexdigest()
+
+
+class _HashSink:
+    """A write-only file that feeds SHA-256 (the digest of the bytes written, as a buffer would hold them)."""
+
+    closed = False
+
+    def __init__(self):
+        self.sha = hashlib.sha256()
+
+    def write(self, data) -> int:
+        self.sha.update(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 def id_text(arr: pa.Array | pa.ChunkedArray | None) -> pa.Array:
@@ -78,7 +97,21 @@ def unique_text(arr: pa.Array | None) -> pa.Table:
     """
     if arr is None:
         return pa.table({"id": pa.array([], pa.string())})
-    values = pc.unique(id_text(arr).drop_null())
+    return usable_text(pc.unique(id_text(arr).drop_null()))
+
+
+def usable_text(arr: pa.Array | None) -> pa.Table:
+    """The non-null ids of ``arr`` that name someone, as a one-column text table ``id``, in
+    order, repeats kept (for a semi-join, or a column already distinct): no hash table built.
+
+    Examples
+    --------
+    >>> usable_text(pa.array(["a", None, "", "b", "a"]))["id"].to_pylist()
+    ['a', 'b', 'a']
+    """
+    if arr is None:
+        return pa.table({"id": pa.array([], pa.string())})
+    values = id_text(arr).drop_null()
     missing, _ = t.unusable_ids(values)
     return pa.table({"id": values.filter(pa.array(~missing)) if missing.any() else values})
 

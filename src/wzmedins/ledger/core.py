@@ -27,6 +27,7 @@ from .batch import (
     id_text,
     storable_text,
     unique_text,
+    usable_text,
 )
 from .reading import ID_TYPES, LedgerReading, _check_version, _now, _schema_text, check_batch_id
 from .store import BatchConflictError, LedgerError, Store, Tx, open_store
@@ -58,6 +59,12 @@ class Ledger(LedgerReading, LedgerAccounts):
     create
         Create the ledger when it does not exist (default). With False a missing ledger is a
         :class:`LedgerError`: readers use this, so a mistyped path is not an empty ledger.
+    hold
+        Keep a DuckDB file open until :meth:`close` (or the ``with`` block ends), for a process
+        that settles batch after batch: no open and no checkpoint per operation (docs/ledger.md,
+        *Holding the file*). Other processes wait for the file meanwhile. By default the file
+        is opened for each operation, so processes can take turns. A PostgreSQL ledger always
+        keeps its connection.
 
     Examples
     --------
@@ -81,8 +88,9 @@ class Ledger(LedgerReading, LedgerAccounts):
         schema: str | None = None,
         lock_timeout: float = 30.0,
         create: bool = True,
+        hold: bool = False,
     ):
-        self.store: Store = open_store(location, schema=schema, lock_timeout=lock_timeout, create=create)
+        self.store: Store = open_store(location, schema=schema, lock_timeout=lock_timeout, create=create, hold=hold)
         self.policy = policy
         self._warm: tuple[tuple, Settler] | None = None  # a store kept between batches of this process
 
@@ -91,7 +99,8 @@ class Ledger(LedgerReading, LedgerAccounts):
 
     def close(self) -> None:
         """Close the ledger's database connection (PostgreSQL keeps one per Ledger; a DuckDB
-        file is opened for each operation, so other processes can take turns)."""
+        file is opened for each operation, so other processes can take turns, unless the
+        ledger was opened with ``hold=True``)."""
         self.store.close()
 
     def __enter__(self) -> Ledger:
@@ -166,8 +175,8 @@ class Ledger(LedgerReading, LedgerAccounts):
             self._warm = None  # until this batch commits
             settler = kept or Settler(policy, remember_claims=False)
             before = self._load_persons(tx, settler, person_col, person_type, warm_store=kept is not None)
-            tx.temp("_wz_claims", unique_text(claim_col))
-            known = tx.query("SELECT s.claim_id FROM settled s JOIN _wz_claims c ON s.claim_id = c.id")
+            tx.temp("_wz_claims", usable_text(claim_col))  # a claim id given twice is found once
+            known = tx.query("SELECT claim_id FROM settled WHERE claim_id IN (SELECT id FROM _wz_claims)")
             tx.drop_temp("_wz_claims")
             originals = None
             if reverses_col is not None and reverses_col.null_count < len(reverses_col):
@@ -305,7 +314,7 @@ class Ledger(LedgerReading, LedgerAccounts):
         before = warm.stored_state(tx, persons)
         relation, state = "_wz_persons", before
         if warm_store and persons.num_rows:
-            fresh = unique_text(settler.persons.missing(person_col))
+            fresh = usable_text(settler.persons.missing(person_col))  # distinct already
             relation, state = "_wz_fresh", warm.of_persons(before, fresh["id"])
             tx.temp(relation, fresh)
         state = warm.state_for_store(state, person_type)

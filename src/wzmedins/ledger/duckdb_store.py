@@ -4,6 +4,18 @@ DuckDB lets one process at a time open a file for writing (an OS file lock): a s
 process waits here, retrying, until ``lock_timeout`` and is then refused. Inside one process,
 connections to the same file share one database, so writers take a per-file thread lock.
 A transaction that has not committed leaves nothing behind if the process dies.
+
+``DuckDBStore`` opens the file for each operation, so several processes can take turns, and
+DuckDB writes a checkpoint each time the file is closed. ``HeldDuckDBStore``
+(``wz.Ledger(path, hold=True)``, and the service) opens it once for the life of the process.
+A committed transaction is in DuckDB's write-ahead log (or already in the file) when COMMIT
+returns, so a process killed after a commit loses nothing: the next open replays the log.
+
+Checkpoints skip DuckDB's *vacuum* — rewriting row groups to merge the partly filled ones and
+to drop deleted rows — which cost about as much as writing the batch's rows again (measured:
+docs/performance.md, "The ledger's daily batch"), except at every ``VACUUM_EVERY``-th change of
+the ledger (its generation, ``ledger/warm.py``), held file or not: the state rows that
+batches replace are reclaimed in bulk.
 """
 
 from __future__ import annotations
@@ -20,6 +32,7 @@ import pyarrow as pa
 
 from . import schema as s
 from .store import LedgerBusyError, LedgerError, Store, Tx
+from .warm import GENERATION
 
 TYPES = {s.TEXT: "VARCHAR", s.INT64: "BIGINT", s.INT32: "INTEGER", s.DATE: "DATE"}
 _FILE_LOCKS: dict[str, threading.Lock] = {}
@@ -29,6 +42,21 @@ _FILE_LOCKS_GUARD = threading.Lock()
 def _file_lock(path: str) -> threading.Lock:
     with _FILE_LOCKS_GUARD:
         return _FILE_LOCKS.setdefault(path, threading.Lock())
+
+
+VACUUM_EVERY = 32  # changes of the ledger (its generation) between checkpoints that vacuum
+
+
+def vacuum_turn(con) -> bool:
+    """Should the next checkpoint vacuum? At every ``VACUUM_EVERY``-th generation of the ledger,
+    whichever process wrote it (and on a file without one)."""
+    import duckdb
+
+    try:
+        row = con.execute("SELECT value FROM meta WHERE key = ?", [GENERATION]).fetchone()
+    except duckdb.Error:
+        return True
+    return row is None or int(row[0]) % VACUUM_EVERY == 0
 
 
 # a DuckDB database file has this at byte 8 (its storage header)
@@ -152,6 +180,14 @@ class DuckDBStore(Store):
         if not names and not self.create:
             raise LedgerError(f"no ledger at {self.path} (an empty database; this command does not create one)")
 
+    def _prepare(self, con) -> None:
+        """Check the file is a ledger (or may become one) and create its tables, once."""
+        if not self._created:
+            self._check_tables(con)
+            for stmt in s.ddl(TYPES, indexes=False):
+                con.execute(stmt)
+            self._created = True
+
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Tx]:
         check_path(self.path, create=self.create)
@@ -161,14 +197,82 @@ class DuckDBStore(Store):
         try:
             con = self._connect()
             try:
-                if not self._created:
-                    self._check_tables(con)
-                    for stmt in s.ddl(TYPES, indexes=False):
-                        con.execute(stmt)
-                    self._created = True
+                self._prepare(con)
                 with transaction_on(con, write=write) as tx:
                     yield tx
+                if write and not vacuum_turn(con):
+                    con.execute("SET max_vacuum_tasks = 0")  # the checkpoint on closing skips it
             finally:
                 con.close()
         finally:
             lock.release()
+
+
+class HeldDuckDBStore(DuckDBStore):
+    """A DuckDB ledger file held open by this process until :meth:`close` (another process
+    waits for it meanwhile). Writers take turns on the file's lock; readers run beside them on
+    their own cursors (DuckDB's snapshots keep them consistent). Checkpoints vacuum at every
+    :data:`VACUUM_EVERY`-th generation (see the module's docstring)."""
+
+    def __init__(self, path: str, *, lock_timeout: float = 30.0, create: bool = True):
+        super().__init__(path, lock_timeout=lock_timeout, create=create)
+        self._db = None
+        self._open_lock = threading.Lock()
+        self._vacuum_tasks = "100"  # DuckDB's max_vacuum_tasks when the file was opened
+
+    def _database(self):
+        with self._open_lock:
+            if self._db is None:
+                check_path(self.path, create=self.create)
+                db = self._connect()
+                try:
+                    self._prepare(db)
+                    self._vacuum_tasks = str(db.execute("SELECT current_setting('max_vacuum_tasks')").fetchone()[0])
+                    db.execute("SET max_vacuum_tasks = 0")
+                except BaseException:
+                    db.close()
+                    raise
+                self._db = db
+            return self._db
+
+    def vacuum(self) -> None:
+        """A checkpoint with DuckDB's vacuum: row groups merged, deleted rows dropped. Skipped
+        (the next one does it) when another transaction keeps DuckDB from checkpointing."""
+        import duckdb
+
+        with self._open_lock:
+            if self._db is None:
+                return
+            self._db.execute(f"SET max_vacuum_tasks = {int(self._vacuum_tasks)}")
+            try:
+                self._db.execute("CHECKPOINT")
+            except duckdb.Error:
+                pass
+            finally:
+                self._db.execute("SET max_vacuum_tasks = 0")
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[Tx]:
+        lock = _file_lock(self.path) if write else None
+        if lock is not None and not lock.acquire(timeout=self.lock_timeout):
+            raise LedgerBusyError(f"ledger {self.path} is in use by another writer in this process")
+        try:
+            con = self._database().cursor()
+            try:
+                with transaction_on(con, write=write) as tx:
+                    yield tx
+            finally:
+                con.close()
+            if write and vacuum_turn(self._database()):
+                self.vacuum()
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def close(self) -> None:
+        """Close the file (DuckDB checkpoints it, without the vacuum unless it is the turn); the
+        next transaction opens it again."""
+        with self._open_lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None

@@ -135,11 +135,18 @@ class Store(ABC):
 
 
 def open_store(
-    location: str | os.PathLike, *, schema: str | None = None, lock_timeout: float = 30.0, create: bool = True
+    location: str | os.PathLike,
+    *,
+    schema: str | None = None,
+    lock_timeout: float = 30.0,
+    create: bool = True,
+    hold: bool = False,
 ) -> Store:
     """The store for a DuckDB path or a ``postgresql://`` URL (an optional ``#schema`` suffix
     names the PostgreSQL schema, default ``wzmedins``). With ``create`` False the ledger must
-    exist already (read-only commands: a mistyped path is an error, not an empty ledger)."""
+    exist already (read-only commands: a mistyped path is an error, not an empty ledger).
+    With ``hold`` a DuckDB file stays open until the store is closed (a PostgreSQL store
+    always keeps its connection)."""
     if not isinstance(location, (str, os.PathLike)):
         raise LedgerError(f"a ledger location is a path or a postgresql:// URL, not {type(location).__name__}")
     text = os.fspath(location)
@@ -150,6 +157,6 @@ def open_store(
         return PostgresStore(url, schema=schema or fragment or "wzmedins", lock_timeout=lock_timeout, create=create)
     if "://" in text:
         raise LedgerError(f"unsupported ledger location {text!r}: give a DuckDB file path or a postgresql:// URL")
-    from .duckdb_store import DuckDBStore
+    from .duckdb_store import DuckDBStore, HeldDuckDBStore
 
-    return DuckDBStore(text, lock_timeout=lock_timeout, create=create)
+    return (HeldDuckDBStore if hold else DuckDBStore)(text, lock_timeout=lock_timeout, create=create)

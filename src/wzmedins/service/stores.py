@@ -11,65 +11,19 @@ A PostgreSQL ledger keeps one connection per ``Ledger`` (and its temporary table
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Iterator
-
 from ..ledger import Ledger
-from ..ledger import schema as s
-from ..ledger.duckdb_store import TYPES, DuckDBStore, _file_lock, transaction_on
-from ..ledger.store import LedgerBusyError, Tx
+from ..ledger.duckdb_store import HeldDuckDBStore
 
-
-class KeptDuckDBStore(DuckDBStore):
-    """A DuckDB ledger file held open by this process. Writers take turns on the file's lock;
-    readers run beside them on their own cursors (DuckDB's snapshots keep them consistent)."""
-
-    def __init__(self, path: str, *, lock_timeout: float = 30.0):
-        super().__init__(path, lock_timeout=lock_timeout)
-        self._db = None
-        self._open_lock = threading.Lock()
-
-    def _database(self):
-        with self._open_lock:
-            if self._db is None:
-                db = self._connect()
-                for stmt in s.ddl(TYPES, indexes=False):
-                    db.execute(stmt)
-                self._db, self._created = db, True
-            return self._db
-
-    @contextlib.contextmanager
-    def transaction(self, *, write: bool) -> Iterator[Tx]:
-        lock = _file_lock(self.path) if write else contextlib.nullcontext()
-        if write and not lock.acquire(timeout=self.lock_timeout):
-            raise LedgerBusyError(f"ledger {self.path} is in use by another writer in this process")
-        try:
-            con = self._database().cursor()
-            try:
-                with transaction_on(con, write=write) as tx:
-                    yield tx
-            finally:
-                con.close()
-        finally:
-            if write:
-                lock.release()
-
-    def close(self) -> None:
-        with self._open_lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+KeptDuckDBStore = HeldDuckDBStore  # the service's name for it (the ledger's ``hold=True``)
 
 
 def open_ledger(location: str, *, policy, lock_timeout: float, shared: Ledger | None = None) -> Ledger:
     """A Ledger for the service: a DuckDB file is held open (``shared`` passes the handle of the
     writer's ledger to a reader); a PostgreSQL ledger gets its own connection, the writer's
     keeping its temporary tables for the life of the connection."""
-    ledger = Ledger(location, policy=policy, lock_timeout=lock_timeout)
-    if isinstance(ledger.store, DuckDBStore):
-        ledger.store = shared.store if shared is not None else KeptDuckDBStore(ledger.store.path,
-                                                                               lock_timeout=lock_timeout)  # fmt: skip
+    ledger = Ledger(location, policy=policy, lock_timeout=lock_timeout, hold=True)
+    if shared is not None and isinstance(shared.store, HeldDuckDBStore):
+        ledger.store = shared.store
     return ledger
 
 
