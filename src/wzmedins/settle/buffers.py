@@ -10,6 +10,7 @@ result, a writer thread wrote it), never while something does.
 
 from __future__ import annotations
 
+import mmap
 import sys
 
 import numpy as np
@@ -51,3 +52,49 @@ class Recycler:
         if len(self.held) > KEEP:
             self.held.pop(0)  # the oldest is dropped here; its memory goes when Arrow lets go
         return base[:, :n]
+
+
+MAP_NORESERVE = getattr(mmap, "MAP_NORESERVE", 0x4000 if sys.platform.startswith("linux") else 0)
+RESERVE_BYTES = 1 << 35  # address space a growing table reserves (32 GiB; only rows written take memory)
+
+
+class Reserved:
+    """Rows ``[n, width]`` that grow without copying: address space for many rows is reserved
+    once (an anonymous mapping the system backs with memory only where it is written), and a
+    grown table is a longer view of the same memory, so earlier views stay valid and growth
+    never holds the old and the new table at once. Where the system refuses the reservation,
+    it grows by copying (``ids._grow``).
+
+    Examples
+    --------
+    >>> table = Reserved(4, np.int64)
+    >>> a = table.grown(table.empty(), 2)
+    >>> a[:] = 7
+    >>> b = table.grown(a, 5)
+    >>> b.shape, b[:2].tolist() == a.tolist()
+    ((5, 4), True)
+    """
+
+    def __init__(self, width: int, dtype, reserve_bytes: int = RESERVE_BYTES) -> None:
+        self.width, self.dtype = width, np.dtype(dtype)
+        try:
+            flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | MAP_NORESERVE
+            self.whole = np.frombuffer(mmap.mmap(-1, reserve_bytes, flags=flags), self.dtype).reshape(-1, width)
+        except (OSError, ValueError, OverflowError, AttributeError):
+            self.whole = None
+
+    def empty(self) -> np.ndarray:
+        """The table with no rows."""
+        return self.whole[:0] if self.whole is not None else np.zeros((0, self.width), self.dtype)
+
+    def grown(self, arr: np.ndarray, need: int) -> np.ndarray:
+        """``arr`` (a table of this reservation) with at least ``need`` rows, its rows kept."""
+        from .ids import _grow
+
+        if need <= arr.shape[0]:
+            return arr
+        if self.whole is not None and need <= self.whole.shape[0] and np.shares_memory(arr[:1], self.whole[:1]):
+            return self.whole[:need]
+        if self.whole is not None and arr.shape[0] == 0:
+            return self.whole[:need] if need <= self.whole.shape[0] else _grow(arr, need)
+        return _grow(arr, need)

@@ -26,7 +26,7 @@ from ..errors import SchemaError
 from ..policy import Policy
 from ..vocab import FACILITY_LEVELS, VISIT_POOL, VISIT_TYPES
 from . import _kernel as k
-from .buffers import Recycler
+from .buffers import Recycler, Reserved
 from .columns import ClaimColumns, check_balances, claim_columns
 from .ids import IdIndex, _grow, plain
 from .lean import SettledRows, settle_rows
@@ -112,9 +112,10 @@ class Settler:
         self.threads = thread_count(threads)
         self.persons = IdIndex("person_id")
         self.years = YearRows(YEAR_BITS)  # person-year key -> row
-        self.row_slot = np.zeros(0, dtype=np.int64)
-        self.row_year = np.zeros(0, dtype=np.int64)
-        self.person_years = np.zeros((0, k.ROW_WIDTH), dtype=np.int64)  # a row per person-year: _kernel.ROW_WIDTH
+        self.row_slot = np.zeros(0, dtype=np.int32)  # each person-year's person (slots stay below 2**31)
+        self.row_year = np.zeros(0, dtype=np.int32)
+        self._person_rows = Reserved(k.ROW_WIDTH, np.int64)  # grows without copying
+        self.person_years = self._person_rows.empty()  # a row per person-year: _kernel.ROW_WIDTH
         self.account_rows = YearRows(YEAR_BITS)
         self.account_values = np.zeros((0, 2), dtype=np.int64)
         self.claims = ClaimMemory() if remember_claims else None
@@ -138,8 +139,8 @@ class Settler:
         rows = self.years.keys(_keys(slots, years), add=True)
         n = self.years.n
         if n > before:
-            for name in ("row_slot", "row_year", "person_years"):
-                setattr(self, name, _grow(getattr(self, name), n))
+            self.row_slot, self.row_year = _grow(self.row_slot, n), _grow(self.row_year, n)
+            self.person_years = self._person_rows.grown(self.person_years, n)
             is_new = rows >= before
             new = rows[is_new]
             self.row_slot[new] = slots[is_new]
