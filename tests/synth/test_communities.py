@@ -28,8 +28,19 @@ def _by_numpy(layout: Layout, claim_no, person, level, area, seed: int) -> pa.Ar
     return pa.array(np.where(inside, comm, -1)).to_pylist(), inside
 
 
-@pytest.mark.parametrize("layout", [WENZHOU, Layout(counties=("n", "s", "e"), county_share=(0.5, 0.3, 0.2),
-                                                   communities=(3, 1, 2), own_share=0.6, same_county_share=0.3)])
+@pytest.mark.parametrize(
+    "layout",
+    [
+        WENZHOU,
+        Layout(
+            counties=("n", "s", "e"),
+            county_share=(0.5, 0.3, 0.2),
+            communities=(3, 1, 2),
+            own_share=0.6,
+            same_county_share=0.3,
+        ),
+    ],
+)
 @pytest.mark.parametrize("seed", [0, 7])
 def test_compiled_communities_equal_the_numpy_program(layout, seed):
     rng = np.random.default_rng(seed)

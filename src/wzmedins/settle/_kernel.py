@@ -81,7 +81,7 @@ def settle_range(
 ):  # fmt: skip
     """Settle claims ``lo:hi`` and write each one's outputs into its row of ``out``. Every
     per-claim array is in settlement order (``gather_claims`` makes them), and so are the
-    batch's person-year rows (``gather_rows``), so the loop reads and writes memory in sequence.
+    batch's person-year rows (``move_rows``), so the loop reads and writes memory in sequence.
 
     Parameters
     ----------
@@ -111,7 +111,7 @@ def settle_range(
         Deductible pool of each visit type code.
     local
         int64 ``[rows, ROW_WIDTH]``: the batch's person-year rows (store rows, see
-        ``ROW_WIDTH``), in settlement order. Updated in place; ``scatter_rows`` puts them back.
+        ``ROW_WIDTH``), in settlement order. Updated in place; ``move_rows`` puts them back.
     store
         The store's rows, read only for last year's row of a person-year being opened.
     acc_vals
@@ -350,57 +350,35 @@ def local_rows(sorted_rows, local):
 
 
 @step
-def _get_range(lo, hi, store, touched, local):
+def _move_range(lo, hi, store, touched, local, put):
     for u in range(lo, hi):
         if u + AHEAD < hi:
             ahead = touched[u + AHEAD]
             prefetch(store, ahead, 0)
             prefetch(store, ahead, ROW_WIDTH - 1)
         r = touched[u]
-        for c in range(ROW_WIDTH):
-            local[u, c] = store[r, c]
-
-
-@step
-def _put_range(lo, hi, local, touched, store):
-    for u in range(lo, hi):
-        if u + AHEAD < hi:
-            ahead = touched[u + AHEAD]
-            prefetch(store, ahead, 0)
-            prefetch(store, ahead, ROW_WIDTH - 1)
-        r = touched[u]
-        for c in range(ROW_WIDTH):
-            store[r, c] = local[u, c]
+        if put:
+            for c in range(ROW_WIDTH):
+                store[r, c] = local[u, c]
+        else:
+            for c in range(ROW_WIDTH):
+                local[u, c] = store[r, c]
 
 
 @kernel
-def gather_rows(store, touched, local):
-    """``local[u] = store[touched[u]]``: the batch's person-year rows, read once (each row
-    asked for ``AHEAD`` rows before it is copied); the settling loop then reads them in
-    sequence."""
-    _get_range(0, touched.shape[0], store, touched, local)
-
-
-@kernel
-def scatter_rows(local, touched, store):
-    """``store[touched[u]] = local[u]``: the batch's person-year rows put back."""
-    _put_range(0, touched.shape[0], local, touched, store)
+def move_rows(store, touched, local, put):
+    """``local[u] = store[touched[u]]`` (the batch's person-year rows, read once, each row asked
+    for ``AHEAD`` rows before it is copied; the settling loop then reads them in sequence), or
+    with ``put`` the reverse: the rows put back into the store."""
+    _move_range(0, touched.shape[0], store, touched, local, put)
 
 
 @parallel_kernel
-def gather_rows_parallel(store, touched, local, parts):
-    """``gather_rows`` in ``parts`` ranges on numba's threads."""
+def move_rows_parallel(store, touched, local, put, parts):
+    """``move_rows`` in ``parts`` ranges on numba's threads."""
     n = touched.shape[0]
     for j in numba.prange(parts):
-        _get_range(j * n // parts, (j + 1) * n // parts, store, touched, local)
-
-
-@parallel_kernel
-def scatter_rows_parallel(local, touched, store, parts):
-    """``scatter_rows`` in ``parts`` ranges on numba's threads."""
-    n = touched.shape[0]
-    for j in numba.prange(parts):
-        _put_range(j * n // parts, (j + 1) * n // parts, local, touched, store)
+        _move_range(j * n // parts, (j + 1) * n // parts, store, touched, local, put)
 
 
 @kernel

@@ -350,10 +350,7 @@ class Settler:
         touched = k.local_rows(rows[order], lrows)  # the batch's person-years, in settlement order
         parts = self._parts(m)
         local = self._buffer("local", len(touched), k.ROW_WIDTH, np.int64)
-        if parts > 1:
-            k.gather_rows_parallel(self.person_years, touched, local, parts)
-        else:
-            k.gather_rows(self.person_years, touched, local)
+        self._move_rows(touched, local, False, parts)
         opening = self._opening(touched, local)
         codes8 = self._buffer("codes", m, 8, np.int8)  # one claim's codes in 8 bytes
         money = self._buffer("money", m, 5, np.int64)
@@ -383,16 +380,20 @@ class Settler:
             else:
                 k.settle_range(0, m, *args)
             self.kernel_seconds += time.perf_counter() - start
-        if parts > 1:
-            k.scatter_rows_parallel(local, touched, self.person_years, parts)
-        else:
-            k.scatter_rows(local, touched, self.person_years)
+        self._move_rows(touched, local, True, parts)
         out = self._outputs.take(k.N_OUT, m, np.int64)  # by rank among accepted rows (input order)
         if parts > 1:
             k.scatter_columns_parallel(work, order.astype(np.int64, copy=False), out, parts)
         else:
             k.scatter_columns(work, order.astype(np.int64, copy=False), out)
         return self._result(cols, late, out, slots, touched, carry, accepted)
+
+    def _move_rows(self, touched: np.ndarray, local: np.ndarray, put: bool, parts: int) -> None:
+        """The batch's person-year rows out of the store into ``local``, or (``put``) back."""
+        if parts > 1:
+            k.move_rows_parallel(self.person_years, touched, local, put, parts)
+        else:
+            k.move_rows(self.person_years, touched, local, put)
 
     def _opening(self, touched: np.ndarray, local: np.ndarray) -> np.ndarray:
         """For each of the batch's person-years not yet opened: its accounts row, last year's

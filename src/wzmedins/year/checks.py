@@ -55,8 +55,12 @@ def _capitation_check(result, t, inputs) -> dict:
     community against the person's first signing's), not by ``wz.capitation``."""
     own, outside = result.capitation_check
     charged = int(t["capitation_communities"]["charges"].sum())
-    return _check("capitation charges = signed persons' in-scope fund payments", own + outside, charged,
-                  f"own {own}, outside {outside}")
+    return _check(
+        "capitation charges = signed persons' in-scope fund payments",
+        own + outside,
+        charged,
+        f"own {own}, outside {outside}",
+    )
 
 
 def _fund_identities(t, scheme: str) -> list[dict]:
