@@ -63,6 +63,8 @@ def _prefetch_intrinsics():
     return prefetch, prefetch1
 
 
+PREFETCH_AHEAD = 16  # how many iterations ahead a loop over rows in random order asks for a row
+
 if numba.config.DISABLE_JIT:
 
     def prefetch(arr, i, j):

@@ -14,8 +14,6 @@ from __future__ import annotations
 from ..ledger import Ledger
 from ..ledger.duckdb_store import HeldDuckDBStore
 
-KeptDuckDBStore = HeldDuckDBStore  # the service's name for it (the ledger's ``hold=True``)
-
 
 def open_ledger(location: str, *, policy, lock_timeout: float, shared: Ledger | None = None) -> Ledger:
     """A Ledger for the service: a DuckDB file is held open (``shared`` passes the handle of the
@@ -27,4 +25,4 @@ def open_ledger(location: str, *, policy, lock_timeout: float, shared: Ledger | 
     return ledger
 
 
-__all__ = ["KeptDuckDBStore", "open_ledger"]
+__all__ = ["open_ledger"]

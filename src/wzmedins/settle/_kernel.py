@@ -13,6 +13,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .._jit import PREFETCH_AHEAD as AHEAD
 from .._jit import kernel, parallel_kernel, prefetch, prefetch1, step
 from ._steps import (
     ACCOUNT_CURRENT,
@@ -65,8 +66,6 @@ OUTPUT_FIELDS = (
 assert len(OUTPUT_FIELDS) == N_OUT
 __all__ = ["OUTPUT_FIELDS", "N_OUT", "N_STATE", "POOL_INPATIENT", "POOL_OUTPATIENT", "ROW_WIDTH", "settle_range"]
 
-
-AHEAD = 16  # a loop over rows in random order asks for the row this many iterations ahead (_jit.prefetch)
 
 # A store row: the N_STATE accumulators, then the person-year's last (date, seq) and whether
 # it is opened; ROW_WIDTH int64 (two cache lines), so a person-year is read and written in one go.

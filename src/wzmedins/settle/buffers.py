@@ -93,8 +93,7 @@ class Reserved:
 
         if need <= arr.shape[0]:
             return arr
-        if self.whole is not None and need <= self.whole.shape[0] and np.shares_memory(arr[:1], self.whole[:1]):
-            return self.whole[:need]
-        if self.whole is not None and arr.shape[0] == 0:
-            return self.whole[:need] if need <= self.whole.shape[0] else _grow(arr, need)
+        ours = self.whole is not None and (arr.shape[0] == 0 or np.shares_memory(arr[:1], self.whole[:1]))
+        if ours and need <= self.whole.shape[0]:
+            return self.whole[:need]  # a longer view of the same memory: nothing copied
         return _grow(arr, need)

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._ingest import hash_bytes, mix64
+from .._jit import PREFETCH_AHEAD as AHEAD
 from .._jit import kernel, prefetch
 from ..errors import SchemaError
 
@@ -58,7 +59,6 @@ def _rehash(old, table, is_int):
 
 
 INLINE = 16  # bytes of a string id kept in its table entry
-AHEAD = 16  # rows ahead whose table entry is asked for early (_jit.prefetch)
 LENGTH_SHIFT = 40  # a string entry's first word: slot | length << 40
 
 

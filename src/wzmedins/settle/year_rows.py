@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._jit import PREFETCH_AHEAD as AHEAD
 from .._jit import kernel, prefetch1
 from .ids import _grow
 
 EMPTY = -1
-AHEAD = 16  # keys ahead whose person is asked for early (_jit.prefetch)
 
 
 @kernel
